@@ -1,0 +1,1295 @@
+package io.jtensor;
+
+import io.jtensor.backend.Backend;
+import io.jtensor.backend.Backends;
+import io.jtensor.backend.BinaryOp;
+import io.jtensor.backend.ConvParams;
+import io.jtensor.backend.ReduceOp;
+import io.jtensor.backend.UnaryOp;
+import io.jtensor.memory.MemoryScope;
+import io.jtensor.memory.Storage;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * An n-dimensional array: a dtype, a shape, strides and an offset (both in elements) into a shared,
+ * reference-counted {@link Storage} on one {@link Device}. Views share storage; {@link #close()} drops this
+ * array's reference. Every op decides shapes and dtypes here and makes one call to the device's {@link Backend}.
+ *
+ * <p>Arrays created while a {@link MemoryScope} is open on the thread are closed with it unless kept.
+ */
+public final class NDArray implements AutoCloseable {
+    private final Storage storage;
+    private final DType dtype;
+    private final long[] shape;
+    private final long[] strides;
+    private final long offset;
+    private boolean closed;
+
+    private NDArray(Storage storage, DType dtype, long[] shape, long[] strides, long offset) {
+        this.storage = storage;
+        this.dtype = dtype;
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+        MemoryScope.track(this);
+    }
+
+    // ------------------------------------------------------------------ creation
+
+    /** An uninitialised contiguous array. */
+    public static NDArray empty(DType dtype, Device device, long... shape) {
+        for (long s : shape) {
+            if (s < 0) throw new IllegalArgumentException("empty: negative size in shape " + Arrays.toString(shape));
+        }
+        long[] sh = shape.clone();
+        long bytes = Math.max(Shapes.numel(sh) * dtype.byteSize(), 1);
+        Storage st = new Storage(Backends.of(device).allocator(), device, bytes);
+        return new NDArray(st, dtype, sh, Shapes.contiguousStrides(sh), 0);
+    }
+
+    public static NDArray empty(DType dtype, long... shape) { return empty(dtype, Device.cpu(), shape); }
+
+    public static NDArray full(double value, DType dtype, Device device, long... shape) {
+        NDArray a = empty(dtype, device, shape);
+        a.backend().fill(a, value);
+        return a;
+    }
+
+    public static NDArray zeros(DType dtype, Device device, long... shape) { return full(0, dtype, device, shape); }
+    public static NDArray zeros(long... shape) { return zeros(DType.F32, Device.cpu(), shape); }
+    public static NDArray ones(DType dtype, Device device, long... shape) { return full(1, dtype, device, shape); }
+    public static NDArray ones(long... shape) { return ones(DType.F32, Device.cpu(), shape); }
+
+    /** A zero-dimensional array holding one value. */
+    public static NDArray scalar(double value, DType dtype, Device device) { return full(value, dtype, device); }
+
+    public static NDArray of(float[] data, long... shape) { return fromHost(MemorySegment.ofArray(data), data.length, DType.F32, shape); }
+    public static NDArray of(double[] data, long... shape) { return fromHost(MemorySegment.ofArray(data), data.length, DType.F64, shape); }
+    public static NDArray of(long[] data, long... shape) { return fromHost(MemorySegment.ofArray(data), data.length, DType.I64, shape); }
+    public static NDArray of(int[] data, long... shape) { return fromHost(MemorySegment.ofArray(data), data.length, DType.I32, shape); }
+
+    public static NDArray of(boolean[] data, long... shape) {
+        byte[] bytes = new byte[data.length];
+        for (int i = 0; i < data.length; i++) bytes[i] = (byte) (data[i] ? 1 : 0);
+        return fromHost(MemorySegment.ofArray(bytes), data.length, DType.BOOL, shape);
+    }
+
+    /** Raw bytes in dtype's little-endian layout, as read from a file. */
+    public static NDArray fromBytes(byte[] bytes, DType dtype, long... shape) {
+        if (bytes.length % dtype.byteSize() != 0) {
+            throw new IllegalArgumentException("fromBytes: " + bytes.length + " bytes is not a whole number of " + dtype + " elements");
+        }
+        return fromHost(MemorySegment.ofArray(bytes), bytes.length / dtype.byteSize(), dtype, shape);
+    }
+
+    /** Copies contiguous host data of the given dtype into a new CPU array. */
+    public static NDArray fromHost(MemorySegment src, long count, DType dtype, long... shape) {
+        long[] sh = shape.length == 0 && count != 1 ? new long[] {count} : shape;
+        if (Shapes.numel(sh) != count) {
+            throw new IllegalArgumentException("of: shape " + Arrays.toString(sh) + " holds " + Shapes.numel(sh)
+                    + " elements but " + count + " values were given");
+        }
+        NDArray a = empty(dtype, Device.cpu(), sh);
+        a.backend().copyFromHost(src, a);
+        return a;
+    }
+
+    /** 0, 1, ..., n-1 as I64. */
+    public static NDArray arange(long n) { return arange(0, n, 1, DType.I64, Device.cpu()); }
+
+    public static NDArray arange(double start, double end, double step, DType dtype, Device device) {
+        if (step == 0) throw new IllegalArgumentException("arange: step must be nonzero");
+        long n = (long) Math.max(0, Math.ceil((end - start) / step));
+        double[] v = new double[(int) n];
+        for (int i = 0; i < n; i++) v[i] = start + i * step;
+        try (NDArray d = of(v, n)) {
+            return d.to(dtype).to(device);
+        }
+    }
+
+    public static NDArray eye(long n, DType dtype, Device device) {
+        double[] v = new double[(int) (n * n)];
+        for (int i = 0; i < n; i++) v[(int) (i * n + i)] = 1;
+        try (NDArray d = of(v, n, n)) {
+            return d.to(dtype).to(device);
+        }
+    }
+
+    // ------------------------------------------------------------------ random
+
+    public static NDArray rand(Generator g, DType dtype, Device device, long... shape) {
+        return random(Backend.RandomKind.UNIFORM, g, 0, 1, dtype, device, shape);
+    }
+
+    public static NDArray randn(Generator g, DType dtype, Device device, long... shape) {
+        return random(Backend.RandomKind.NORMAL, g, 0, 1, dtype, device, shape);
+    }
+
+    public static NDArray rand(long... shape) { return rand(Generator.defaultGenerator(), DType.F32, Device.cpu(), shape); }
+    public static NDArray randn(long... shape) { return randn(Generator.defaultGenerator(), DType.F32, Device.cpu(), shape); }
+
+    /** Uniform in [lo, hi). */
+    public static NDArray uniform(Generator g, double lo, double hi, DType dtype, Device device, long... shape) {
+        return random(Backend.RandomKind.UNIFORM, g, lo, hi, dtype, device, shape);
+    }
+
+    /** Normal with the given mean and standard deviation. */
+    public static NDArray normal(Generator g, double mean, double std, DType dtype, Device device, long... shape) {
+        return random(Backend.RandomKind.NORMAL, g, mean, std, dtype, device, shape);
+    }
+
+    /** Integers uniform in [lo, hi), I64. */
+    public static NDArray randint(Generator g, long lo, long hi, Device device, long... shape) {
+        if (hi <= lo) throw new IllegalArgumentException("randint: expected lo < hi, got " + lo + ", " + hi);
+        try (NDArray u = random(Backend.RandomKind.UNIFORM, g, 0, 1, DType.F64, device, shape);
+             NDArray scaled = u.mul(hi - lo);
+             NDArray fl = scaled.unary(UnaryOp.FLOOR, 0, 0)) {
+            NDArray shifted = fl.add(lo);
+            try (shifted) {
+                return shifted.to(DType.I64);
+            }
+        }
+    }
+
+    /** 1 with probability p, else 0, in dtype. */
+    public static NDArray bernoulli(Generator g, double p, DType dtype, Device device, long... shape) {
+        if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("bernoulli: p must be in [0, 1], got " + p);
+        try (NDArray u = random(Backend.RandomKind.UNIFORM, g, 0, 1, DType.F32, device, shape);
+             NDArray keep = u.lt(p)) {
+            return keep.to(dtype);
+        }
+    }
+
+    /** An inverted-dropout mask: 0 with probability p, else 1/(1-p). */
+    public static NDArray dropoutMask(Generator g, double p, DType dtype, Device device, long... shape) {
+        if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
+        try (NDArray keep = bernoulli(g, 1 - p, dtype, device, shape)) {
+            return keep.mul(1.0 / (1 - p));
+        }
+    }
+
+    private static NDArray random(Backend.RandomKind kind, Generator g, double a, double b, DType dtype, Device device, long... shape) {
+        if (!dtype.isFloating()) throw new IllegalArgumentException("random: expected a floating dtype, got " + dtype);
+        NDArray out = empty(dtype, device, shape);
+        long offset = g.reserve(out.numel());
+        out.backend().random(kind, g.seed(), offset, a, b, out);
+        return out;
+    }
+
+    // ------------------------------------------------------------------ accessors
+
+    public DType dtype() { return dtype; }
+    public Device device() { return storage.device(); }
+    public long[] shape() { return shape.clone(); }
+    public long[] strides() { return strides.clone(); }
+    public long offset() { return offset; }
+    public int dim() { return shape.length; }
+    public long numel() { return Shapes.numel(shape); }
+
+    /** Size of one dim; negative dims count from the end. */
+    public long size(int d) { return shape[Shapes.normalizeDim("size", d, dim())]; }
+
+    /** The storage this array is a view of; for backends. */
+    public Storage storage() {
+        checkOpen("storage");
+        return storage;
+    }
+
+    /** Address of element 0 of this view. */
+    public long dataAddress() {
+        checkOpen("dataAddress");
+        return storage.address() + offset * dtype.byteSize();
+    }
+
+    public Backend backend() { return Backends.of(storage.device()); }
+
+    public boolean isContiguous() {
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    public boolean isClosed() { return closed || storage.isReleased(); }
+
+    // ------------------------------------------------------------------ lifetime
+
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        storage.release();
+    }
+
+    /** Detaches this array from any open MemoryScope so that it outlives it; returns this. */
+    public NDArray keep() {
+        MemoryScope.untrack(this);
+        return this;
+    }
+
+    private void checkOpen(String op) {
+        if (closed || storage.isReleased()) {
+            throw new IllegalStateException(op + ": the array " + Arrays.toString(shape) + " " + dtype + " was closed");
+        }
+    }
+
+    private NDArray view(long[] newShape, long[] newStrides, long newOffset) {
+        checkOpen("view");
+        storage.retain();
+        return new NDArray(storage, dtype, newShape, newStrides, newOffset);
+    }
+
+    /** A new array reference to the same data, with its own lifetime. */
+    public NDArray share() { return view(shape.clone(), strides.clone(), offset); }
+
+    // ------------------------------------------------------------------ host transfer
+
+    public float[] toFloatArray() {
+        try (NDArray c = to(DType.F32).contiguous()) {
+            float[] out = new float[Math.toIntExact(c.numel())];
+            c.backend().copyToHost(c, MemorySegment.ofArray(out));
+            return out;
+        }
+    }
+
+    public double[] toDoubleArray() {
+        try (NDArray c = to(DType.F64).contiguous()) {
+            double[] out = new double[Math.toIntExact(c.numel())];
+            c.backend().copyToHost(c, MemorySegment.ofArray(out));
+            return out;
+        }
+    }
+
+    public long[] toLongArray() {
+        try (NDArray c = to(DType.I64).contiguous()) {
+            long[] out = new long[Math.toIntExact(c.numel())];
+            c.backend().copyToHost(c, MemorySegment.ofArray(out));
+            return out;
+        }
+    }
+
+    public int[] toIntArray() {
+        try (NDArray c = to(DType.I32).contiguous()) {
+            int[] out = new int[Math.toIntExact(c.numel())];
+            c.backend().copyToHost(c, MemorySegment.ofArray(out));
+            return out;
+        }
+    }
+
+    public boolean[] toBooleanArray() {
+        try (NDArray c = to(DType.BOOL).contiguous()) {
+            byte[] raw = new byte[Math.toIntExact(c.numel())];
+            c.backend().copyToHost(c, MemorySegment.ofArray(raw));
+            boolean[] out = new boolean[raw.length];
+            for (int i = 0; i < raw.length; i++) out[i] = raw[i] != 0;
+            return out;
+        }
+    }
+
+    /** The raw little-endian bytes of the elements in row-major order. */
+    public byte[] toBytes() {
+        try (NDArray c = contiguous()) {
+            byte[] out = new byte[Math.toIntExact(c.numel() * dtype.byteSize())];
+            c.backend().copyToHost(c, MemorySegment.ofArray(out));
+            return out;
+        }
+    }
+
+    /** The single value of a one-element array. */
+    public double item() {
+        if (numel() != 1) throw new IllegalStateException("item: expected one element, got shape " + Arrays.toString(shape));
+        return toDoubleArray()[0];
+    }
+
+    /** A copy on another device (or this array's data, shared, when already there). */
+    public NDArray to(Device device) {
+        checkOpen("to");
+        if (device.equals(device())) return share();
+        try (NDArray c = contiguous()) {
+            NDArray out = empty(dtype, device, shape);
+            if (device.isCpu()) {
+                c.backend().copyToHost(c, out.storage.segment().asSlice(0, c.numel() * dtype.byteSize()));
+            } else if (c.device().isCpu()) {
+                out.backend().copyFromHost(c.storage.segment().asSlice(c.offset * dtype.byteSize(), c.numel() * dtype.byteSize()), out);
+            } else {
+                try (NDArray host = c.to(Device.cpu())) {
+                    out.backend().copyFromHost(host.storage.segment().asSlice(0, host.numel() * dtype.byteSize()), out);
+                }
+            }
+            return out;
+        }
+    }
+
+    /** This array cast to dtype (shared when it already has it). */
+    public NDArray to(DType target) {
+        checkOpen("to");
+        if (target == dtype) return share();
+        NDArray out = empty(target, device(), shape);
+        backend().copy(this, out);
+        return out;
+    }
+
+    /** A contiguous copy, or this data shared when already contiguous. */
+    public NDArray contiguous() {
+        checkOpen("contiguous");
+        if (isContiguous()) return share();
+        return copy();
+    }
+
+    /** Always a fresh contiguous copy. */
+    public NDArray copy() {
+        checkOpen("copy");
+        NDArray out = empty(dtype, device(), shape);
+        backend().copy(this, out);
+        return out;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    public NDArray reshape(long... newShape) {
+        checkOpen("reshape");
+        long[] sh = Shapes.inferShape("reshape", newShape, numel());
+        long[] st = Shapes.viewStrides(shape, strides, sh);
+        if (st != null) return view(sh, st, offset);
+        try (NDArray c = copy()) {
+            return c.view(sh, Shapes.contiguousStrides(sh), 0);
+        }
+    }
+
+    /** Like reshape, but fails instead of copying when the strides do not allow a view. */
+    public NDArray view(long... newShape) {
+        checkOpen("view");
+        long[] sh = Shapes.inferShape("view", newShape, numel());
+        long[] st = Shapes.viewStrides(shape, strides, sh);
+        if (st == null) {
+            throw new IllegalStateException("view: shape " + Arrays.toString(newShape) + " is incompatible with strides "
+                    + Arrays.toString(strides) + "; use reshape(), which copies");
+        }
+        return view(sh, st, offset);
+    }
+
+    public NDArray flatten() { return reshape(-1); }
+
+    /** Flattens dims start..end (inclusive) into one. */
+    public NDArray flatten(int start, int end) {
+        int s = Shapes.normalizeDim("flatten", start, dim()), e = Shapes.normalizeDim("flatten", end, dim());
+        if (dim() == 0) return reshape(1);
+        if (s > e) throw new IllegalArgumentException("flatten: start dim " + start + " is after end dim " + end);
+        long[] sh = new long[dim() - (e - s)];
+        int j = 0;
+        for (int i = 0; i < s; i++) sh[j++] = shape[i];
+        long m = 1;
+        for (int i = s; i <= e; i++) m *= shape[i];
+        sh[j++] = m;
+        for (int i = e + 1; i < dim(); i++) sh[j++] = shape[i];
+        return reshape(sh);
+    }
+
+    public NDArray permute(int... dims) {
+        if (dims.length != dim()) {
+            throw new IllegalArgumentException("permute: expected " + dim() + " dims, got " + Arrays.toString(dims));
+        }
+        long[] sh = new long[dims.length], st = new long[dims.length];
+        boolean[] seen = new boolean[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            int d = Shapes.normalizeDim("permute", dims[i], dim());
+            if (seen[d]) throw new IllegalArgumentException("permute: dim " + d + " repeated in " + Arrays.toString(dims));
+            seen[d] = true;
+            sh[i] = shape[d];
+            st[i] = strides[d];
+        }
+        return view(sh, st, offset);
+    }
+
+    public NDArray transpose(int a, int b) {
+        if (dim() == 0) return share();
+        int da = Shapes.normalizeDim("transpose", a, dim()), db = Shapes.normalizeDim("transpose", b, dim());
+        long[] sh = shape.clone(), st = strides.clone();
+        sh[da] = shape[db];
+        sh[db] = shape[da];
+        st[da] = strides[db];
+        st[db] = strides[da];
+        return view(sh, st, offset);
+    }
+
+    /** Transpose of a matrix (rank <= 2). */
+    public NDArray t() {
+        if (dim() > 2) throw new IllegalArgumentException("t: expected a tensor of rank <= 2, got rank " + dim() + "; use transpose");
+        return dim() < 2 ? share() : transpose(0, 1);
+    }
+
+    /** Broadcasts to a larger shape without copying (size-1 dims get stride 0; -1 keeps a size). */
+    public NDArray expand(long... newShape) {
+        checkOpen("expand");
+        if (newShape.length < dim()) {
+            throw new IllegalArgumentException("expand: target " + Arrays.toString(newShape) + " has fewer dims than " + Arrays.toString(shape));
+        }
+        int lead = newShape.length - dim();
+        long[] sh = new long[newShape.length], st = new long[newShape.length];
+        for (int i = 0; i < newShape.length; i++) {
+            if (i < lead) {
+                if (newShape[i] < 0) throw new IllegalArgumentException("expand: -1 not allowed for a new leading dim in " + Arrays.toString(newShape));
+                sh[i] = newShape[i];
+                st[i] = 0;
+            } else {
+                long cur = shape[i - lead];
+                long want = newShape[i] == -1 ? cur : newShape[i];
+                if (cur == want) {
+                    sh[i] = cur;
+                    st[i] = strides[i - lead];
+                } else if (cur == 1) {
+                    sh[i] = want;
+                    st[i] = 0;
+                } else {
+                    throw new IllegalArgumentException("expand: cannot expand " + Arrays.toString(shape) + " to " + Arrays.toString(newShape)
+                            + " (dim " + i + " has size " + cur + ")");
+                }
+            }
+        }
+        return view(sh, st, offset);
+    }
+
+    public NDArray broadcastTo(long... newShape) { return expand(newShape); }
+
+    public NDArray squeeze() {
+        int n = 0;
+        for (long s : shape) if (s != 1) n++;
+        long[] sh = new long[n], st = new long[n];
+        int j = 0;
+        for (int i = 0; i < dim(); i++) {
+            if (shape[i] != 1) {
+                sh[j] = shape[i];
+                st[j++] = strides[i];
+            }
+        }
+        return view(sh, st, offset);
+    }
+
+    public NDArray squeeze(int d) {
+        if (dim() == 0) return share();
+        int dd = Shapes.normalizeDim("squeeze", d, dim());
+        if (shape[dd] != 1) return share();
+        return view(remove(shape, dd), remove(strides, dd), offset);
+    }
+
+    public NDArray unsqueeze(int d) {
+        int dd = Shapes.normalizeDim("unsqueeze", d, dim() + 1);
+        long stride = dd < dim() ? strides[dd] * shape[dd] : 1;
+        return view(insert(shape, dd, 1), insert(strides, dd, stride), offset);
+    }
+
+    /** Elements start..start+length-1 of dim d. */
+    public NDArray narrow(int d, long start, long length) {
+        int dd = Shapes.normalizeDim("narrow", d, dim());
+        if (start < 0) start += shape[dd];
+        if (start < 0 || length < 0 || start + length > shape[dd]) {
+            throw new IndexOutOfBoundsException("narrow: range [" + start + ", " + (start + length) + ") out of bounds for dim "
+                    + dd + " of size " + shape[dd]);
+        }
+        long[] sh = shape.clone();
+        sh[dd] = length;
+        return view(sh, strides.clone(), offset + start * strides[dd]);
+    }
+
+    /** Python-style slice of dim d: start (inclusive), end (exclusive), step > 0; negatives count from the end. */
+    public NDArray slice(int d, long start, long end, long step) {
+        int dd = Shapes.normalizeDim("slice", d, dim());
+        if (step <= 0) throw new IllegalArgumentException("slice: step must be positive, got " + step);
+        long n = shape[dd];
+        long s = start < 0 ? Math.max(start + n, 0) : Math.min(start, n);
+        long e = end < 0 ? Math.max(end + n, 0) : Math.min(end, n);
+        long len = e > s ? (e - s + step - 1) / step : 0;
+        long[] sh = shape.clone(), st = strides.clone();
+        sh[dd] = len;
+        st[dd] = strides[dd] * step;
+        return view(sh, st, offset + s * strides[dd]);
+    }
+
+    /** The slice at index i of dim d, with d removed. */
+    public NDArray select(int d, long i) {
+        int dd = Shapes.normalizeDim("select", d, dim());
+        long idx = i < 0 ? i + shape[dd] : i;
+        if (idx < 0 || idx >= shape[dd]) {
+            throw new IndexOutOfBoundsException("select: index " + i + " out of bounds for dim " + dd + " of size " + shape[dd]);
+        }
+        return view(remove(shape, dd), remove(strides, dd), offset + idx * strides[dd]);
+    }
+
+    public static NDArray cat(List<NDArray> parts, int d) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("cat: expected at least one array");
+        NDArray first = parts.get(0);
+        int dd = Shapes.normalizeDim("cat", d, first.dim());
+        DType dt = first.dtype;
+        long total = 0;
+        for (NDArray p : parts) {
+            if (p.dim() != first.dim()) {
+                throw new IllegalArgumentException("cat: expected arrays of rank " + first.dim() + ", got " + Arrays.toString(p.shape));
+            }
+            if (!p.device().equals(first.device())) {
+                throw new IllegalArgumentException("cat: expected all arrays on " + first.device() + ", got one on " + p.device());
+            }
+            for (int i = 0; i < first.dim(); i++) {
+                if (i != dd && p.shape[i] != first.shape[i]) {
+                    throw new IllegalArgumentException("cat: sizes must match except in dim " + dd + ", got "
+                            + Arrays.toString(first.shape) + " and " + Arrays.toString(p.shape));
+                }
+            }
+            dt = DType.promote(dt, p.dtype);
+            total += p.shape[dd];
+        }
+        long[] sh = first.shape.clone();
+        sh[dd] = total;
+        NDArray out = empty(dt, first.device(), sh);
+        long at = 0;
+        for (NDArray p : parts) {
+            try (NDArray dst = out.narrow(dd, at, p.shape[dd])) {
+                out.backend().copy(p, dst);
+            }
+            at += p.shape[dd];
+        }
+        return out;
+    }
+
+    public static NDArray stack(List<NDArray> parts, int d) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("stack: expected at least one array");
+        int dd = Shapes.normalizeDim("stack", d, parts.get(0).dim() + 1);
+        List<NDArray> us = new ArrayList<>();
+        try {
+            for (NDArray p : parts) {
+                if (!Arrays.equals(p.shape, parts.get(0).shape)) {
+                    throw new IllegalArgumentException("stack: expected equal shapes, got " + Arrays.toString(parts.get(0).shape)
+                            + " and " + Arrays.toString(p.shape));
+                }
+                us.add(p.unsqueeze(dd));
+            }
+            return cat(us, dd);
+        } finally {
+            us.forEach(NDArray::close);
+        }
+    }
+
+    /** Views of consecutive pieces of dim d of the given sizes. */
+    public List<NDArray> split(int d, long... sizes) {
+        int dd = Shapes.normalizeDim("split", d, dim());
+        long sum = 0;
+        for (long s : sizes) sum += s;
+        if (sum != shape[dd]) {
+            throw new IllegalArgumentException("split: sizes " + Arrays.toString(sizes) + " add to " + sum + " but dim " + dd + " has size " + shape[dd]);
+        }
+        List<NDArray> out = new ArrayList<>();
+        long at = 0;
+        for (long s : sizes) {
+            out.add(narrow(dd, at, s));
+            at += s;
+        }
+        return out;
+    }
+
+    /** Views of pieces of dim d of size {@code size} each (the last may be smaller). */
+    public List<NDArray> split(long size, int d) {
+        int dd = Shapes.normalizeDim("split", d, dim());
+        if (size <= 0) throw new IllegalArgumentException("split: size must be positive, got " + size);
+        List<NDArray> out = new ArrayList<>();
+        for (long at = 0; at < shape[dd]; at += size) out.add(narrow(dd, at, Math.min(size, shape[dd] - at)));
+        return out;
+    }
+
+    public List<NDArray> chunk(int chunks, int d) {
+        int dd = Shapes.normalizeDim("chunk", d, dim());
+        if (chunks <= 0) throw new IllegalArgumentException("chunk: chunks must be positive, got " + chunks);
+        long size = (shape[dd] + chunks - 1) / chunks;
+        return split(Math.max(size, 1), dd);
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    public NDArray add(NDArray o) { return binary(BinaryOp.ADD, o); }
+    public NDArray sub(NDArray o) { return binary(BinaryOp.SUB, o); }
+    public NDArray mul(NDArray o) { return binary(BinaryOp.MUL, o); }
+    public NDArray div(NDArray o) { return binary(BinaryOp.DIV, o); }
+    public NDArray pow(NDArray o) { return binary(BinaryOp.POW, o); }
+    public NDArray maximum(NDArray o) { return binary(BinaryOp.MAXIMUM, o); }
+    public NDArray minimum(NDArray o) { return binary(BinaryOp.MINIMUM, o); }
+    public NDArray eq(NDArray o) { return binary(BinaryOp.EQ, o); }
+    public NDArray ne(NDArray o) { return binary(BinaryOp.NE, o); }
+    public NDArray lt(NDArray o) { return binary(BinaryOp.LT, o); }
+    public NDArray le(NDArray o) { return binary(BinaryOp.LE, o); }
+    public NDArray gt(NDArray o) { return binary(BinaryOp.GT, o); }
+    public NDArray ge(NDArray o) { return binary(BinaryOp.GE, o); }
+    public NDArray logicalAnd(NDArray o) { return binary(BinaryOp.LOGICAL_AND, o); }
+    public NDArray logicalOr(NDArray o) { return binary(BinaryOp.LOGICAL_OR, o); }
+    public NDArray logicalXor(NDArray o) { return binary(BinaryOp.LOGICAL_XOR, o); }
+
+    public NDArray add(double s) { return scalarOp(UnaryOp.ADD_SCALAR, s); }
+    public NDArray sub(double s) { return scalarOp(UnaryOp.ADD_SCALAR, -s); }
+    public NDArray mul(double s) { return scalarOp(UnaryOp.MUL_SCALAR, s); }
+    public NDArray div(double s) { return floatScalarOp(UnaryOp.MUL_SCALAR, 1.0 / s); }
+    /** s - this. */
+    public NDArray rsub(double s) { return scalarOp(UnaryOp.RSUB_SCALAR, s); }
+    /** s / this. */
+    public NDArray rdiv(double s) { return floatScalarOp(UnaryOp.RDIV_SCALAR, s); }
+    public NDArray pow(double e) { return unary(UnaryOp.POW, e, 0); }
+
+    public NDArray eq(double s) { return compareScalar(BinaryOp.EQ, s); }
+    public NDArray ne(double s) { return compareScalar(BinaryOp.NE, s); }
+    public NDArray lt(double s) { return compareScalar(BinaryOp.LT, s); }
+    public NDArray le(double s) { return compareScalar(BinaryOp.LE, s); }
+    public NDArray gt(double s) { return compareScalar(BinaryOp.GT, s); }
+    public NDArray ge(double s) { return compareScalar(BinaryOp.GE, s); }
+
+    public NDArray neg() { return unary(UnaryOp.NEG, 0, 0); }
+    public NDArray abs() { return unary(UnaryOp.ABS, 0, 0); }
+    public NDArray sign() { return unary(UnaryOp.SIGN, 0, 0); }
+    public NDArray exp() { return floatUnary(UnaryOp.EXP); }
+    public NDArray log() { return floatUnary(UnaryOp.LOG); }
+    public NDArray log1p() { return floatUnary(UnaryOp.LOG1P); }
+    public NDArray expm1() { return floatUnary(UnaryOp.EXPM1); }
+    public NDArray sqrt() { return floatUnary(UnaryOp.SQRT); }
+    public NDArray rsqrt() { return floatUnary(UnaryOp.RSQRT); }
+    public NDArray reciprocal() { return floatUnary(UnaryOp.RECIPROCAL); }
+    public NDArray square() { return unary(UnaryOp.SQUARE, 0, 0); }
+    public NDArray sin() { return floatUnary(UnaryOp.SIN); }
+    public NDArray cos() { return floatUnary(UnaryOp.COS); }
+    public NDArray tanh() { return floatUnary(UnaryOp.TANH); }
+    public NDArray sigmoid() { return floatUnary(UnaryOp.SIGMOID); }
+    public NDArray relu() { return unary(UnaryOp.RELU, 0, 0); }
+    public NDArray leakyRelu(double slope) { return floatUnary(UnaryOp.LEAKY_RELU, slope, 0); }
+    public NDArray elu(double alpha) { return floatUnary(UnaryOp.ELU, alpha, 0); }
+    /** GELU, exact (erf) form as PyTorch's default. */
+    public NDArray gelu() { return floatUnary(UnaryOp.GELU); }
+    public NDArray floor() { return unary(UnaryOp.FLOOR, 0, 0); }
+    public NDArray ceil() { return unary(UnaryOp.CEIL, 0, 0); }
+    public NDArray round() { return unary(UnaryOp.ROUND, 0, 0); }
+    public NDArray isnan() { return boolUnary(UnaryOp.ISNAN); }
+    /** 1 where an element is +-inf or NaN. */
+    public NDArray isNonFinite() { return boolUnary(UnaryOp.NONFINITE); }
+    public NDArray logicalNot() { return boolUnary(UnaryOp.LOGICAL_NOT); }
+
+    /** Clamps into [min, max]; pass NaN for an unbounded side. */
+    public NDArray clamp(double min, double max) { return unary(UnaryOp.CLAMP, min, max); }
+
+    /** cond ? a : b, broadcast, with a and b promoted to one dtype. */
+    public static NDArray where(NDArray cond, NDArray a, NDArray b) {
+        requireSameDevice("where", cond, a, b);
+        DType dt = promoteOperands(a, b);
+        long[] sh = Shapes.broadcast("where", Shapes.broadcast("where", cond.shape, a.shape), b.shape);
+        try (NDArray c = cond.to(DType.BOOL); NDArray ce = c.expand(sh);
+             NDArray ac = a.to(dt); NDArray ae = ac.expand(sh);
+             NDArray bc = b.to(dt); NDArray be = bc.expand(sh)) {
+            NDArray out = empty(dt, a.device(), sh);
+            out.backend().where(ce, ae, be, out);
+            return out;
+        }
+    }
+
+    /** out = op(this) with op-specific parameters; the dtype is kept. */
+    public NDArray unary(UnaryOp op, double p1, double p2) {
+        checkOpen(op.name().toLowerCase());
+        NDArray out = empty(dtype, device(), shape);
+        backend().unary(op, this, out, p1, p2);
+        return out;
+    }
+
+    private NDArray floatUnary(UnaryOp op) { return floatUnary(op, 0, 0); }
+
+    private NDArray floatUnary(UnaryOp op, double p1, double p2) {
+        if (dtype.isFloating()) return unary(op, p1, p2);
+        try (NDArray f = to(DType.F32)) {
+            return f.unary(op, p1, p2);
+        }
+    }
+
+    private NDArray boolUnary(UnaryOp op) {
+        checkOpen(op.name().toLowerCase());
+        NDArray out = empty(DType.BOOL, device(), shape);
+        backend().unary(op, this, out, 0, 0);
+        return out;
+    }
+
+    private NDArray scalarOp(UnaryOp op, double s) {
+        DType.Category cat = s == Math.rint(s) && !Double.isInfinite(s) ? DType.Category.INTEGER : DType.Category.FLOATING;
+        DType dt = DType.resultType(dtype, null, cat);
+        if (dt == dtype) return unary(op, s, 0);
+        try (NDArray c = to(dt)) {
+            return c.unary(op, s, 0);
+        }
+    }
+
+    private NDArray floatScalarOp(UnaryOp op, double s) {
+        if (dtype.isFloating()) return unary(op, s, 0);
+        try (NDArray c = to(DType.F32)) {
+            return c.unary(op, s, 0);
+        }
+    }
+
+    private NDArray compareScalar(BinaryOp op, double s) {
+        try (NDArray sc = scalar(s, dtype.isFloating() || s != Math.rint(s) ? (dtype.isFloating() ? dtype : DType.F32) : dtype, device())) {
+            return binary(op, sc);
+        }
+    }
+
+    private NDArray binary(BinaryOp op, NDArray o) {
+        String name = op.name().toLowerCase();
+        checkOpen(name);
+        o.checkOpen(name);
+        requireSameDevice(name, this, o);
+        DType common = promoteOperands(this, o);
+        if (op == BinaryOp.DIV && !common.isFloating()) common = DType.F32;
+        long[] sh = Shapes.broadcast(name, shape, o.shape);
+        DType outType = op.isComparison() ? DType.BOOL : common;
+        try (NDArray a = to(common); NDArray ae = a.expand(sh); NDArray b = o.to(common); NDArray be = b.expand(sh)) {
+            NDArray out = empty(outType, device(), sh);
+            backend().binary(op, ae, be, out);
+            return out;
+        }
+    }
+
+    /** The dtype PyTorch would compute a binary op of a and b in. */
+    public static DType promoteOperands(NDArray a, NDArray b) {
+        DType dimT = null, zeroT = null;
+        for (NDArray x : new NDArray[] {a, b}) {
+            if (x.dim() > 0) dimT = dimT == null ? x.dtype : DType.promote(dimT, x.dtype);
+            else zeroT = zeroT == null ? x.dtype : DType.promote(zeroT, x.dtype);
+        }
+        return DType.resultType(dimT, zeroT, null);
+    }
+
+    static void requireSameDevice(String op, NDArray... arrays) {
+        Device d = arrays[0].device();
+        for (NDArray a : arrays) {
+            a.checkOpen(op);
+            if (!a.device().equals(d)) {
+                throw new IllegalArgumentException(op + ": expected all arrays on one device, got " + d + " and " + a.device());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ in place (for optimizers and accumulation)
+
+    /** this += alpha * o (o broadcast to this shape); returns this. */
+    public NDArray addInPlace(NDArray o, double alpha) {
+        try (NDArray scaled = alpha == 1 ? o.share() : o.mul(alpha); NDArray sum = add(scaled)) {
+            copyFrom(sum);
+        }
+        return this;
+    }
+
+    public NDArray addInPlace(NDArray o) { return addInPlace(o, 1); }
+
+    public NDArray mulInPlace(double s) {
+        try (NDArray r = mul(s)) {
+            copyFrom(r);
+        }
+        return this;
+    }
+
+    public NDArray mulInPlace(NDArray o) {
+        try (NDArray r = mul(o)) {
+            copyFrom(r);
+        }
+        return this;
+    }
+
+    public NDArray subInPlace(NDArray o) { return addInPlace(o, -1); }
+
+    public NDArray divInPlace(NDArray o) {
+        try (NDArray r = div(o)) {
+            copyFrom(r);
+        }
+        return this;
+    }
+
+    public NDArray addInPlace(double s) {
+        try (NDArray r = add(s)) {
+            copyFrom(r);
+        }
+        return this;
+    }
+
+    /** Copies (with broadcasting and casting) src into this array's elements; returns this. */
+    public NDArray copyFrom(NDArray src) {
+        checkOpen("copyFrom");
+        requireSameDevice("copyFrom", this, src);
+        try (NDArray e = src.expand(shape)) {
+            backend().copy(e, this);
+        }
+        return this;
+    }
+
+    public NDArray fill(double value) {
+        checkOpen("fill");
+        backend().fill(this, value);
+        return this;
+    }
+
+    public NDArray zero() { return fill(0); }
+
+    // ------------------------------------------------------------------ reductions
+
+    public NDArray sum() { return reduce(ReduceOp.SUM, allDims(), false, "sum"); }
+    public NDArray sum(int dim, boolean keepDim) { return reduce(ReduceOp.SUM, new int[] {dim}, keepDim, "sum"); }
+    public NDArray sum(int[] dims, boolean keepDim) { return reduce(ReduceOp.SUM, dims, keepDim, "sum"); }
+    public NDArray prod(int dim, boolean keepDim) { return reduce(ReduceOp.PROD, new int[] {dim}, keepDim, "prod"); }
+    public NDArray any() { return reduce(ReduceOp.ANY, allDims(), false, "any"); }
+    public NDArray all() { return reduce(ReduceOp.ALL, allDims(), false, "all"); }
+    public NDArray max() { return reduce(ReduceOp.MAX, allDims(), false, "max"); }
+    public NDArray min() { return reduce(ReduceOp.MIN, allDims(), false, "min"); }
+    public NDArray amax(int[] dims, boolean keepDim) { return reduce(ReduceOp.MAX, dims, keepDim, "amax"); }
+    public NDArray amin(int[] dims, boolean keepDim) { return reduce(ReduceOp.MIN, dims, keepDim, "amin"); }
+    public NDArray argmax(int dim, boolean keepDim) { return reduce(ReduceOp.ARGMAX, new int[] {dim}, keepDim, "argmax"); }
+    public NDArray argmin(int dim, boolean keepDim) { return reduce(ReduceOp.ARGMIN, new int[] {dim}, keepDim, "argmin"); }
+    public NDArray logsumexp(int dim, boolean keepDim) { return reduce(ReduceOp.LOGSUMEXP, new int[] {dim}, keepDim, "logsumexp"); }
+    public NDArray logsumexp(int[] dims, boolean keepDim) { return reduce(ReduceOp.LOGSUMEXP, dims, keepDim, "logsumexp"); }
+
+    /** Values and their indices along one dim. */
+    public record ValuesIndices(NDArray values, NDArray indices) implements AutoCloseable {
+        @Override public void close() {
+            values.close();
+            indices.close();
+        }
+    }
+
+    public ValuesIndices max(int dim, boolean keepDim) { return extremeWithIndex(ReduceOp.MAX, dim, keepDim); }
+    public ValuesIndices min(int dim, boolean keepDim) { return extremeWithIndex(ReduceOp.MIN, dim, keepDim); }
+
+    private ValuesIndices extremeWithIndex(ReduceOp op, int dim, boolean keepDim) {
+        String name = op.name().toLowerCase();
+        checkOpen(name);
+        int d = Shapes.normalizeDim(name, dim, dim());
+        if (dim() > 0 && shape[d] == 0) throw new IllegalArgumentException(name + ": cannot reduce an empty dim " + d);
+        long[] kept = keptShape(new int[] {d});
+        NDArray values = empty(dtype, device(), kept);
+        NDArray idx = empty(DType.I64, device(), kept);
+        backend().reduce(op, this, dim() == 0 ? new int[0] : new int[] {d}, values, idx);
+        if (keepDim || dim() == 0) return new ValuesIndices(values, idx);
+        try (values; idx) {
+            return new ValuesIndices(values.squeeze(d), idx.squeeze(d));
+        }
+    }
+
+    public NDArray mean() { return mean(allDims(), false); }
+    public NDArray mean(int dim, boolean keepDim) { return mean(new int[] {dim}, keepDim); }
+
+    public NDArray mean(int[] dims, boolean keepDim) {
+        if (!dtype.isFloating()) {
+            throw new IllegalArgumentException("mean: expected a floating dtype, got " + dtype + "; convert with to(DType.F32)");
+        }
+        long n = countOver(dims, "mean");
+        try (NDArray s = sum(dims, keepDim)) {
+            return s.mul(1.0 / n);
+        }
+    }
+
+    /** Variance with Bessel's correction {@code correction} (1 = unbiased, PyTorch's default). */
+    public NDArray var(int[] dims, boolean keepDim, int correction) {
+        if (!dtype.isFloating()) throw new IllegalArgumentException("var: expected a floating dtype, got " + dtype);
+        long n = countOver(dims, "var");
+        try (NDArray m = mean(dims, true); NDArray d = sub(m); NDArray sq = d.square(); NDArray s = sq.sum(dims, keepDim)) {
+            return s.mul(1.0 / Math.max(n - correction, 0));
+        }
+    }
+
+    public NDArray var(int dim, boolean keepDim) { return var(new int[] {dim}, keepDim, 1); }
+
+    public NDArray std(int[] dims, boolean keepDim, int correction) {
+        try (NDArray v = var(dims, keepDim, correction)) {
+            return v.sqrt();
+        }
+    }
+
+    public NDArray std(int dim, boolean keepDim) { return std(new int[] {dim}, keepDim, 1); }
+
+    /** The p-norm over dims (p may be Double.POSITIVE_INFINITY). */
+    public NDArray norm(double p, int[] dims, boolean keepDim) {
+        try (NDArray a = abs()) {
+            if (p == Double.POSITIVE_INFINITY) return a.amax(dims, keepDim);
+            if (p == 1) return a.sum(dims, keepDim);
+            if (p == 2) {
+                try (NDArray sq = a.square(); NDArray s = sq.sum(dims, keepDim)) {
+                    return s.sqrt();
+                }
+            }
+            try (NDArray pw = a.pow(p); NDArray s = pw.sum(dims, keepDim)) {
+                return s.pow(1.0 / p);
+            }
+        }
+    }
+
+    /** The Euclidean norm of all elements. */
+    public NDArray norm() { return norm(2, allDims(), false); }
+
+    private long countOver(int[] dims, String op) {
+        long n = 1;
+        for (int d : normalizeDims(op, dims)) n *= shape[d];
+        return n;
+    }
+
+    private int[] allDims() {
+        int[] d = new int[dim()];
+        for (int i = 0; i < d.length; i++) d[i] = i;
+        return d;
+    }
+
+    private int[] normalizeDims(String op, int[] dims) {
+        if (dim() == 0) return new int[0];
+        int[] out = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) out[i] = Shapes.normalizeDim(op, dims[i], dim());
+        Arrays.sort(out);
+        for (int i = 1; i < out.length; i++) {
+            if (out[i] == out[i - 1]) throw new IllegalArgumentException(op + ": dim " + out[i] + " appears twice in " + Arrays.toString(dims));
+        }
+        return out;
+    }
+
+    private long[] keptShape(int[] sortedDims) {
+        long[] k = shape.clone();
+        for (int d : sortedDims) k[d] = 1;
+        return k;
+    }
+
+    private NDArray reduce(ReduceOp op, int[] dims, boolean keepDim, String name) {
+        checkOpen(name);
+        int[] d = normalizeDims(name, dims);
+        DType outType = switch (op) {
+            case SUM, PROD -> dtype.isFloating() ? dtype : DType.I64;
+            case ARGMAX, ARGMIN -> DType.I64;
+            case ANY, ALL -> DType.BOOL;
+            case LOGSUMEXP -> dtype.isFloating() ? dtype : DType.F32;
+            default -> dtype;
+        };
+        if ((op == ReduceOp.MAX || op == ReduceOp.MIN || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) && numel() == 0) {
+            throw new IllegalArgumentException(name + ": cannot reduce an empty array of shape " + Arrays.toString(shape));
+        }
+        NDArray src = op == ReduceOp.LOGSUMEXP && !dtype.isFloating() ? to(DType.F32) : share();
+        try (src) {
+            NDArray out = empty(outType, device(), keptShape(d));
+            backend().reduce(op, src, d, out, null);
+            if (keepDim) return out;
+            try (out) {
+                long[] sq = new long[dim() - d.length];
+                int j = 0;
+                for (int i = 0, k = 0; i < dim(); i++) {
+                    if (k < d.length && d[k] == i) k++;
+                    else sq[j++] = shape[i];
+                }
+                return out.reshape(sq);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ linear algebra
+
+    /** torch.matmul: 1-D and 2-D products, and batched products with broadcast batch dims. */
+    public NDArray matmul(NDArray o) {
+        checkOpen("matmul");
+        requireSameDevice("matmul", this, o);
+        if (dim() == 0 || o.dim() == 0) {
+            throw new IllegalArgumentException("matmul: both arguments need at least 1 dim, got " + Arrays.toString(shape)
+                    + " and " + Arrays.toString(o.shape));
+        }
+        DType dt = promoteOperands(this, o);
+        if (!dt.isFloating()) throw new IllegalArgumentException("matmul: expected floating dtypes, got " + dtype + " and " + o.dtype);
+        try (NDArray a0 = to(dt); NDArray b0 = o.to(dt);
+             NDArray a = a0.dim() == 1 ? a0.unsqueeze(0) : a0.share();
+             NDArray b = b0.dim() == 1 ? b0.unsqueeze(1) : b0.share()) {
+            long m = a.shape[a.dim() - 2], k = a.shape[a.dim() - 1];
+            long k2 = b.shape[b.dim() - 2], n = b.shape[b.dim() - 1];
+            if (k != k2) {
+                throw new IllegalArgumentException("matmul: inner dims differ: " + Arrays.toString(shape) + " @ " + Arrays.toString(o.shape)
+                        + " (" + k + " vs " + k2 + ")");
+            }
+            long[] batchA = Arrays.copyOf(a.shape, a.dim() - 2), batchB = Arrays.copyOf(b.shape, b.dim() - 2);
+            long[] batch = Shapes.broadcast("matmul", batchA, batchB);
+            long bn = Shapes.numel(batch);
+            NDArray out3;
+            if (b.dim() == 2 && batch.length > 0) {
+                // Weight-style right operand: fold the batch into the rows instead of repeating the matrix.
+                try (NDArray a2 = a.reshape(bn * m, k); NDArray a3 = a2.unsqueeze(0); NDArray b3 = b.unsqueeze(0)) {
+                    out3 = empty(dt, device(), 1, bn * m, n);
+                    backend().matmul(a3, b3, out3);
+                }
+            } else {
+                long[] fullA = concat(batch, m, k), fullB = concat(batch, k, n);
+                try (NDArray ae = a.expand(fullA); NDArray be = b.expand(fullB);
+                     NDArray a3 = ae.reshape(bn, m, k); NDArray b3 = be.reshape(bn, k, n)) {
+                    out3 = empty(dt, device(), bn, m, n);
+                    backend().matmul(a3, b3, out3);
+                }
+            }
+            try (out3) {
+                List<Long> outShape = new ArrayList<>();
+                for (long s : batch) outShape.add(s);
+                if (dim() > 1) outShape.add(m);
+                if (o.dim() > 1) outShape.add(n);
+                return out3.reshape(outShape.stream().mapToLong(Long::longValue).toArray());
+            }
+        }
+    }
+
+    private static long[] concat(long[] head, long... tail) {
+        long[] r = Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, r, head.length, tail.length);
+        return r;
+    }
+
+    // ------------------------------------------------------------------ convolution and pooling
+
+    public static NDArray conv2d(NDArray x, NDArray w, NDArray bias, ConvParams p) {
+        requireSameDevice("conv2d", x, w);
+        if (x.dim() != 4) throw new IllegalArgumentException("conv2d: expected input [N,C,H,W], got " + Arrays.toString(x.shape));
+        if (w.dim() != 4) throw new IllegalArgumentException("conv2d: expected weight [O,C/groups,KH,KW], got " + Arrays.toString(w.shape));
+        if (x.shape[1] != w.shape[1] * p.groups()) {
+            throw new IllegalArgumentException("conv2d: input has " + x.shape[1] + " channels but weight " + Arrays.toString(w.shape)
+                    + " with groups=" + p.groups() + " expects " + w.shape[1] * p.groups());
+        }
+        if (w.shape[0] % p.groups() != 0) {
+            throw new IllegalArgumentException("conv2d: out channels " + w.shape[0] + " not divisible by groups " + p.groups());
+        }
+        if (x.dtype != w.dtype) throw new IllegalArgumentException("conv2d: input is " + x.dtype + " but weight is " + w.dtype);
+        if (!x.dtype.isFloating()) throw new IllegalArgumentException("conv2d: expected a floating dtype, got " + x.dtype);
+        long oh = ConvParams.outSize(x.shape[2], (int) w.shape[2], p.strideH(), p.padH(), p.dilationH());
+        long ow = ConvParams.outSize(x.shape[3], (int) w.shape[3], p.strideW(), p.padW(), p.dilationW());
+        if (oh <= 0 || ow <= 0) {
+            throw new IllegalArgumentException("conv2d: kernel " + w.shape[2] + "x" + w.shape[3] + " does not fit input "
+                    + x.shape[2] + "x" + x.shape[3] + " with padding " + p.padH() + "x" + p.padW());
+        }
+        NDArray out = empty(x.dtype, x.device(), x.shape[0], w.shape[0], oh, ow);
+        x.backend().conv2d(x, w, out, p);
+        if (bias == null) return out;
+        if (bias.dim() != 1 || bias.shape[0] != w.shape[0]) {
+            out.close();
+            throw new IllegalArgumentException("conv2d: expected bias of shape [" + w.shape[0] + "], got " + Arrays.toString(bias.shape));
+        }
+        try (out; NDArray b = bias.view(1, w.shape[0], 1, 1)) {
+            return out.add(b);
+        }
+    }
+
+    public static NDArray conv2dBackwardInput(NDArray gradOut, NDArray w, long[] inputShape, ConvParams p) {
+        NDArray gi = zeros(gradOut.dtype, gradOut.device(), inputShape);
+        gradOut.backend().conv2dBackwardInput(gradOut, w, gi, p);
+        return gi;
+    }
+
+    public static NDArray conv2dBackwardWeight(NDArray x, NDArray gradOut, long[] weightShape, ConvParams p) {
+        NDArray gw = zeros(x.dtype, x.device(), weightShape);
+        x.backend().conv2dBackwardWeight(x, gradOut, gw, p);
+        return gw;
+    }
+
+    /** Max pooling with the index (h*W+w within its plane) of each maximum. */
+    public ValuesIndices maxPool2d(int kH, int kW, ConvParams p) {
+        checkPoolInput("maxPool2d", kH, kW, p);
+        long oh = ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), p.dilationH());
+        long ow = ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), p.dilationW());
+        NDArray out = empty(dtype, device(), shape[0], shape[1], oh, ow);
+        NDArray idx = empty(DType.I64, device(), shape[0], shape[1], oh, ow);
+        backend().maxPool2d(this, kH, kW, p, out, idx);
+        return new ValuesIndices(out, idx);
+    }
+
+    public static NDArray maxPool2dBackward(NDArray gradOut, NDArray indices, long[] inputShape) {
+        NDArray gi = zeros(gradOut.dtype, gradOut.device(), inputShape);
+        gradOut.backend().maxPool2dBackward(gradOut, indices, gi);
+        return gi;
+    }
+
+    public NDArray avgPool2d(int kH, int kW, ConvParams p, boolean countIncludePad) {
+        checkPoolInput("avgPool2d", kH, kW, p);
+        long oh = ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), 1);
+        long ow = ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), 1);
+        NDArray out = empty(dtype, device(), shape[0], shape[1], oh, ow);
+        backend().avgPool2d(this, kH, kW, p, countIncludePad, out);
+        return out;
+    }
+
+    public static NDArray avgPool2dBackward(NDArray gradOut, int kH, int kW, ConvParams p, boolean countIncludePad, long[] inputShape) {
+        NDArray gi = zeros(gradOut.dtype, gradOut.device(), inputShape);
+        gradOut.backend().avgPool2dBackward(gradOut, kH, kW, p, countIncludePad, gi);
+        return gi;
+    }
+
+    private void checkPoolInput(String op, int kH, int kW, ConvParams p) {
+        checkOpen(op);
+        if (dim() != 4) throw new IllegalArgumentException(op + ": expected input [N,C,H,W], got " + Arrays.toString(shape));
+        if (kH < 1 || kW < 1) throw new IllegalArgumentException(op + ": kernel must be >= 1, got " + kH + "x" + kW);
+        if (p.padH() * 2 > kH || p.padW() * 2 > kW) {
+            throw new IllegalArgumentException(op + ": padding " + p.padH() + "x" + p.padW() + " must be at most half the kernel " + kH + "x" + kW);
+        }
+        if (ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), p.dilationH()) <= 0
+                || ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), p.dilationW()) <= 0) {
+            throw new IllegalArgumentException(op + ": kernel " + kH + "x" + kW + " larger than input " + shape[2] + "x" + shape[3]);
+        }
+    }
+
+    // ------------------------------------------------------------------ softmax and losses
+
+    public NDArray softmax(int dim) { return softmaxImpl(dim, false); }
+    public NDArray logSoftmax(int dim) { return softmaxImpl(dim, true); }
+
+    private NDArray softmaxImpl(int dim, boolean log) {
+        String name = log ? "logSoftmax" : "softmax";
+        checkOpen(name);
+        int d = Shapes.normalizeDim(name, dim, dim());
+        NDArray src = dtype.isFloating() ? share() : to(DType.F32);
+        try (src) {
+            NDArray out = empty(src.dtype, device(), shape);
+            backend().softmax(src, dim() == 0 ? 0 : d, log, out);
+            return out;
+        }
+    }
+
+    public static NDArray softmaxBackward(NDArray y, NDArray gy, int dim, boolean log) {
+        int d = Shapes.normalizeDim("softmaxBackward", dim, y.dim());
+        NDArray gx = empty(y.dtype, y.device(), y.shape);
+        y.backend().softmaxBackward(y, gy, d, log, gx);
+        return gx;
+    }
+
+    /** Mean cross-entropy of logits [N, C] against class indices [N] (I64 or I32). */
+    public NDArray crossEntropy(NDArray targets) {
+        checkClassTargets("crossEntropy", targets);
+        try (NDArray lsm = logSoftmax(1); NDArray t = targets.to(DType.I64); NDArray t2 = t.unsqueeze(1);
+             NDArray picked = lsm.gather(1, t2); NDArray m = picked.mean()) {
+            return m.neg();
+        }
+    }
+
+    /** Checks logits [N, C] and integer class indices [N] in [0, C). */
+    public void checkClassTargets(String op, NDArray targets) {
+        if (dim() != 2) throw new IllegalArgumentException(op + ": expected logits [N, C], got " + Arrays.toString(shape));
+        if (targets.dim() != 1 || targets.shape[0] != shape[0]) {
+            throw new IllegalArgumentException(op + ": expected targets [" + shape[0] + "], got " + Arrays.toString(targets.shape));
+        }
+        if (targets.dtype.isFloating() || targets.dtype == DType.BOOL) {
+            throw new IllegalArgumentException(op + ": expected integer class indices, got " + targets.dtype);
+        }
+    }
+
+    /** Rows of a one-hot encoding of integer classes, I64. */
+    public NDArray oneHot(long numClasses) {
+        checkOpen("oneHot");
+        if (dtype.isFloating()) throw new IllegalArgumentException("oneHot: expected integer class indices, got " + dtype);
+        try (NDArray idx = to(DType.I64); NDArray u = idx.unsqueeze(-1);
+             NDArray zero = zeros(DType.I64, device(), concat(shape, numClasses)); NDArray src = ones(DType.I64, device(), u.shape)) {
+            zero.backend().scatterAdd(zero, dim(), u, src);
+            return zero.share();
+        }
+    }
+
+    // ------------------------------------------------------------------ indexing
+
+    /** out[i][j][k] = this[index[i][j][k]][j][k] for dim 0 (and so on): index has this rank, I64. */
+    public NDArray gather(int dim, NDArray index) {
+        checkOpen("gather");
+        int d = Shapes.normalizeDim("gather", dim, dim());
+        checkIndex("gather", index, d);
+        NDArray out = empty(dtype, device(), index.shape);
+        try (NDArray idx = index.to(DType.I64)) {
+            backend().gather(this, d, idx, out);
+        }
+        return out;
+    }
+
+    /** A copy of this array with src added at index along dim (PyTorch's scatter_add, out of place). */
+    public NDArray scatterAdd(int dim, NDArray index, NDArray src) {
+        checkOpen("scatterAdd");
+        int d = Shapes.normalizeDim("scatterAdd", dim, dim());
+        checkIndex("scatterAdd", index, d);
+        if (!Arrays.equals(index.shape, src.shape)) {
+            throw new IllegalArgumentException("scatterAdd: index " + Arrays.toString(index.shape) + " and src " + Arrays.toString(src.shape) + " must have one shape");
+        }
+        NDArray out = copy();
+        try (NDArray idx = index.to(DType.I64); NDArray s = src.to(dtype)) {
+            backend().scatterAdd(out, d, idx, s);
+        }
+        return out;
+    }
+
+    public NDArray indexSelect(int dim, NDArray index) {
+        checkOpen("indexSelect");
+        int d = Shapes.normalizeDim("indexSelect", dim, dim());
+        if (index.dim() != 1 || index.dtype.isFloating()) {
+            throw new IllegalArgumentException("indexSelect: expected a 1-D integer index, got " + Arrays.toString(index.shape) + " " + index.dtype);
+        }
+        long[] sh = shape.clone();
+        sh[d] = index.shape[0];
+        NDArray out = empty(dtype, device(), sh);
+        try (NDArray idx = index.to(DType.I64)) {
+            backend().indexSelect(this, d, idx, out);
+        }
+        return out;
+    }
+
+    /** Rows of this [V, D] table picked by integer ids of any shape: result ids.shape + [D]. */
+    public NDArray embedding(NDArray ids) {
+        if (dim() != 2) throw new IllegalArgumentException("embedding: expected a table [V, D], got " + Arrays.toString(shape));
+        try (NDArray flat = ids.reshape(-1); NDArray rows = indexSelect(0, flat)) {
+            return rows.reshape(concat(ids.shape, shape[1]));
+        }
+    }
+
+    private void checkIndex(String op, NDArray index, int d) {
+        requireSameDevice(op, this, index);
+        if (index.dtype.isFloating() || index.dtype == DType.BOOL) {
+            throw new IllegalArgumentException(op + ": expected an integer index, got " + index.dtype);
+        }
+        if (index.dim() != dim()) {
+            throw new IllegalArgumentException(op + ": index rank " + index.dim() + " must equal input rank " + dim());
+        }
+        for (int i = 0; i < dim(); i++) {
+            if (i != d && index.shape[i] > shape[i]) {
+                throw new IllegalArgumentException(op + ": index " + Arrays.toString(index.shape) + " larger than input "
+                        + Arrays.toString(shape) + " in dim " + i);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ misc
+
+    private static long[] remove(long[] a, int i) {
+        long[] r = new long[a.length - 1];
+        System.arraycopy(a, 0, r, 0, i);
+        System.arraycopy(a, i + 1, r, i, a.length - i - 1);
+        return r;
+    }
+
+    private static long[] insert(long[] a, int i, long v) {
+        long[] r = new long[a.length + 1];
+        System.arraycopy(a, 0, r, 0, i);
+        r[i] = v;
+        System.arraycopy(a, i, r, i + 1, a.length - i);
+        return r;
+    }
+
+    @Override public String toString() {
+        if (isClosed()) return "NDArray(closed, " + Arrays.toString(shape) + ", " + dtype + ")";
+        String body;
+        if (numel() <= 20) {
+            double[] v = toDoubleArray();
+            body = Arrays.toString(v);
+        } else {
+            body = "...";
+        }
+        return "NDArray(" + Arrays.toString(shape) + ", " + dtype + ", " + device() + ", " + body + ")";
+    }
+
+    /** Reads one element by index; for tests and debugging, not for loops. */
+    public double getDouble(long... index) {
+        if (index.length != dim()) throw new IllegalArgumentException("getDouble: expected " + dim() + " indices, got " + index.length);
+        long off = offset;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("getDouble: index " + Arrays.toString(index) + " out of bounds for " + Arrays.toString(shape));
+            }
+            off += index[i] * strides[i];
+        }
+        try (NDArray one = view(new long[0], new long[0], off)) {
+            return one.item();
+        }
+    }
+}

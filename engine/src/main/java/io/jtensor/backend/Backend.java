@@ -1,0 +1,98 @@
+package io.jtensor.backend;
+
+import io.jtensor.Device;
+import io.jtensor.NDArray;
+import io.jtensor.memory.Allocator;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The primitive ops every device implements. The engine decides shapes, broadcasting and dtypes once, in Java,
+ * and calls exactly one of these; nothing else branches on the device.
+ *
+ * <p>Conventions for every method: all arrays are on this backend's device and alive; inputs may have any strides
+ * (zero strides for broadcast); {@code out} arrays are freshly allocated by the caller in the right shape and dtype
+ * and are contiguous unless a method says otherwise. Inputs and outputs never overlap unless stated.
+ */
+public interface Backend {
+    Allocator allocator();
+
+    /** Copies a contiguous host buffer into a contiguous array. */
+    void copyFromHost(MemorySegment src, NDArray dst);
+
+    /** Copies a contiguous array into a host buffer. */
+    void copyToHost(NDArray src, MemorySegment dst);
+
+    /** dst[i] = cast(src[i]) for arrays of one shape; both may be strided (dst may be a non-overlapping view). */
+    void copy(NDArray src, NDArray dst);
+
+    /** Every element of dst (possibly strided) set to value, cast to dst's dtype. */
+    void fill(NDArray dst, double value);
+
+    /** out = op(x) elementwise; x and out have one shape; out's dtype may differ (ISNAN writes BOOL). */
+    void unary(UnaryOp op, NDArray x, NDArray out, double p1, double p2);
+
+    /** out = a op b elementwise; a and b are already broadcast to out's shape and cast to one dtype. */
+    void binary(BinaryOp op, NDArray a, NDArray b, NDArray out);
+
+    /** out = cond ? a : b; all three broadcast to out's shape; a, b, out share a dtype. */
+    void where(NDArray cond, NDArray a, NDArray b, NDArray out);
+
+    /**
+     * Reduces x over {@code dims} (sorted, distinct). {@code out} has x's rank with the reduced dims of size 1.
+     * For MAX/MIN {@code indices} (I64, out's shape) receives the flat index over the reduced dims, or is null.
+     * For ARGMAX/ARGMIN out itself is I64.
+     */
+    void reduce(ReduceOp op, NDArray x, int[] dims, NDArray out, NDArray indices);
+
+    /** out[b] = a[b] @ bm[b]: a is [B,M,K], bm is [B,K,N] (any strides), out is [B,M,N] contiguous. */
+    void matmul(NDArray a, NDArray bm, NDArray out);
+
+    /** x [N,C,H,W], w [O,C/groups,KH,KW] -> out [N,O,OH,OW]. */
+    void conv2d(NDArray x, NDArray w, NDArray out, ConvParams p);
+
+    /** Gradient of conv2d with respect to its input: gradOut [N,O,OH,OW], w -> gradIn [N,C,H,W]. */
+    void conv2dBackwardInput(NDArray gradOut, NDArray w, NDArray gradIn, ConvParams p);
+
+    /** Gradient of conv2d with respect to its weight: x, gradOut -> gradW [O,C/groups,KH,KW]. */
+    void conv2dBackwardWeight(NDArray x, NDArray gradOut, NDArray gradW, ConvParams p);
+
+    /** Max pooling of x [N,C,H,W] into out; indices (I64, out's shape) receives h*W+w of each maximum. */
+    void maxPool2d(NDArray x, int kH, int kW, ConvParams p, NDArray out, NDArray indices);
+
+    /** gradIn (zeroed by the callee) += gradOut scattered to the recorded indices. */
+    void maxPool2dBackward(NDArray gradOut, NDArray indices, NDArray gradIn);
+
+    /** Average pooling; padding counts in the divisor when countIncludePad. */
+    void avgPool2d(NDArray x, int kH, int kW, ConvParams p, boolean countIncludePad, NDArray out);
+
+    void avgPool2dBackward(NDArray gradOut, int kH, int kW, ConvParams p, boolean countIncludePad, NDArray gradIn);
+
+    /** Softmax (or log-softmax) of x along dim into out. */
+    void softmax(NDArray x, int dim, boolean log, NDArray out);
+
+    /** Gradient of softmax/log-softmax given its output y and the incoming gradient gy. */
+    void softmaxBackward(NDArray y, NDArray gy, int dim, boolean log, NDArray gx);
+
+    /** out = x gathered along dim at index (I64, out's shape). */
+    void gather(NDArray x, int dim, NDArray index, NDArray out);
+
+    /** out (contiguous, already holding values) [index[i]] along dim += src[i]. */
+    void scatterAdd(NDArray out, int dim, NDArray index, NDArray src);
+
+    /** out = x.indexSelect(dim, index) with index a 1-D I64 array. */
+    void indexSelect(NDArray x, int dim, NDArray index, NDArray out);
+
+    /**
+     * Fills out (contiguous, floating) from the Philox 4x32-10 stream for (seed, offset): element i uses counter
+     * (offset + i/4) and lane i%4. UNIFORM gives [lo, hi); NORMAL gives mean lo, std hi by Box-Muller.
+     */
+    void random(RandomKind kind, long seed, long offset, double lo, double hi, NDArray out);
+
+    /** Frees what this backend caches (the CUDA allocator's free blocks); a no-op on the CPU. */
+    default void emptyCache() {}
+
+    /** Waits for all work queued on this backend's devices. */
+    default void synchronize() {}
+
+    enum RandomKind { UNIFORM, NORMAL }
+}

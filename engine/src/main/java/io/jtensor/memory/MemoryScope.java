@@ -1,0 +1,88 @@
+package io.jtensor.memory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Closes every resource created inside it on this thread that was not kept:
+ * <pre>{@code try (var scope = MemoryScope.open()) { ... loss.backward(); optimizer.step(); }}</pre>
+ * Scopes nest; a resource belongs to the innermost open scope of the thread that created it.
+ * {@link #keep(AutoCloseable)} moves a resource out to the enclosing scope (or out of all scopes).
+ */
+public final class MemoryScope implements AutoCloseable {
+    private static final ThreadLocal<ArrayDeque<MemoryScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
+
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final ArrayDeque<MemoryScope> stack;
+    private boolean closed;
+
+    private MemoryScope(ArrayDeque<MemoryScope> stack) { this.stack = stack; }
+
+    public static MemoryScope open() {
+        ArrayDeque<MemoryScope> s = STACK.get();
+        MemoryScope scope = new MemoryScope(s);
+        s.push(scope);
+        return scope;
+    }
+
+    /** Registers a newly created resource with the innermost open scope of this thread, if any. */
+    public static void track(AutoCloseable resource) {
+        MemoryScope top = STACK.get().peek();
+        if (top != null) top.owned.add(resource);
+    }
+
+    /** Whether a scope is open on this thread. */
+    public static boolean active() { return !STACK.get().isEmpty(); }
+
+    /** Removes the resource from this scope so that closing it leaves the resource alive; returns it. */
+    public <T extends AutoCloseable> T keep(T resource) {
+        if (removeIdentity(owned, resource)) {
+            MemoryScope parent = parent();
+            if (parent != null) parent.owned.add(resource);
+        }
+        return resource;
+    }
+
+    /** Detaches the resource from whichever open scope of this thread holds it. */
+    public static <T extends AutoCloseable> T untrack(T resource) {
+        for (MemoryScope s : STACK.get()) if (removeIdentity(s.owned, resource)) break;
+        return resource;
+    }
+
+    private static boolean removeIdentity(List<AutoCloseable> list, Object o) {
+        for (int i = list.size() - 1; i >= 0; i--) {
+            if (list.get(i) == o) {
+                list.remove(i);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private MemoryScope parent() {
+        boolean seen = false;
+        for (MemoryScope s : stack) {
+            if (seen) return s;
+            if (s == this) seen = true;
+        }
+        return null;
+    }
+
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        if (stack.peek() != this) throw new IllegalStateException("MemoryScope closed out of order: inner scopes are still open");
+        stack.pop();
+        RuntimeException first = null;
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                if (first == null) first = new RuntimeException("MemoryScope: closing a resource failed", e);
+            }
+        }
+        owned.clear();
+        if (first != null) throw first;
+    }
+}
