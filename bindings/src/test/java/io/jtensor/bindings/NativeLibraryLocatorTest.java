@@ -54,7 +54,7 @@ class NativeLibraryLocatorTest {
             assertTrue(i > at, "expected '" + s + "' after position " + at + " in:\n" + m);
             at = i;
         }
-        assertEquals(11, e.searched().size(), m);
+        assertEquals(10, e.searched().size(), m);
     }
 
     @Test
