@@ -1,0 +1,245 @@
+// Fused softmax / log-softmax along one dim, forward and backward.
+//
+// Java passes the geometry of every other dim (outer; strides of the output then the inputs), the length L of the
+// softmax dim and each operand's stride along it. Three variants:
+//   softmax_{fwd,bwd}_warp_<dtype>:  one warp per row, the row held in registers (L <= 1024, unit strides): one read
+//                                    and one write per element;
+//   softmax_{fwd,bwd}_block_<dtype>: one block per row for longer rows (unit strides): an online max/sum pass, then
+//                                    the write pass, which re-reads x mostly from L2;
+//   softmax_{fwd,bwd}_cols_<dtype>:  one thread per row when the dim is not the innermost (e.g. channels of NCHW), so
+//                                    that neighbouring threads read neighbouring elements.
+// Forward: y = exp(x - max) / sum, or x - max - log(sum). Backward (y is the forward output):
+//   softmax:     gx = y * (gy - sum(gy * y));   log-softmax: gx = gy - exp(y) * sum(gy).
+#include "common.cuh"
+#include "mathops.cuh"
+
+#define WARP_MAX_ELEMS 32  // 32 lanes x 32 registers: rows up to 1024
+
+template <class C>
+struct MaxSum { C m; C s; };
+
+template <class C>
+__device__ __forceinline__ MaxSum<C> ms_add(MaxSum<C> a, C x) {
+    if (x > a.m) {
+        a.s = a.s * m_exp(a.m - x) + (C) 1;
+        a.m = x;
+    } else {
+        a.s += m_exp(x - a.m);
+    }
+    return a;
+}
+
+template <class C>
+__device__ __forceinline__ MaxSum<C> ms_merge(MaxSum<C> a, MaxSum<C> b) {
+    if (b.m > a.m) { MaxSum<C> t = a; a = b; b = t; }
+    if (b.m == (C) -INFINITY) return a;
+    a.s += b.s * m_exp(b.m - a.m);
+    return a;
+}
+
+template <class C>
+__device__ __forceinline__ C warp_max(C v) {
+#pragma unroll
+    for (int d = 16; d > 0; d >>= 1) { C o = __shfl_xor_sync(0xffffffffu, v, d); v = o > v ? o : v; }
+    return v;
+}
+
+template <class C>
+__device__ __forceinline__ C warp_sum(C v) {
+#pragma unroll
+    for (int d = 16; d > 0; d >>= 1) v += __shfl_xor_sync(0xffffffffu, v, d);
+    return v;
+}
+
+template <class C>
+__device__ __forceinline__ MaxSum<C> warp_ms(MaxSum<C> a) {
+#pragma unroll
+    for (int d = 16; d > 0; d >>= 1) {
+        MaxSum<C> b;
+        b.m = __shfl_xor_sync(0xffffffffu, a.m, d);
+        b.s = __shfl_xor_sync(0xffffffffu, a.s, d);
+        a = ms_merge(a, b);
+    }
+    return a;
+}
+
+// Merges the per-thread states of a block; every thread receives the result.
+template <class C>
+__device__ __forceinline__ MaxSum<C> block_ms(MaxSum<C> a) {
+    __shared__ MaxSum<C> part[32];
+    __shared__ MaxSum<C> result;
+    a = warp_ms(a);
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    if (lane == 0) part[w] = a;
+    __syncthreads();
+    if (w == 0) {
+        MaxSum<C> b = lane < nw ? part[lane] : MaxSum<C>{(C) -INFINITY, (C) 0};
+        b = warp_ms(b);
+        if (lane == 0) result = b;
+    }
+    __syncthreads();
+    return result;
+}
+
+template <class C>
+__device__ __forceinline__ C block_sum(C v) {
+    __shared__ C part[32];
+    __shared__ C result;
+    v = warp_sum(v);
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    if (lane == 0) part[w] = v;
+    __syncthreads();
+    if (w == 0) {
+        C b = lane < nw ? part[lane] : (C) 0;
+        b = warp_sum(b);
+        if (lane == 0) result = b;
+    }
+    __syncthreads();
+    return result;
+}
+
+template <class C>
+__device__ __forceinline__ C softmax_out(C x, C m, C s, C logs, bool log) { return log ? x - m - logs : m_exp(x - m) / s; }
+
+// ---------------------------------------------------------------------------------------------- forward
+template <class D>
+__device__ void fwd_warp(const Geom<2>& outer, i64 L, const typename D::S* __restrict__ x, typename D::S* __restrict__ y, int log) {
+    typedef typename D::C C;
+    int lane = threadIdx.x & 31;
+    i64 row = (i64) blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (row >= outer.numel) return;
+    i64 off[2];
+    offsets<2, i64>(outer, row, off);
+    const typename D::S* xr = x + off[1];
+    typename D::S* yr = y + off[0];
+    C v[WARP_MAX_ELEMS];
+    C m = (C) -INFINITY;
+#pragma unroll
+    for (int k = 0; k < WARP_MAX_ELEMS; k++) {
+        i64 j = (i64) k * 32 + lane;
+        v[k] = j < L ? ld<D>(xr[j]) : (C) -INFINITY;
+        m = v[k] > m ? v[k] : m;
+    }
+    m = warp_max(m);
+    C s = 0;
+#pragma unroll
+    for (int k = 0; k < WARP_MAX_ELEMS; k++) {
+        if ((i64) k * 32 + lane < L) s += m_exp(v[k] - m);
+    }
+    s = warp_sum(s);
+    C logs = m_log(s);
+#pragma unroll
+    for (int k = 0; k < WARP_MAX_ELEMS; k++) {
+        i64 j = (i64) k * 32 + lane;
+        if (j < L) yr[j] = st<D>(softmax_out<C>(v[k], m, s, logs, log != 0));
+    }
+}
+
+template <class D>
+__device__ void fwd_block(const Geom<2>& outer, i64 L, const typename D::S* __restrict__ x, typename D::S* __restrict__ y, int log) {
+    typedef typename D::C C;
+    i64 off[2];
+    offsets<2, i64>(outer, (i64) blockIdx.x, off);
+    const typename D::S* xr = x + off[1];
+    typename D::S* yr = y + off[0];
+    MaxSum<C> a{(C) -INFINITY, (C) 0};
+    for (i64 j = threadIdx.x; j < L; j += blockDim.x) a = ms_add(a, ld<D>(xr[j]));
+    a = block_ms(a);
+    C logs = m_log(a.s);
+    for (i64 j = threadIdx.x; j < L; j += blockDim.x) yr[j] = st<D>(softmax_out<C>(ld<D>(xr[j]), a.m, a.s, logs, log != 0));
+}
+
+template <class D>
+__device__ void fwd_cols(const Geom<2>& outer, i64 L, i64 ys, i64 xs, const typename D::S* __restrict__ x,
+                         typename D::S* __restrict__ y, int log) {
+    typedef typename D::C C;
+    JT_GRID_STRIDE(row, outer.numel) {
+        i64 off[2];
+        offsets<2, i64>(outer, row, off);
+        const typename D::S* xr = x + off[1];
+        typename D::S* yr = y + off[0];
+        MaxSum<C> a{(C) -INFINITY, (C) 0};
+        for (i64 j = 0; j < L; j++) a = ms_add(a, ld<D>(xr[j * xs]));
+        C logs = m_log(a.s);
+        for (i64 j = 0; j < L; j++) yr[j * ys] = st<D>(softmax_out<C>(ld<D>(xr[j * xs]), a.m, a.s, logs, log != 0));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------- backward
+// outer strides: gx, y, gy.
+template <class C>
+__device__ __forceinline__ C grad_term(C y, C gy, bool log) { return log ? gy : gy * y; }
+
+template <class C>
+__device__ __forceinline__ C grad_out(C y, C gy, C dot, bool log) { return log ? gy - m_exp(y) * dot : y * (gy - dot); }
+
+template <class D>
+__device__ void bwd_warp(const Geom<3>& outer, i64 L, const typename D::S* __restrict__ y, const typename D::S* __restrict__ gy,
+                         typename D::S* __restrict__ gx, int log) {
+    typedef typename D::C C;
+    int lane = threadIdx.x & 31;
+    i64 row = (i64) blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (row >= outer.numel) return;
+    i64 off[3];
+    offsets<3, i64>(outer, row, off);
+    C yv[WARP_MAX_ELEMS], gv[WARP_MAX_ELEMS];
+    C dot = 0;
+#pragma unroll
+    for (int k = 0; k < WARP_MAX_ELEMS; k++) {
+        i64 j = (i64) k * 32 + lane;
+        yv[k] = j < L ? ld<D>(y[off[1] + j]) : (C) 0;
+        gv[k] = j < L ? ld<D>(gy[off[2] + j]) : (C) 0;
+        dot += grad_term<C>(yv[k], gv[k], log != 0);
+    }
+    dot = warp_sum(dot);
+#pragma unroll
+    for (int k = 0; k < WARP_MAX_ELEMS; k++) {
+        i64 j = (i64) k * 32 + lane;
+        if (j < L) gx[off[0] + j] = st<D>(grad_out<C>(yv[k], gv[k], dot, log != 0));
+    }
+}
+
+template <class D>
+__device__ void bwd_block(const Geom<3>& outer, i64 L, const typename D::S* __restrict__ y, const typename D::S* __restrict__ gy,
+                          typename D::S* __restrict__ gx, int log) {
+    typedef typename D::C C;
+    i64 off[3];
+    offsets<3, i64>(outer, (i64) blockIdx.x, off);
+    C dot = 0;
+    for (i64 j = threadIdx.x; j < L; j += blockDim.x) dot += grad_term<C>(ld<D>(y[off[1] + j]), ld<D>(gy[off[2] + j]), log != 0);
+    dot = block_sum(dot);
+    for (i64 j = threadIdx.x; j < L; j += blockDim.x) {
+        gx[off[0] + j] = st<D>(grad_out<C>(ld<D>(y[off[1] + j]), ld<D>(gy[off[2] + j]), dot, log != 0));
+    }
+}
+
+template <class D>
+__device__ void bwd_cols(const Geom<3>& outer, i64 L, i64 gxs, i64 ys, i64 gys, const typename D::S* __restrict__ y,
+                         const typename D::S* __restrict__ gy, typename D::S* __restrict__ gx, int log) {
+    typedef typename D::C C;
+    JT_GRID_STRIDE(row, outer.numel) {
+        i64 off[3];
+        offsets<3, i64>(outer, row, off);
+        C dot = 0;
+        for (i64 j = 0; j < L; j++) dot += grad_term<C>(ld<D>(y[off[1] + j * ys]), ld<D>(gy[off[2] + j * gys]), log != 0);
+        for (i64 j = 0; j < L; j++) {
+            gx[off[0] + j * gxs] = st<D>(grad_out<C>(ld<D>(y[off[1] + j * ys]), ld<D>(gy[off[2] + j * gys]), dot, log != 0));
+        }
+    }
+}
+
+#define JT_SOFTMAX(D, name) \
+    extern "C" __global__ void softmax_fwd_warp_##name(Geom<2> outer, i64 L, const D::S* x, D::S* y, int log) { \
+        fwd_warp<D>(outer, L, x, y, log); } \
+    extern "C" __global__ void softmax_fwd_block_##name(Geom<2> outer, i64 L, const D::S* x, D::S* y, int log) { \
+        fwd_block<D>(outer, L, x, y, log); } \
+    extern "C" __global__ void softmax_fwd_cols_##name(Geom<2> outer, i64 L, i64 ys, i64 xs, const D::S* x, D::S* y, int log) { \
+        fwd_cols<D>(outer, L, ys, xs, x, y, log); } \
+    extern "C" __global__ void softmax_bwd_warp_##name(Geom<3> outer, i64 L, const D::S* y, const D::S* gy, D::S* gx, int log) { \
+        bwd_warp<D>(outer, L, y, gy, gx, log); } \
+    extern "C" __global__ void softmax_bwd_block_##name(Geom<3> outer, i64 L, const D::S* y, const D::S* gy, D::S* gx, int log) { \
+        bwd_block<D>(outer, L, y, gy, gx, log); } \
+    extern "C" __global__ void softmax_bwd_cols_##name(Geom<3> outer, i64 L, i64 gxs, i64 ys, i64 gys, const D::S* y, \
+                                                       const D::S* gy, D::S* gx, int log) { \
+        bwd_cols<D>(outer, L, gxs, ys, gys, y, gy, gx, log); }
+JT_FLOAT_DTYPES(JT_SOFTMAX)
