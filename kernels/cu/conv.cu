@@ -6,7 +6,7 @@
 // Java processes the batch in chunks of n so that cols stays within a memory budget; x and gradIn point at the chunk.
 #include "common.cuh"
 
-// Layout shared with Java (io.jtensor.backend.cuda.CudaConv): 152 bytes.
+// Layout shared with Java (io.jtensor.backend.cuda.CudaConv): 144 bytes.
 struct ConvGeom {
     i64 N, C, H, W, OH, OW;
     int KH, KW, sH, sW, pH, pW, dH, dW;

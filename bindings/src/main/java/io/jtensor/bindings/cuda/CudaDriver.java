@@ -54,6 +54,7 @@ public final class CudaDriver {
     public static final int EVENT_DEFAULT = 0;
     public static final int EVENT_DISABLE_TIMING = 2;
     public static final int MEMHOSTALLOC_PORTABLE = 1;
+    public static final int MEMHOSTALLOC_DEVICEMAP = 2;
 
     private static volatile boolean ready;
     private static RuntimeException failure;

@@ -1,14 +1,273 @@
 package io.jtensor.backend.cuda;
 
 import io.jtensor.Device;
+import io.jtensor.NDArray;
 import io.jtensor.backend.Backend;
+import io.jtensor.backend.BinaryOp;
+import io.jtensor.backend.ConvParams;
+import io.jtensor.backend.ReduceOp;
+import io.jtensor.backend.UnaryOp;
+import io.jtensor.bindings.cuda.CudaDriver;
+import io.jtensor.memory.Allocator;
+import io.jtensor.memory.MemoryStats;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
-/** Placeholder until the CUDA backend lands: says plainly that this build has none. */
-public abstract class CudaBackend implements Backend {
-    public static CudaBackend create() {
-        throw new UnsupportedOperationException("Device.cuda: this build of jtensor has no CUDA backend yet");
+/**
+ * The CUDA backend: every {@link Backend} primitive as kernel launches on the calling thread's current stream of the
+ * array's device ({@link CudaStreams}). Launches are asynchronous; the host waits only in {@link #copyToHost} and
+ * {@link #synchronize}. Memory comes from a caching allocator per device ({@link DeviceMemoryPool}).
+ *
+ * <p>Devices: {@code cuda:i} is physical GPU i, unless {@code -Djtensor.cuda.logicalDevices=N} asks for N logical
+ * devices on physical GPU 0, each with its own streams and memory accounting (to test multi-device code on one GPU).
+ */
+public final class CudaBackend implements Backend {
+    public static final String LOGICAL_DEVICES_PROPERTY = "jtensor.cuda.logicalDevices";
+
+    private final List<PhysicalGpu> gpus;
+    private final CudaDevice[] devices;
+    private final CachingAllocator allocator;
+    private final int driverVersion;
+
+    private CudaBackend(byte[] image, int logical) {
+        CudaDriver.cuInit(0);
+        this.driverVersion = CudaDriver.cuDriverGetVersion();
+        int count = CudaDriver.cuDeviceGetCount();
+        if (count == 0) throw new UnsupportedOperationException("Device.cuda: the CUDA driver found no GPU on this machine");
+        gpus = new ArrayList<>();
+        if (logical > 0) {
+            PhysicalGpu g0 = new PhysicalGpu(0, image);
+            gpus.add(g0);
+            devices = new CudaDevice[logical];
+            for (int i = 0; i < logical; i++) devices[i] = new CudaDevice(i, g0);
+        } else {
+            devices = new CudaDevice[count];
+            for (int i = 0; i < count; i++) {
+                PhysicalGpu g = new PhysicalGpu(i, image);
+                gpus.add(g);
+                devices[i] = new CudaDevice(i, g);
+            }
+        }
+        this.allocator = new CachingAllocator(this);
     }
 
-    /** Throws when d is not a CUDA device this backend can run on. */
-    public abstract void checkDevice(Device d);
+    /**
+     * The backend for this machine, or an exception saying plainly why there is none: no driver (with every place
+     * searched), no GPU, or a build without CUDA kernels.
+     */
+    public static CudaBackend create() {
+        String noKernels = KernelImage.missingReason();
+        try {
+            CudaDriver.load();
+        } catch (RuntimeException e) {
+            throw new UnsupportedOperationException("Device.cuda: CUDA is not available: " + e.getMessage()
+                    + (noKernels != null ? "\nAlso, " + noKernels : ""), e);
+        }
+        if (noKernels != null) throw new UnsupportedOperationException("Device.cuda: " + noKernels);
+        int logical = Integer.getInteger(LOGICAL_DEVICES_PROPERTY, 0);
+        if (logical < 0) throw new IllegalArgumentException("-D" + LOGICAL_DEVICES_PROPERTY + " must be >= 1, got " + logical);
+        return new CudaBackend(KernelImage.load(), logical);
+    }
+
+    /** Throws when d is not a CUDA device of this backend. */
+    public void checkDevice(Device d) {
+        if (!d.isCuda()) throw new IllegalArgumentException("CUDA backend: " + d + " is not a CUDA device");
+        if (d.index() >= devices.length) {
+            throw new IllegalArgumentException("Device.cuda(" + d.index() + "): this machine has " + devices.length + " CUDA device(s)"
+                    + (gpus.size() == 1 && devices.length > 1 ? " (logical, on " + gpus.get(0) + ")" : "")
+                    + "; valid indices are 0.." + (devices.length - 1));
+        }
+    }
+
+    CudaDevice device(Device d) {
+        checkDevice(d);
+        return devices[d.index()];
+    }
+
+    /** Number of (logical) CUDA devices. */
+    public int deviceCount() { return devices.length; }
+
+    /** Physical GPU name, compute capability and memory of a device, e.g. for reports. */
+    public String describe(Device d) { return device(d).gpu.toString(); }
+
+    /** The driver's CUDA version, e.g. 13000. */
+    public int driverVersion() { return driverVersion; }
+
+    public MemoryStats memoryStats(Device d) { return device(d).pool.stats; }
+
+    /** Bytes held in free cached blocks on d. */
+    public long cachedBytes(Device d) { return device(d).pool.cached(); }
+
+    private CudaDevice dev(NDArray a) { return device(a.device()); }
+
+    @Override public Allocator allocator() { return allocator; }
+
+    // ------------------------------------------------------------------ transfers
+
+    @Override public void copyFromHost(MemorySegment src, NDArray dst) {
+        if (!dst.isContiguous()) throw new IllegalArgumentException("copyFromHost: destination must be contiguous");
+        CudaDevice dev = dev(dst);
+        long bytes = dst.numel() * dst.dtype().byteSize();
+        if (src.byteSize() < bytes) throw new IllegalArgumentException("copyFromHost: source holds " + src.byteSize() + " bytes, need " + bytes);
+        if (bytes == 0) return;
+        long stream = dev.enter();
+        if (src.isNative()) {
+            CudaDriver.cuMemcpyHtoDAsync(dst.dataAddress(), src, bytes, stream);
+            return;
+        }
+        // Heap memory: stage through pinned buffers; the copy completes asynchronously.
+        PinnedPool pool = dev.gpu.pinned;
+        for (long off = 0; off < bytes; off += PinnedPool.CHUNK) {
+            long n = Math.min(PinnedPool.CHUNK, bytes - off);
+            PinnedPool.Buffer b = pool.acquire();
+            try {
+                MemorySegment.copy(src, off, b.segment, 0, n);
+                CudaDriver.cuMemcpyHtoDAsync(dst.dataAddress() + off, b.segment, n, stream);
+            } finally {
+                pool.release(b, stream, true);
+            }
+        }
+    }
+
+    @Override public void copyToHost(NDArray src, MemorySegment dst) {
+        if (!src.isContiguous()) throw new IllegalArgumentException("copyToHost: source must be contiguous");
+        CudaDevice dev = dev(src);
+        long bytes = src.numel() * src.dtype().byteSize();
+        if (dst.byteSize() < bytes) throw new IllegalArgumentException("copyToHost: destination holds " + dst.byteSize() + " bytes, need " + bytes);
+        long stream = dev.enter();
+        if (bytes == 0) {
+            CudaDriver.cuStreamSynchronize(stream);
+            dev.checkErrors();
+            return;
+        }
+        if (dst.isNative()) {
+            CudaDriver.cuMemcpyDtoHAsync(dst, src.dataAddress(), bytes, stream);
+            CudaDriver.cuStreamSynchronize(stream);
+            dev.checkErrors();
+            return;
+        }
+        PinnedPool pool = dev.gpu.pinned;
+        for (long off = 0; off < bytes; off += PinnedPool.CHUNK) {
+            long n = Math.min(PinnedPool.CHUNK, bytes - off);
+            PinnedPool.Buffer b = pool.acquire();
+            try {
+                CudaDriver.cuMemcpyDtoHAsync(b.segment, src.dataAddress() + off, n, stream);
+                CudaDriver.cuStreamSynchronize(stream);
+                MemorySegment.copy(b.segment, 0, dst, off, n);
+            } finally {
+                pool.release(b, stream, false);
+            }
+        }
+        dev.checkErrors();
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override public void copy(NDArray src, NDArray dst) {
+        CudaElementwise.copy(dev(dst), DevArray.of(src), DevArray.of(dst));
+    }
+
+    @Override public void fill(NDArray dst, double value) { CudaElementwise.fill(dev(dst), DevArray.of(dst), value); }
+
+    @Override public void unary(UnaryOp op, NDArray x, NDArray out, double p1, double p2) {
+        CudaElementwise.unary(dev(out), op, DevArray.of(x), DevArray.of(out), p1, p2);
+    }
+
+    @Override public void binary(BinaryOp op, NDArray a, NDArray b, NDArray out) {
+        CudaElementwise.binary(dev(out), op, DevArray.of(a), DevArray.of(b), DevArray.of(out));
+    }
+
+    @Override public void where(NDArray cond, NDArray a, NDArray b, NDArray out) {
+        CudaElementwise.where(dev(out), DevArray.of(cond), DevArray.of(a), DevArray.of(b), DevArray.of(out));
+    }
+
+    // ------------------------------------------------------------------ reductions, products, convolutions
+
+    @Override public void reduce(ReduceOp op, NDArray x, int[] dims, NDArray out, NDArray indices) {
+        int[] d = dims.clone();
+        Arrays.sort(d);
+        CudaReduce.reduce(dev(out), op, DevArray.of(x), d, DevArray.of(out), indices == null ? null : DevArray.of(indices));
+    }
+
+    @Override public void matmul(NDArray a, NDArray bm, NDArray out) {
+        CudaGemm.matmul(dev(out), DevArray.of(a), DevArray.of(bm), DevArray.of(out), CudaGemm.getDefault());
+    }
+
+    @Override public void conv2d(NDArray x, NDArray w, NDArray out, ConvParams p) {
+        CudaConv.conv2d(dev(out), DevArray.of(x), DevArray.of(w), DevArray.of(out), p);
+    }
+
+    @Override public void conv2dBackwardInput(NDArray gradOut, NDArray w, NDArray gradIn, ConvParams p) {
+        CudaConv.backwardInput(dev(gradIn), DevArray.of(gradOut), DevArray.of(w), DevArray.of(gradIn), p);
+    }
+
+    @Override public void conv2dBackwardWeight(NDArray x, NDArray gradOut, NDArray gradW, ConvParams p) {
+        CudaConv.backwardWeight(dev(gradW), DevArray.of(x), DevArray.of(gradOut), DevArray.of(gradW), p);
+    }
+
+    @Override public void maxPool2d(NDArray x, int kH, int kW, ConvParams p, NDArray out, NDArray indices) {
+        CudaPool.maxPool2d(dev(out), DevArray.of(x), kH, kW, p, DevArray.of(out), DevArray.of(indices));
+    }
+
+    @Override public void maxPool2dBackward(NDArray gradOut, NDArray indices, NDArray gradIn) {
+        CudaPool.maxPool2dBackward(dev(gradIn), DevArray.of(gradOut), DevArray.of(indices), DevArray.of(gradIn));
+    }
+
+    @Override public void avgPool2d(NDArray x, int kH, int kW, ConvParams p, boolean countIncludePad, NDArray out) {
+        CudaPool.avgPool2d(dev(out), DevArray.of(x), kH, kW, p, countIncludePad, DevArray.of(out));
+    }
+
+    @Override public void avgPool2dBackward(NDArray gradOut, int kH, int kW, ConvParams p, boolean countIncludePad, NDArray gradIn) {
+        CudaPool.avgPool2dBackward(dev(gradIn), DevArray.of(gradOut), kH, kW, p, countIncludePad, DevArray.of(gradIn));
+    }
+
+    @Override public void softmax(NDArray x, int dim, boolean log, NDArray out) {
+        CudaSoftmax.forward(dev(out), DevArray.of(x), dim, log, DevArray.of(out));
+    }
+
+    @Override public void softmaxBackward(NDArray y, NDArray gy, int dim, boolean log, NDArray gx) {
+        CudaSoftmax.backward(dev(gx), DevArray.of(y), DevArray.of(gy), dim, log, DevArray.of(gx));
+    }
+
+    // ------------------------------------------------------------------ indexing and random
+
+    @Override public void gather(NDArray x, int dim, NDArray index, NDArray out) {
+        CudaIndex.gather(dev(out), "gather", DevArray.of(x), dim, DevArray.of(index), DevArray.of(out));
+    }
+
+    @Override public void scatterAdd(NDArray out, int dim, NDArray index, NDArray src) {
+        CudaIndex.scatterAdd(dev(out), DevArray.of(out), dim, DevArray.of(index), DevArray.of(src));
+    }
+
+    @Override public void indexSelect(NDArray x, int dim, NDArray index, NDArray out) {
+        CudaIndex.indexSelect(dev(out), DevArray.of(x), dim, DevArray.of(index), DevArray.of(out));
+    }
+
+    @Override public void random(RandomKind kind, long seed, long offset, double lo, double hi, NDArray out) {
+        CudaRandom.fill(dev(out), kind, seed, offset, lo, hi, DevArray.of(out));
+    }
+
+    // ------------------------------------------------------------------ device-wide
+
+    @Override public void emptyCache() {
+        for (CudaDevice d : devices) d.pool.releaseCached();
+    }
+
+    @Override public void synchronize() {
+        for (PhysicalGpu g : gpus) {
+            g.makeCurrent();
+            CudaDriver.cuCtxSynchronize();
+        }
+        for (CudaDevice d : devices) d.checkErrors();
+    }
+
+    /** Waits for the work queued on one device (all its streams share the GPU's context). */
+    public void synchronize(Device d) {
+        CudaDevice dev = device(d);
+        dev.gpu.makeCurrent();
+        CudaDriver.cuCtxSynchronize();
+        dev.checkErrors();
+    }
 }

@@ -1,0 +1,228 @@
+package io.jtensor.backend.cuda;
+
+import io.jtensor.DType;
+import io.jtensor.NDArray;
+import io.jtensor.backend.Backends;
+import io.jtensor.bindings.cublas.Cublas;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Locale;
+
+/**
+ * Batched matrix products on the GPU, by jtensor's own kernels (kernels/cu/matmul.cu: tensor cores for F16/BF16,
+ * SIMT tiles for F32/F64) or by cuBLAS. Which one: per call ({@link #matmul(NDArray, NDArray, NDArray, Impl)}), or
+ * for every call ({@link #setDefault}, initially from {@code -Djtensor.cuda.gemm=jtensor|cublas}, default jtensor).
+ * Convolutions use the same choice for their GEMMs.
+ */
+public final class CudaGemm {
+    /** Who computes a GEMM. */
+    public enum Impl { JTENSOR, CUBLAS }
+
+    public static final String PROPERTY = "jtensor.cuda.gemm";
+    private static volatile Impl defaultImpl = initialImpl();
+
+    static final int TC_SMEM_NN = 3 * (128 * 40 + 32 * 136) * 2;
+    static final int TC_SMEM_NT = 3 * (128 * 40 + 128 * 40) * 2;
+    static final int TC_SMEM_GEN = (128 * 40 + 32 * 136) * 2;
+    private static final int ARGS_BYTES = 96;
+
+    private CudaGemm() {}
+
+    private static Impl initialImpl() {
+        String v = System.getProperty(PROPERTY, "jtensor").trim().toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "cublas" -> Impl.CUBLAS;
+            case "jtensor", "" -> Impl.JTENSOR;
+            default -> throw new IllegalArgumentException("-D" + PROPERTY + ": expected jtensor or cublas, got '" + v + "'");
+        };
+    }
+
+    public static Impl getDefault() { return defaultImpl; }
+
+    /** Sets who computes GEMMs (matmul and convolutions) from now on. */
+    public static void setDefault(Impl impl) { defaultImpl = java.util.Objects.requireNonNull(impl, "impl"); }
+
+    /** Backend.matmul's contract (a [B,M,K], b [B,K,N], out [B,M,N]) computed by impl. */
+    public static void matmul(NDArray a, NDArray b, NDArray out, Impl impl) {
+        CudaDevice dev = Backends.cuda().device(out.device());
+        matmul(dev, DevArray.of(a), DevArray.of(b), DevArray.of(out), impl);
+    }
+
+    static void matmul(CudaDevice dev, DevArray a, DevArray b, DevArray out, Impl impl) {
+        if (a.rank() != 3 || b.rank() != 3 || out.rank() != 3) throw new IllegalArgumentException("matmul: expected [B,M,K] @ [B,K,N] -> [B,M,N]");
+        DType t = out.dtype();
+        if (a.dtype() != t || b.dtype() != t) throw new IllegalArgumentException("matmul: dtypes differ: " + a.dtype() + " @ " + b.dtype() + " -> " + t);
+        if (!t.isFloating()) throw new IllegalArgumentException("matmul: CUDA GEMMs take floating dtypes, got " + t);
+        long B = out.shape()[0], M = out.shape()[1], N = out.shape()[2], K = a.shape()[2];
+        if (a.shape()[1] != M || b.shape()[2] != N || b.shape()[1] != K || a.shape()[0] != B || b.shape()[0] != B) {
+            throw new IllegalArgumentException("matmul: shapes " + java.util.Arrays.toString(a.shape()) + " @ "
+                    + java.util.Arrays.toString(b.shape()) + " -> " + java.util.Arrays.toString(out.shape()) + " do not match");
+        }
+        if (out.strides()[2] != 1 && N > 1) {
+            try (DevArray.Temp tmp = new DevArray.Temp(dev, t, out.shape())) {
+                matmul(dev, a, b, tmp.array, impl);
+                CudaElementwise.copy(dev, tmp.array, out);
+            }
+            return;
+        }
+        long[] as = a.strides(), bs = b.strides(), os = out.strides();
+        gemm(dev, impl, t, B, M, N, K, a.address(), B == 1 ? 0 : as[0], as[1], as[2], b.address(), B == 1 ? 0 : bs[0], bs[1], bs[2],
+                out.address(), B == 1 ? 0 : os[0], M == 1 ? Math.max(N, 1) : os[1]);
+    }
+
+    /** One operand: rows x cols with strides, as given or canonicalised. */
+    private record Mat(long ptr, long batchStride, long rowStride, long colStride) {}
+
+    /** Gives size-1 dims the stride that makes the matrix look row-major (or column-major) and 8-aligned. */
+    private static Mat canonical(long ptr, long sb, long rows, long cols, long sr, long sc) {
+        if (rows == 1 && cols == 1) return new Mat(ptr, sb, 8, 1);
+        if (cols == 1) return sr == 1 ? new Mat(ptr, sb, 1, round8(rows)) : new Mat(ptr, sb, sr, 1);
+        if (rows == 1) return sc == 1 ? new Mat(ptr, sb, round8(cols), 1) : new Mat(ptr, sb, 1, sc);
+        return new Mat(ptr, sb, sr, sc);
+    }
+
+    private static long round8(long v) { return (v + 7) / 8 * 8; }
+
+    /** C[b] (M x N, row stride ldc, unit column stride) = A[b] (M x K) * B[b] (K x N). */
+    static void gemm(CudaDevice dev, Impl impl, DType t, long batch, long M, long N, long K,
+                     long a, long sAb, long sAm, long sAk, long b, long sBb, long sBk, long sBn, long c, long sCb, long ldc) {
+        if (batch == 0 || M == 0 || N == 0) return;
+        if (K == 0) {
+            // An empty sum: C = 0.
+            CudaElementwise.fill(dev, new DevArray(c, t, new long[] {batch, M, N}, new long[] {sCb, ldc, 1}), 0);
+            return;
+        }
+        Mat A = canonical(a, sAb, M, K, sAm, sAk), B = canonical(b, sBb, K, N, sBk, sBn);
+        if (impl == Impl.CUBLAS) cublas(dev, t, batch, M, N, K, A, B, c, sCb, ldc);
+        else ours(dev, t, batch, M, N, K, A, B, c, sCb, ldc);
+    }
+
+    /** A contiguous copy of a strided operand ([batch or 1, rows, cols]); the caller closes it. */
+    private static DevArray.Temp contiguousCopy(CudaDevice dev, DType t, long batch, long rows, long cols, Mat m) {
+        long nb = m.batchStride() == 0 ? 1 : batch;
+        DevArray.Temp tmp = new DevArray.Temp(dev, t, nb, rows, cols);
+        CudaElementwise.copy(dev, new DevArray(m.ptr(), t, new long[] {nb, rows, cols}, new long[] {m.batchStride(), m.rowStride(), m.colStride()}), tmp.array);
+        return tmp;
+    }
+
+    private static Mat of(DevArray.Temp tmp, long rows, long cols, boolean shared) {
+        return new Mat(tmp.array.address(), shared ? 0 : rows * cols, cols, 1);
+    }
+
+    private static boolean aligned16(long address) { return (address & 15) == 0; }
+
+    private static void ours(CudaDevice dev, DType t, long batch, long M, long N, long K, Mat A, Mat B, long c, long sCb, long ldc) {
+        if (t == DType.F32 || t == DType.F64) {
+            launch(dev, t == DType.F32 ? "matmul_simt_f32" : "matmul_simt_f64", 0, t == DType.F32 ? 128 : 64,
+                    batch, M, N, K, A, B, c, sCb, ldc);
+            return;
+        }
+        if (t != DType.F16 && t != DType.BF16) throw new IllegalArgumentException("matmul: no CUDA GEMM for " + t);
+        String prefix = t == DType.F16 ? "matmul_tc_f16_" : "matmul_tc_bf16_";
+        boolean k8 = K % 8 == 0;
+        DevArray.Temp ta = null, tb = null;
+        try {
+            boolean aOk = A.colStride() == 1 && A.rowStride() % 8 == 0 && A.batchStride() % 8 == 0 && aligned16(A.ptr()) && k8;
+            if (!aOk && k8) {
+                ta = contiguousCopy(dev, t, batch, M, K, A);
+                A = of(ta, M, K, A.batchStride() == 0);
+                aOk = true;
+            }
+            boolean nn = B.colStride() == 1 && B.rowStride() % 8 == 0 && B.batchStride() % 8 == 0 && aligned16(B.ptr()) && N % 8 == 0;
+            boolean nt = B.rowStride() == 1 && B.colStride() % 8 == 0 && B.batchStride() % 8 == 0 && aligned16(B.ptr()) && k8;
+            if (aOk && !nn && !nt && k8 && N % 8 == 0) {
+                tb = contiguousCopy(dev, t, batch, K, N, B);
+                B = of(tb, K, N, B.batchStride() == 0);
+                nn = true;
+            }
+            if (aOk && nn) launch(dev, prefix + "nn", TC_SMEM_NN, 128, batch, M, N, K, A, B, c, sCb, ldc);
+            else if (aOk && nt) launch(dev, prefix + "nt", TC_SMEM_NT, 128, batch, M, N, K, A, B, c, sCb, ldc);
+            else launch(dev, prefix + "gen", TC_SMEM_GEN, 128, batch, M, N, K, A, B, c, sCb, ldc);
+        } finally {
+            if (ta != null) ta.close();
+            if (tb != null) tb.close();
+        }
+    }
+
+    private static void launch(CudaDevice dev, String kernel, int smem, int tile, long batch, long M, long N, long K,
+                               Mat A, Mat B, long c, long sCb, long ldc) {
+        long stream = dev.enter();
+        long fn = smem > 0 ? dev.gpu.functionWithSharedMemory(kernel, smem) : dev.gpu.function(kernel);
+        KernelArgs args = KernelArgs.start();
+        MemorySegment s = args.struct(ARGS_BYTES);
+        long[] v = {M, N, K, batch, A.batchStride(), A.rowStride(), A.colStride(), B.batchStride(), B.rowStride(), B.colStride(), sCb, ldc};
+        for (int i = 0; i < v.length; i++) s.set(ValueLayout.JAVA_LONG, 8L * i, v[i]);
+        long gx = (N + tile - 1) / tile, gy = (M + tile - 1) / tile;
+        if (gy > 65535) throw new IllegalArgumentException("matmul: M = " + M + " needs more than 65535 row tiles");
+        args.ptr(A.ptr()).ptr(B.ptr()).ptr(c).launch(fn, gx, (int) gy, (int) Math.min(batch, 65535), 256, smem, stream);
+    }
+
+    private static int cublasType(DType t) {
+        return switch (t) {
+            case F16 -> Cublas.R_16F;
+            case BF16 -> Cublas.R_16BF;
+            case F32 -> Cublas.R_32F;
+            case F64 -> Cublas.R_64F;
+            default -> throw new IllegalArgumentException("matmul: cuBLAS has no GEMM for " + t);
+        };
+    }
+
+    private static int toInt(String what, long v) {
+        if (v > Integer.MAX_VALUE || v < 0) throw new IllegalArgumentException("matmul (cuBLAS): " + what + " = " + v + " does not fit in an int");
+        return (int) v;
+    }
+
+    /**
+     * Row-major C = A B is column-major C^T = B^T A^T: cuBLAS's first operand is B (N x K column-major when B is
+     * row-major), the second A.
+     */
+    private static void cublas(CudaDevice dev, DType t, long batch, long M, long N, long K, Mat A, Mat B, long c, long sCb, long ldc) {
+        int type = cublasType(t);
+        DevArray.Temp ta = null, tb = null;
+        try {
+            int opB, ldb;
+            if (B.colStride() == 1 && B.rowStride() >= N) {
+                opB = Cublas.OP_N;
+                ldb = toInt("ldb", B.rowStride());
+            } else if (B.rowStride() == 1 && B.colStride() >= K) {
+                opB = Cublas.OP_T;
+                ldb = toInt("ldb", B.colStride());
+            } else {
+                tb = contiguousCopy(dev, t, batch, K, N, B);
+                B = of(tb, K, N, B.batchStride() == 0);
+                opB = Cublas.OP_N;
+                ldb = toInt("ldb", N);
+            }
+            int opA, lda;
+            if (A.colStride() == 1 && A.rowStride() >= K) {
+                opA = Cublas.OP_N;
+                lda = toInt("lda", A.rowStride());
+            } else if (A.rowStride() == 1 && A.colStride() >= M) {
+                opA = Cublas.OP_T;
+                lda = toInt("lda", A.colStride());
+            } else {
+                ta = contiguousCopy(dev, t, batch, M, K, A);
+                A = of(ta, M, K, A.batchStride() == 0);
+                opA = Cublas.OP_N;
+                lda = toInt("lda", K);
+            }
+            int compute = t == DType.F64 ? Cublas.COMPUTE_64F : Cublas.COMPUTE_32F;
+            long stream = dev.enter();
+            synchronized (dev) {
+                long handle = dev.cublas(stream);
+                MemorySegment ab = Cublas.scalars(compute, 1.0, 0.0);
+                if (batch == 1) {
+                    Cublas.gemmEx(handle, opB, opA, toInt("N", N), toInt("M", M), toInt("K", K), ab, B.ptr(), type, ldb, A.ptr(), type, lda,
+                            c, type, toInt("ldc", ldc), compute, Cublas.GEMM_DEFAULT);
+                } else {
+                    Cublas.gemmStridedBatchedEx(handle, opB, opA, toInt("N", N), toInt("M", M), toInt("K", K), ab, B.ptr(), type, ldb,
+                            B.batchStride(), A.ptr(), type, lda, A.batchStride(), c, type, toInt("ldc", ldc), sCb, toInt("batch", batch),
+                            compute, Cublas.GEMM_DEFAULT);
+                }
+            }
+        } finally {
+            if (ta != null) ta.close();
+            if (tb != null) tb.close();
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.jtensor.backend.cuda;
+
+import io.jtensor.DType;
+import io.jtensor.backend.ReduceOp;
+import java.util.Arrays;
+
+/**
+ * Reductions (kernels/cu/reduce.cu). Splits x's dims into kept ones (walked by output element) and reduced ones,
+ * picks one block per output ("rows", when the reduced elements are contiguous) or one thread per output ("cols"),
+ * and splits the reduced range over several blocks when there are too few outputs to fill the GPU.
+ */
+final class CudaReduce {
+    private static final String[] ROWS = KernelCodes.names("reduce_rows_");
+    private static final String[] COLS = KernelCodes.names("reduce_cols_");
+    private static final String[] COMBINE = KernelCodes.names("reduce_combine_");
+    /** Bytes of one partial state (RAcc: value, sum, index) for every dtype. */
+    private static final int PARTIAL_BYTES = 24;
+
+    private CudaReduce() {}
+
+    static DType outDType(ReduceOp op, DType in) {
+        return switch (op) {
+            case SUM, PROD -> in.isFloating() ? in : DType.I64;
+            case ARGMAX, ARGMIN -> DType.I64;
+            case ANY, ALL -> DType.BOOL;
+            default -> in;
+        };
+    }
+
+    static void reduce(CudaDevice dev, ReduceOp op, DevArray x, int[] dims, DevArray out, DevArray indices) {
+        String name = op.name().toLowerCase();
+        if (op == ReduceOp.LOGSUMEXP && !x.dtype().isFloating()) {
+            throw new IllegalArgumentException("logsumexp: expected a floating input, got " + x.dtype());
+        }
+        DType want = outDType(op, x.dtype());
+        boolean outOk = out.dtype() == want && out.isContiguous() && Arrays.equals(out.shape(), keptShape(x.shape(), dims));
+        boolean idxOk = indices == null || (indices.dtype() == DType.I64 && indices.isContiguous());
+        if (!outOk || !idxOk) {
+            long[] kept = keptShape(x.shape(), dims);
+            if (out.numel() != io.jtensor.Shapes.numel(kept)) {
+                throw new IllegalArgumentException(name + ": out " + Arrays.toString(out.shape()) + " does not match x "
+                        + Arrays.toString(x.shape()) + " reduced over " + Arrays.toString(dims));
+            }
+            try (DevArray.Temp t = new DevArray.Temp(dev, want, kept);
+                 DevArray.Temp ti = new DevArray.Temp(dev, DType.I64, indices == null ? new long[] {0} : kept)) {
+                reduce(dev, op, x, dims, t.array, indices == null ? null : ti.array);
+                CudaElementwise.copy(dev, t.array, out.view(kept, stridesFor(out, kept)));
+                if (indices != null) CudaElementwise.copy(dev, ti.array, indices.view(kept, stridesFor(indices, kept)));
+            }
+            return;
+        }
+        int rank = x.rank();
+        boolean[] reduced = new boolean[rank];
+        for (int d : dims) reduced[d] = true;
+        int nk = 0, nr = 0;
+        for (int d = 0; d < rank; d++) if (reduced[d]) nr++; else nk++;
+        long[] kShape = new long[nk], kOut = new long[nk], kX = new long[nk];
+        long[] rShape = new long[nr], rX = new long[nr];
+        long[] xs = x.strides(), os = out.strides();
+        for (int d = 0, k = 0, r = 0; d < rank; d++) {
+            if (reduced[d]) {
+                rShape[r] = x.shape()[d];
+                rX[r++] = xs[d];
+            } else {
+                kShape[k] = x.shape()[d];
+                kOut[k] = os[d];
+                kX[k++] = xs[d];
+            }
+        }
+        Geometry outer = Geometry.of(name, kShape, kOut, kX);
+        Geometry inner = Geometry.of(name, rShape, rX);
+        long outN = outer.numel, innerN = inner.numel;
+        if (outN == 0) return;
+        long stream = dev.enter();
+        int sms = dev.gpu.multiprocessors;
+        boolean innerContiguous = inner.rank == 0 || (inner.rank == 1 && inner.strides[0][0] == 1);
+        boolean rows = innerContiguous && innerN >= 64;
+        int splits = 1;
+        int block;
+        long gridX;
+        if (rows) {
+            block = innerN >= 1024 ? 256 : innerN >= 256 ? 128 : 64;
+            if (outN < 2L * sms && innerN >= 8192) splits = (int) Math.min(Math.min((4L * sms + outN - 1) / outN, innerN / 4096), 1024);
+            gridX = outN;
+        } else {
+            block = 256;
+            long threadsWanted = (long) sms * 1024;
+            if (outN < threadsWanted && innerN >= 256) splits = (int) Math.max(1, Math.min(Math.min(threadsWanted / outN, innerN / 64), 1024));
+            gridX = (outN + block - 1) / block;
+        }
+        if (gridX > Integer.MAX_VALUE) throw new IllegalArgumentException(name + ": too many outputs (" + outN + ")");
+        int op_ = KernelCodes.reduce(op);
+        long idx = indices == null ? 0 : indices.address();
+        if (splits == 1) {
+            KernelArgs.start().i32(op_).geom(outer).geom(inner).ptr(x.address()).ptr(out.address()).ptr(idx).ptr(0).i32(1)
+                    .launch(dev.gpu.function((rows ? ROWS : COLS)[x.dtype().ordinal()]), gridX, 1, 1, block, 0, stream);
+            return;
+        }
+        try (CudaDevice.DeviceBuffer partial = dev.temp(outN * splits * PARTIAL_BYTES)) {
+            KernelArgs.start().i32(op_).geom(outer).geom(inner).ptr(x.address()).ptr(out.address()).ptr(idx).ptr(partial.address).i32(splits)
+                    .launch(dev.gpu.function((rows ? ROWS : COLS)[x.dtype().ordinal()]), gridX, splits, 1, block, 0, stream);
+            KernelArgs.start().i32(op_).geom(outer).ptr(partial.address).i32(splits).ptr(out.address()).ptr(idx)
+                    .launch(dev.gpu.function(COMBINE[x.dtype().ordinal()]), dev.grid(outN, 256), 256, stream);
+        }
+    }
+
+    static long[] keptShape(long[] shape, int[] dims) {
+        long[] k = shape.clone();
+        for (int d : dims) k[d] = 1;
+        return k;
+    }
+
+    /** Strides to view a's memory with shape kept (same element count), assuming a is contiguous or kept-shaped. */
+    private static long[] stridesFor(DevArray a, long[] kept) {
+        if (Arrays.equals(a.shape(), kept)) return a.strides();
+        if (a.isContiguous()) return io.jtensor.Shapes.contiguousStrides(kept);
+        throw new IllegalArgumentException("reduce: out of shape " + Arrays.toString(a.shape()) + " is neither the kept shape "
+                + Arrays.toString(kept) + " nor contiguous");
+    }
+}

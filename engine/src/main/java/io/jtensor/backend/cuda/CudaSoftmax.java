@@ -1,0 +1,98 @@
+package io.jtensor.backend.cuda;
+
+import io.jtensor.DType;
+
+/** Fused softmax / log-softmax and their backward (kernels/cu/softmax.cu). */
+final class CudaSoftmax {
+    private static final String[] FWD_WARP = KernelCodes.names("softmax_fwd_warp_");
+    private static final String[] FWD_BLOCK = KernelCodes.names("softmax_fwd_block_");
+    private static final String[] FWD_COLS = KernelCodes.names("softmax_fwd_cols_");
+    private static final String[] BWD_WARP = KernelCodes.names("softmax_bwd_warp_");
+    private static final String[] BWD_BLOCK = KernelCodes.names("softmax_bwd_block_");
+    private static final String[] BWD_COLS = KernelCodes.names("softmax_bwd_cols_");
+    static final int WARP_MAX = 1024;
+
+    private CudaSoftmax() {}
+
+    /** Shape and strides of every dim but dim. */
+    private static long[] without(long[] a, int dim) {
+        if (a.length == 0) return a;
+        long[] r = new long[a.length - 1];
+        for (int i = 0, j = 0; i < a.length; i++) if (i != dim) r[j++] = a[i];
+        return r;
+    }
+
+    private static void requireFloating(String op, DType t) {
+        if (!t.isFloating()) throw new IllegalArgumentException(op + ": expected a floating dtype, got " + t);
+    }
+
+    static void forward(CudaDevice dev, DevArray x, int dim, boolean log, DevArray out) {
+        String op = log ? "logSoftmax" : "softmax";
+        requireFloating(op, x.dtype());
+        if (out.dtype() != x.dtype()) {
+            try (DevArray.Temp t = new DevArray.Temp(dev, x.dtype(), out.shape())) {
+                forward(dev, x, dim, log, t.array);
+                CudaElementwise.copy(dev, t.array, out);
+            }
+            return;
+        }
+        boolean scalar = x.rank() == 0;
+        long L = scalar ? 1 : x.shape()[dim];
+        long xs = scalar ? 1 : x.strides()[dim], os = scalar ? 1 : out.strides()[dim];
+        Geometry outer = Geometry.of(op, without(x.shape(), dim), without(out.strides(), dim), without(x.strides(), dim));
+        if (outer.numel == 0 || L == 0) return;
+        long stream = dev.enter();
+        int t = x.dtype().ordinal();
+        if (L == 1) xs = os = 1;
+        if (xs == 1 && os == 1) {
+            if (L <= WARP_MAX) {
+                KernelArgs.start().geom(outer).i64(L).ptr(x.address()).ptr(out.address()).i32(log ? 1 : 0)
+                        .launch(dev.gpu.function(FWD_WARP[t]), (outer.numel + 3) / 4, 128, stream);
+            } else {
+                KernelArgs.start().geom(outer).i64(L).ptr(x.address()).ptr(out.address()).i32(log ? 1 : 0)
+                        .launch(dev.gpu.function(FWD_BLOCK[t]), outer.numel, L >= 8192 ? 1024 : 512, stream);
+            }
+        } else {
+            KernelArgs.start().geom(outer).i64(L).i64(os).i64(xs).ptr(x.address()).ptr(out.address()).i32(log ? 1 : 0)
+                    .launch(dev.gpu.function(FWD_COLS[t]), dev.grid(outer.numel, 256), 256, stream);
+        }
+    }
+
+    static void backward(CudaDevice dev, DevArray y, DevArray gy, int dim, boolean log, DevArray gx) {
+        String op = log ? "logSoftmaxBackward" : "softmaxBackward";
+        requireFloating(op, y.dtype());
+        if (gy.dtype() != y.dtype()) {
+            try (DevArray.Temp t = new DevArray.Temp(dev, y.dtype(), gy.shape())) {
+                CudaElementwise.copy(dev, gy, t.array);
+                backward(dev, y, t.array, dim, log, gx);
+            }
+            return;
+        }
+        if (gx.dtype() != y.dtype()) {
+            try (DevArray.Temp t = new DevArray.Temp(dev, y.dtype(), gx.shape())) {
+                backward(dev, y, gy, dim, log, t.array);
+                CudaElementwise.copy(dev, t.array, gx);
+            }
+            return;
+        }
+        boolean scalar = y.rank() == 0;
+        long L = scalar ? 1 : y.shape()[dim];
+        long gxs = scalar ? 1 : gx.strides()[dim], ys = scalar ? 1 : y.strides()[dim], gys = scalar ? 1 : gy.strides()[dim];
+        Geometry outer = Geometry.of(op, without(y.shape(), dim), without(gx.strides(), dim), without(y.strides(), dim),
+                without(gy.strides(), dim));
+        if (outer.numel == 0 || L == 0) return;
+        long stream = dev.enter();
+        int t = y.dtype().ordinal();
+        if (L == 1) gxs = ys = gys = 1;
+        if (gxs == 1 && ys == 1 && gys == 1) {
+            String k = L <= WARP_MAX ? BWD_WARP[t] : BWD_BLOCK[t];
+            long grid = L <= WARP_MAX ? (outer.numel + 3) / 4 : outer.numel;
+            int block = L <= WARP_MAX ? 128 : (L >= 8192 ? 1024 : 512);
+            KernelArgs.start().geom(outer).i64(L).ptr(y.address()).ptr(gy.address()).ptr(gx.address()).i32(log ? 1 : 0)
+                    .launch(dev.gpu.function(k), grid, block, stream);
+        } else {
+            KernelArgs.start().geom(outer).i64(L).i64(gxs).i64(ys).i64(gys).ptr(y.address()).ptr(gy.address()).ptr(gx.address())
+                    .i32(log ? 1 : 0).launch(dev.gpu.function(BWD_COLS[t]), dev.grid(outer.numel, 256), 256, stream);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.jtensor.backend.cuda;
+
+import io.jtensor.bindings.cuda.CudaDriver;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One physical GPU: its primary context (shared with cuBLAS and anything else using the runtime API), its
+ * properties, the loaded kernel module and the pinned staging buffers. Logical devices ({@link CudaDevice}) map onto
+ * these.
+ */
+final class PhysicalGpu {
+    private static final ThreadLocal<long[]> CURRENT_CONTEXT = ThreadLocal.withInitial(() -> new long[1]);
+
+    final int ordinal;
+    final int device;
+    final long context;
+    final String name;
+    final int multiprocessors;
+    final int ccMajor;
+    final int ccMinor;
+    final long totalMemory;
+    final int maxSharedPerBlockOptin;
+    private final long module;
+    private final ConcurrentHashMap<String, Long> functions = new ConcurrentHashMap<>();
+    final PinnedPool pinned;
+
+    PhysicalGpu(int ordinal, byte[] image) {
+        this.ordinal = ordinal;
+        this.device = CudaDriver.cuDeviceGet(ordinal);
+        this.context = CudaDriver.cuDevicePrimaryCtxRetain(device);
+        makeCurrent();
+        this.name = CudaDriver.cuDeviceGetName(device);
+        this.multiprocessors = CudaDriver.cuDeviceGetAttribute(CudaDriver.ATTR_MULTIPROCESSOR_COUNT, device);
+        this.ccMajor = CudaDriver.cuDeviceGetAttribute(CudaDriver.ATTR_COMPUTE_CAPABILITY_MAJOR, device);
+        this.ccMinor = CudaDriver.cuDeviceGetAttribute(CudaDriver.ATTR_COMPUTE_CAPABILITY_MINOR, device);
+        this.totalMemory = CudaDriver.cuDeviceTotalMem(device);
+        this.maxSharedPerBlockOptin = CudaDriver.cuDeviceGetAttribute(CudaDriver.ATTR_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device);
+        try {
+            this.module = CudaDriver.cuModuleLoadData(image);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("CUDA kernels (" + KernelImage.source() + ") do not load on " + name + " (sm_"
+                    + ccMajor + ccMinor + "): " + e.getMessage(), e);
+        }
+        this.pinned = new PinnedPool(this);
+    }
+
+    /** Makes this GPU's primary context current on the calling thread (a no-op when it already is). */
+    void makeCurrent() {
+        long[] cur = CURRENT_CONTEXT.get();
+        if (cur[0] != context) {
+            CudaDriver.cuCtxSetCurrent(context);
+            cur[0] = context;
+        }
+    }
+
+    /** A kernel of the module by its extern "C" name, looked up once. */
+    long function(String kernel) {
+        Long f = functions.get(kernel);
+        if (f != null) return f;
+        return functions.computeIfAbsent(kernel, k -> {
+            makeCurrent();
+            return CudaDriver.cuModuleGetFunction(module, k);
+        });
+    }
+
+    /** A kernel that needs more than 48 KiB of dynamic shared memory: raises its limit once. */
+    long functionWithSharedMemory(String kernel, int bytes) {
+        String key = kernel + "#smem" + bytes;
+        Long f = functions.get(key);
+        if (f != null) return f;
+        return functions.computeIfAbsent(key, k -> {
+            long fn = function(kernel);
+            if (bytes > 48 * 1024) {
+                if (bytes > maxSharedPerBlockOptin) {
+                    throw new IllegalStateException(kernel + " needs " + bytes + " bytes of shared memory; " + name
+                            + " allows " + maxSharedPerBlockOptin);
+                }
+                CudaDriver.cuFuncSetAttribute(fn, CudaDriver.FUNC_ATTR_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+            }
+            return fn;
+        });
+    }
+
+    @Override public String toString() {
+        return "GPU " + ordinal + " (" + name + ", sm_" + ccMajor + ccMinor + ", " + multiprocessors + " SMs, "
+                + (totalMemory >> 20) + " MiB)";
+    }
+}
