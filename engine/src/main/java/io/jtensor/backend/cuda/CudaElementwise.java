@@ -161,7 +161,7 @@ final class CudaElementwise {
         return switch (t) {
             case BOOL -> v != 0 || Double.isNaN(v) ? 1 : 0;
             case U8 -> (long) v & 0xFF;
-            case I32 -> (int) (long) v;
+            case I32 -> (int) (long) v & 0xFFFFFFFFL;
             case I64 -> (long) v;
             case F16 -> Float.floatToFloat16((float) v) & 0xFFFFL;
             case BF16 -> bf16Bits((float) v);

@@ -93,6 +93,12 @@ final class KernelArgs {
         return this;
     }
 
+    /** The void** array (for tests). */
+    MemorySegment pointerArray() { return pointers; }
+
+    /** Arguments added since {@link #start()}. */
+    int count() { return count; }
+
     void launch(long function, long gridX, int gridY, int gridZ, int block, int sharedBytes, long stream) {
         if (gridX > Integer.MAX_VALUE) throw new IllegalArgumentException("launch: grid " + gridX + " too large");
         CudaDriver.cuLaunchKernel(function, (int) gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, pointers);
