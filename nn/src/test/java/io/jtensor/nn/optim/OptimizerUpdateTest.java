@@ -110,7 +110,7 @@ class OptimizerUpdateTest {
                 new Case("adamw", p -> new AdamW(List.of(p), 0.1, 0.5), () -> adam(0.1, 0.9, 0.999, 1e-8, 0.5, true, false)),
                 new Case("rmsprop", p -> new RMSprop(List.of(p), 0.01), () -> rmsprop(0.01, 0.99, 1e-8, 0, 0, false)),
                 new Case("rmsprop-centered-momentum-wd", p -> new RMSprop(List.of(p), 0.01, 0.9, 1e-6, 0.1, 0.7, true),
-                        rmsprop(0.01, 0.9, 1e-6, 0.1, 0.7, true)));
+                        () -> rmsprop(0.01, 0.9, 1e-6, 0.1, 0.7, true)));
     }
 
     static Stream<Arguments> casesAndLayouts() {
