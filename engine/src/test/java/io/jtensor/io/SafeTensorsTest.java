@@ -202,7 +202,7 @@ class SafeTensorsTest {
     void reportsMalformedJson() throws IOException {
         Path f = dir.resolve("m.safetensors");
         writeRaw(f, "{\"w\":{\"dtype\":\"F32\" \"shape\":[1],\"data_offsets\":[0,4]}}", new byte[4]);
-        assertError(f, "malformed JSON header: expected ',' or '}' at character 19 but found '\"'");
+        assertError(f, "malformed JSON header: expected ',' or '}' at character 20 but found '\"'");
         writeRaw(f, "[1,2]", new byte[0]);
         assertError(f, "expected the header to start with '{'");
         writeRaw(f, "{\"w\":[1]}", new byte[0]);
