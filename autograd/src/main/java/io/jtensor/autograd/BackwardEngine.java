@@ -49,24 +49,30 @@ final class BackwardEngine {
                 try (NDArray g = onNodeGradient(node, nodeGrads.remove(node))) {
                     inputGrads = node.apply(g);
                 }
-                for (int i = 0; i < node.edges.length; i++) {
-                    Node.Edge edge = node.edges[i];
-                    if (edge == null) {
-                        if (inputGrads[i] != null) inputGrads[i].close();
-                        continue;
-                    }
-                    NDArray gi = fit(node, i, edge, inputGrads[i]);
-                    if (edge.node() != null) {
-                        accumulate(nodeGrads, edge.node(), gi);
-                        if (pendingNodes.merge(edge.node(), -1, Integer::sum) == 0) ready.add(edge.node());
-                    } else {
-                        accumulate(leafGrads, edge.leaf(), gi);
-                        if (pendingLeaves.merge(edge.leaf(), -1, Integer::sum) == 0) {
-                            try (NDArray lg = leafGrads.remove(edge.leaf())) {
-                                finishLeaf(edge.leaf(), lg);
+                try {
+                    for (int i = 0; i < node.edges.length; i++) {
+                        Node.Edge edge = node.edges[i];
+                        NDArray raw = inputGrads[i];
+                        inputGrads[i] = null;
+                        if (edge == null) {
+                            if (raw != null) raw.close();
+                            continue;
+                        }
+                        NDArray gi = fit(node, i, edge, raw);
+                        if (edge.node() != null) {
+                            accumulate(nodeGrads, edge.node(), gi);
+                            if (pendingNodes.merge(edge.node(), -1, Integer::sum) == 0) ready.add(edge.node());
+                        } else {
+                            accumulate(leafGrads, edge.leaf(), gi);
+                            if (pendingLeaves.merge(edge.leaf(), -1, Integer::sum) == 0) {
+                                try (NDArray lg = leafGrads.remove(edge.leaf())) {
+                                    finishLeaf(edge.leaf(), lg);
+                                }
                             }
                         }
                     }
+                } finally {
+                    for (NDArray left : inputGrads) if (left != null) left.close();
                 }
             }
         } finally {

@@ -28,7 +28,10 @@ final class Reductions {
             throw new IllegalArgumentException("mean: expected a floating dtype, got " + x.dtype() + "; convert with to(DType.F32)");
         }
         long n = count(x.shape(), d);
-        return sum(x, d, keepDim).mul(1.0 / n);
+        Tensor s = sum(x, d, keepDim);
+        Tensor m = s.mul(1.0 / n);
+        closeIntermediates(s);
+        return m;
     }
 
     /** The largest (or smallest) values over dims; the gradient is shared evenly by the elements that tie for it. */
@@ -114,6 +117,13 @@ final class Reductions {
     static Tensor norm(Tensor x, double p, int[] dims, boolean keepDim) {
         if (!x.dtype().isFloating()) throw new IllegalArgumentException("norm: expected a floating dtype, got " + x.dtype());
         if (p <= 0 && p != Double.NEGATIVE_INFINITY) throw new IllegalArgumentException("norm: expected p > 0 or +-infinity, got " + p);
+        if (p == 2) {
+            Tensor sq = x.square();
+            Tensor s = sq.sum(dims, keepDim);
+            Tensor r = s.sqrt();
+            closeIntermediates(sq, s);
+            return r;
+        }
         Tensor a = x.abs();
         Tensor r;
         if (p == Double.POSITIVE_INFINITY) {
@@ -122,11 +132,6 @@ final class Reductions {
             r = a.amin(dims, keepDim);
         } else if (p == 1) {
             r = a.sum(dims, keepDim);
-        } else if (p == 2) {
-            Tensor sq = x.square();
-            Tensor s = sq.sum(dims, keepDim);
-            r = s.sqrt();
-            closeIntermediates(sq, s);
         } else {
             Tensor pw = a.pow(p);
             Tensor s = pw.sum(dims, keepDim);
