@@ -56,8 +56,8 @@ public final class Ensemble {
             if (sum != null) sum.close();
             throw e;
         }
-        try (sum) {
-            return sum.mul(1.0 / members.size());
+        try (NDArray total = sum) {
+            return total.mul(1.0 / members.size());
         }
     }
 
