@@ -4,6 +4,9 @@ import io.jtensor.DType;
 import io.jtensor.Device;
 import io.jtensor.NDArray;
 import io.jtensor.autograd.Tensor;
+import io.jtensor.io.SafeTensors;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -307,6 +310,31 @@ public abstract class Module {
         for (var e : parameters.entrySet()) out.putIfAbsent(join(prefix, e.getKey()), e.getValue().data());
         for (var e : buffers.entrySet()) out.putIfAbsent(join(prefix, e.getKey()), e.getValue());
         for (var e : children.entrySet()) e.getValue().collectTargets(join(prefix, e.getKey()), out);
+    }
+
+    /** Writes the state dict to a safetensors file, with the module's class name in the metadata. */
+    public void save(Path path) throws IOException {
+        LinkedHashMap<String, NDArray> state = stateDict();
+        try {
+            LinkedHashMap<String, String> meta = new LinkedHashMap<>();
+            meta.put("format", "jtensor");
+            meta.put("module", getClass().getName());
+            SafeTensors.save(path, state, meta);
+        } finally {
+            state.values().forEach(NDArray::close);
+        }
+    }
+
+    /** Loads a safetensors file written by {@link #save} (or by PyTorch for the same architecture), strictly. */
+    public void load(Path path) throws IOException { load(path, true); }
+
+    public StateDictException.Report load(Path path, boolean strict) throws IOException {
+        Map<String, NDArray> state = SafeTensors.load(path);
+        try {
+            return loadStateDict(state, strict);
+        } finally {
+            state.values().forEach(NDArray::close);
+        }
     }
 
     // ------------------------------------------------------------------ printing
