@@ -125,7 +125,7 @@ public final class ProgressBar implements Callback {
     }
 
     /** m:ss, or h:mm:ss from an hour on. */
-    static String formatDuration(double seconds) {
+    public static String formatDuration(double seconds) {
         long s = Math.max(0, Math.round(seconds));
         long h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
         return h > 0 ? String.format(Locale.ROOT, "%d:%02d:%02d", h, m, sec) : String.format(Locale.ROOT, "%d:%02d", m, sec);

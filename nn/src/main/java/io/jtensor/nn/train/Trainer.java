@@ -201,15 +201,24 @@ public final class Trainer {
     }
 
     /** Loss and accuracy over a dataset, in eval mode and without gradients; the model's mode is restored. */
-    public Map<String, Double> evaluate(Iterable<Batch> data) {
-        Metrics m = runEvaluation(data);
+    public Map<String, Double> evaluate(Iterable<Batch> data) { return evaluate(model, data, loss, device); }
+
+    /**
+     * Loss and accuracy (when the model outputs class scores) of {@code model} over batches of (input, target),
+     * moved to {@code device}, in eval mode and without gradients; the model's mode is restored.
+     */
+    public static Map<String, Double> evaluate(Module model, Iterable<Batch> data, LossFunction loss, Device device) {
+        Metrics m = runEvaluation(model, data, loss, device);
         Map<String, Double> r = new LinkedHashMap<>();
         r.put(Logs.LOSS, m.meanLoss());
         if (m.hasAccuracy()) r.put(Logs.ACCURACY, m.accuracy());
+        r.put(Logs.SAMPLES, (double) m.samples);
         return r;
     }
 
-    private Metrics runEvaluation(Iterable<Batch> data) {
+    private Metrics runEvaluation(Iterable<Batch> data) { return runEvaluation(model, data, loss, device); }
+
+    private static Metrics runEvaluation(Module model, Iterable<Batch> data, LossFunction loss, Device device) {
         boolean wasTraining = model.isTraining();
         model.eval();
         Metrics m = new Metrics();
@@ -231,6 +240,7 @@ public final class Trainer {
             if (it instanceof AutoCloseable ac) closeQuietly(ac);
             model.train(wasTraining);
         }
+        if (m.samples == 0) throw new IllegalArgumentException("Trainer.evaluate: the data gave no batches");
         return m;
     }
 
