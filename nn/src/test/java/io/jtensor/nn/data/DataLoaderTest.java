@@ -278,15 +278,34 @@ class DataLoaderTest {
 
     @Test
     void aDeliveredBatchBelongsToTheConsumersScope() {
-        try (DataLoader loader = DataLoader.builder(new ImageDataset(4)).batchSize(2).numWorkers(1).build()) {
-            Iterator<Batch> it = loader.iterator();
-            Batch b;
-            try (MemoryScope scope = MemoryScope.open()) {
-                b = it.next();
-                assertFalse(b.get(0).isClosed());
+        for (int workers : new int[] {0, 1}) {
+            try (DataLoader loader = DataLoader.builder(new ImageDataset(4)).batchSize(2).numWorkers(workers).build()) {
+                Iterator<Batch> it = loader.iterator();
+                Batch b;
+                try (MemoryScope scope = MemoryScope.open()) {
+                    b = it.next();
+                    assertFalse(b.get(0).isClosed());
+                }
+                assertTrue(b.get(0).isClosed(), "closing the scope closed the batch (workers=" + workers + ")");
+                assertTrue(b.get(1).isClosed());
             }
-            assertTrue(b.get(0).isClosed(), "closing the scope closed the batch");
-            assertTrue(b.get(1).isClosed());
+        }
+    }
+
+    @Test
+    void aKeptBatchOutlivesTheScopeWithOrWithoutWorkers() {
+        for (int workers : new int[] {0, 1}) {
+            try (DataLoader loader = DataLoader.builder(new ImageDataset(4)).batchSize(2).numWorkers(workers).build()) {
+                Iterator<Batch> it = loader.iterator();
+                Batch b;
+                try (MemoryScope scope = MemoryScope.open()) {
+                    b = it.next();
+                    for (NDArray f : b.fields()) scope.keep(f);
+                }
+                assertFalse(b.get(0).isClosed(), "kept arrays survive the scope (workers=" + workers + ")");
+                assertFalse(b.get(1).isClosed());
+                b.close();
+            }
         }
     }
 
