@@ -106,7 +106,7 @@ final class TrainCommand {
                 default -> null;
             };
             Trainer.Builder b = Trainer.builder(model, opt, ce::forward).trainData(train).epochs(o.epochs()).device(device)
-                    .scheduler(sched).callback(new ProgressBar(out, System.console() != null, 10))
+                    .scheduler(sched).callback(new ProgressBar(out, out == System.out && ProgressBar.stdoutIsTerminal(), 10))
                     .checkpointMetadata("model", o.model()).checkpointMetadata("data", "fashion-mnist")
                     .checkpointMetadata("normalize.mean", String.valueOf(FashionMnistData.MEAN))
                     .checkpointMetadata("normalize.std", String.valueOf(FashionMnistData.STD))

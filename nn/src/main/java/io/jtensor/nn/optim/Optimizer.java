@@ -178,6 +178,17 @@ public abstract class Optimizer implements AutoCloseable {
             }
         }
         // Validate everything before changing anything, so that a bad dict leaves the optimizer as it was.
+        java.util.Set<String> known = new java.util.HashSet<>(defaults.keySet());
+        for (ParamGroup g : groups) known.addAll(g.options().keySet());
+        for (String k : sd.keySet()) {
+            if (!k.startsWith("param_groups.")) continue;
+            String rest = k.substring("param_groups.".length());
+            String option = rest.substring(rest.indexOf('.') + 1);
+            if (!option.equals("count") && !known.contains(option)) {
+                throw new IllegalArgumentException(op + ": option '" + option + "' in '" + k + "' is not one of " + name()
+                        + "'s " + defaults.keySet() + "; was this state saved by another optimizer?");
+            }
+        }
         Map<Integer, Map<String, NDArray>> perParam = new LinkedHashMap<>();
         for (var e : sd.entrySet()) {
             String k = e.getKey();

@@ -6,12 +6,13 @@ import java.util.Map;
 
 /**
  * Shows training progress: epoch, a bar, running loss and accuracy, samples per second and the time left in the
- * epoch. On a terminal ({@code System.console() != null}) one line is redrawn in place with {@code \r} at most ten
+ * epoch. On a terminal ({@link #stdoutIsTerminal()}) one line is redrawn in place with {@code \r} at most ten
  * times a second; otherwise (a log file, a pipe, CI) a line is printed each time another {@code everyPercent}% of
  * the epoch is done, so that logs stay readable. Each epoch ends with a summary line including validation metrics.
  */
 public final class ProgressBar implements Callback {
-    private static final int BAR_WIDTH = 30;
+    private static final int LINE_WIDTH = 79;
+    private static final int MIN_BAR = 10;
     private static final long REDRAW_NANOS = 100_000_000L;
 
     private final PrintStream out;
@@ -25,7 +26,16 @@ public final class ProgressBar implements Callback {
     private int lastLineLength;
 
     /** To System.out, redrawing in place when it is a terminal, else a line every 10%. */
-    public ProgressBar() { this(System.out, System.console() != null, 10); }
+    public ProgressBar() { this(System.out, stdoutIsTerminal(), 10); }
+
+    /**
+     * Whether standard output is a terminal: a console exists and (on JDKs whose console may also stand for
+     * redirected streams) says it is one.
+     */
+    public static boolean stdoutIsTerminal() {
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
+    }
 
     public ProgressBar(PrintStream out, boolean interactive, int everyPercent) {
         if (everyPercent < 1 || everyPercent > 100) throw new IllegalArgumentException("ProgressBar: expected everyPercent in [1, 100], got " + everyPercent);
@@ -94,29 +104,36 @@ public final class ProgressBar implements Callback {
         return String.format(Locale.ROOT, "epoch %" + w + "d/%d", epoch + 1, total);
     }
 
-    /** e.g. {@code epoch 3/10 [=========>          ] 312/938 loss 0.4321 acc 0.8512 5321 samples/s ETA 0:07}. */
+    /**
+     * e.g. {@code epoch 3/10 [===>       ] 312/938 loss 0.4321 acc 0.8512 5321 samples/s ETA 0:07}; the bar takes what
+     * is left of {@value #LINE_WIDTH} columns (at least {@value #MIN_BAR} ticks), so that a redrawn line does not wrap.
+     */
     String progressLine(int done, int steps, Map<String, Double> logs) {
-        StringBuilder sb = new StringBuilder(header()).append(' ');
+        StringBuilder tail = new StringBuilder();
         if (steps > 0) {
-            int filled = (int) ((long) BAR_WIDTH * done / steps);
-            sb.append('[');
-            for (int i = 0; i < BAR_WIDTH; i++) sb.append(i < filled ? '=' : i == filled ? '>' : ' ');
-            sb.append("] ");
             int w = String.valueOf(steps).length();
-            sb.append(String.format(Locale.ROOT, "%" + w + "d/%d", done, steps));
+            tail.append(String.format(Locale.ROOT, "%" + w + "d/%d", done, steps));
         } else {
-            sb.append(done).append(" batches");
+            tail.append(done).append(" batches");
         }
-        appendMetric(sb, "loss", logs.get(Logs.LOSS), 4);
-        appendMetric(sb, "acc", logs.get(Logs.ACCURACY), 4);
+        appendMetric(tail, "loss", logs.get(Logs.LOSS), 4);
+        appendMetric(tail, "acc", logs.get(Logs.ACCURACY), 4);
         Double sps = logs.get(Logs.SAMPLES_PER_SEC);
-        if (sps != null) sb.append(String.format(Locale.ROOT, " %.0f samples/s", sps));
+        if (sps != null) tail.append(String.format(Locale.ROOT, " %.0f samples/s", sps));
         if (steps > 0 && done > 0) {
             double elapsed = (System.nanoTime() - epochStart) / 1e9;
             double eta = elapsed / done * (steps - done);
-            sb.append(" ETA ").append(formatDuration(eta));
+            tail.append(" ETA ").append(formatDuration(eta));
         }
-        return sb.toString();
+        StringBuilder sb = new StringBuilder(header()).append(' ');
+        if (steps > 0) {
+            int width = Math.max(MIN_BAR, LINE_WIDTH - sb.length() - tail.length() - 3);
+            int filled = (int) ((long) width * done / steps);
+            sb.append('[');
+            for (int i = 0; i < width; i++) sb.append(i < filled ? '=' : i == filled ? '>' : ' ');
+            sb.append("] ");
+        }
+        return sb.append(tail).toString();
     }
 
     private static void appendMetric(StringBuilder sb, String name, Double v, int digits) {

@@ -88,6 +88,17 @@ class OptimizerStateTest {
         }
     }
 
+    @Test void loadingAnotherOptimizersStateIsRefused() {
+        try (Tensor p = Quadratic.param(DType.F64, true); SGD sgd = new SGD(List.of(p), 0.1, 0.9); Adam adam = new Adam(List.of(p), 0.1)) {
+            Quadratic.backward(p);
+            sgd.step();
+            Map<String, NDArray> sd = sgd.stateDict();
+            var e = assertThrows(IllegalArgumentException.class, () -> adam.loadStateDict(sd));
+            assertTrue(e.getMessage().contains("another optimizer") && e.getMessage().contains("Adam"), e.getMessage());
+            sd.values().forEach(NDArray::close);
+        }
+    }
+
     @Test void groupsHaveTheirOwnLearningRatesAndFallBackToDefaults() {
         try (Tensor p1 = Quadratic.param(DType.F64, true); Tensor p2 = Quadratic.param(DType.F64, true)) {
             ParamGroup fast = new ParamGroup(List.of(p1)).set(ParamGroup.LR, 0.5);

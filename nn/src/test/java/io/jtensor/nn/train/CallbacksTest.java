@@ -150,6 +150,7 @@ class CallbacksTest {
         assertTrue(lines.get(0).startsWith("epoch 1/2 [") && lines.get(0).contains("2/8"), lines.get(0));
         assertTrue(lines.get(2).contains("6/8"), lines.get(2));
         for (String k : List.of("loss ", "acc ", "samples/s", "ETA ")) assertTrue(lines.get(1).contains(k), lines.get(1));
+        for (int i : new int[] {0, 1, 2}) assertEquals(79, lines.get(i).length(), "the bar fills the line to 79 columns: " + lines.get(i));
         assertTrue(lines.get(3).startsWith("epoch 1/2 0:0") && lines.get(3).contains("loss") && lines.get(3).contains("lr 0.1"), lines.get(3));
         assertTrue(lines.get(7).startsWith("epoch 2/2"), lines.get(7));
     }
