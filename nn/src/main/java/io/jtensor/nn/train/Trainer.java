@@ -10,6 +10,7 @@ import io.jtensor.nn.Module;
 import io.jtensor.nn.data.Batch;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.optim.GradClip;
+import io.jtensor.nn.optim.LrScheduler;
 import io.jtensor.nn.optim.Optimizer;
 import io.jtensor.nn.optim.Scheduler;
 import java.io.IOException;
@@ -25,7 +26,7 @@ import java.util.Objects;
 /**
  * A training loop in the spirit of Keras' {@code fit}: epochs of training batches (field 0 the input, field 1 the
  * target), an optional validation pass after each, running loss and accuracy, a learning-rate {@link Scheduler}
- * stepped once per epoch, and {@link Callback}s that share one logs map.
+ * stepped once per epoch (or per batch), and {@link Callback}s that share one logs map.
  * <pre>{@code
  * Trainer t = Trainer.builder(model, optimizer, Tensor::crossEntropy)
  *         .trainData(trainLoader).validationData(testLoader).epochs(10)
@@ -55,6 +56,7 @@ public final class Trainer {
     private final int epochs;
     private final Device device;
     private final Scheduler scheduler;
+    private final boolean schedulePerBatch;
     private final double clipNorm;
     private final List<Callback> callbacks;
     private final Map<String, String> checkpointMetadata;
@@ -72,6 +74,7 @@ public final class Trainer {
         this.epochs = b.epochs;
         this.device = b.device != null ? b.device : b.model.device();
         this.scheduler = b.scheduler;
+        this.schedulePerBatch = b.schedulePerBatch;
         this.clipNorm = b.clipNorm;
         this.callbacks = List.copyOf(b.callbacks);
         this.checkpointMetadata = Map.copyOf(b.checkpointMetadata);
@@ -104,7 +107,10 @@ public final class Trainer {
 
     // ------------------------------------------------------------------ fit
 
-    /** Trains from epoch 0 (or from where {@link #restore} left off) to {@link #epochs()}. */
+    /**
+     * Trains from where the run stands (epoch 0, the epoch {@link #restore} loaded, or where the previous fit ended)
+     * to {@link #epochs()}; returns the logs of the epochs run by this call.
+     */
     public History fit() {
         History history = new History();
         Map<String, Double> logs = new LinkedHashMap<>();
@@ -130,7 +136,7 @@ public final class Trainer {
                 logs.put(Logs.LR, lr);
                 logs.put(Logs.SAMPLES_PER_SEC, train.samples / Math.max(secs, 1e-9));
                 logs.put(Logs.EPOCH_TIME, secs);
-                if (scheduler != null) scheduler.epochEnd(logs);
+                if (scheduler != null && !schedulePerBatch) scheduler.epochEnd(logs);
                 history.add(epoch, logs);
                 for (Callback c : callbacks) c.onEpochEnd(epoch, logs);
             }
@@ -172,6 +178,7 @@ public final class Trainer {
                         trainStep(b, m);
                     }
                 }
+                if (schedulePerBatch) ((LrScheduler) scheduler).step();
                 double secs = (System.nanoTime() - start) / 1e9;
                 logs.put(Logs.LOSS, m.meanLoss());
                 if (m.hasAccuracy()) logs.put(Logs.ACCURACY, m.accuracy());
@@ -299,6 +306,7 @@ public final class Trainer {
         private int epochs = 1;
         private Device device;
         private Scheduler scheduler;
+        private boolean schedulePerBatch;
         private double clipNorm;
         private final List<Callback> callbacks = new ArrayList<>();
         private final Map<String, String> checkpointMetadata = new LinkedHashMap<>();
@@ -331,8 +339,17 @@ public final class Trainer {
             return this;
         }
 
+        /** A schedule stepped once per epoch, after validation (ReduceLROnPlateau reads the epoch's logs). */
         public Builder scheduler(Scheduler scheduler) {
             this.scheduler = scheduler;
+            this.schedulePerBatch = false;
+            return this;
+        }
+
+        /** A closed-form schedule stepped after every batch instead (warm-up and cosine over steps, not epochs). */
+        public Builder schedulerPerBatch(LrScheduler scheduler) {
+            this.scheduler = scheduler;
+            this.schedulePerBatch = scheduler != null;
             return this;
         }
 

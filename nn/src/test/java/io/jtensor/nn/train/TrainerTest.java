@@ -131,6 +131,17 @@ class TrainerTest {
         }
     }
 
+    @Test void aPerBatchScheduleStepsAfterEveryBatch() {
+        Module model = Blobs.mlp(3);
+        try (SGD opt = new SGD(model.parameters(), 0.1)) {
+            // 8 batches per epoch, halving every 4 steps: epoch 1 starts after 2 halvings.
+            History h = Trainer.builder(model, opt, Blobs.crossEntropy()).trainData(train).epochs(2)
+                    .schedulerPerBatch(new StepLR(opt, 4, 0.5)).build().fit();
+            assertArrayEquals(new double[] {0.1, 0.025}, h.series(Logs.LR), 1e-15);
+            assertEquals(0.1 / 16, opt.paramGroups().get(0).lr(), 1e-15);
+        }
+    }
+
     @Test void badConfigurationIsRejected() {
         Module model = Blobs.mlp(3);
         try (SGD opt = new SGD(model.parameters(), 0.1)) {
