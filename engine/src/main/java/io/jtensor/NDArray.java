@@ -207,6 +207,7 @@ public final class NDArray implements AutoCloseable {
     public Backend backend() { return Backends.of(storage.device()); }
 
     public boolean isContiguous() {
+        if (numel() == 0) return true; // like PyTorch: an empty array has no layout to violate
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) return false;

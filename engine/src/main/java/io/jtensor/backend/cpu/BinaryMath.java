@@ -39,8 +39,7 @@ final class BinaryMath {
             case GELU_BACKWARD -> {
                 for (int i = 0; i < n; i++) {
                     double x = b[i];
-                    double erf = precise ? Erf.erf(x * SQRT_HALF) : Erf.erfFast(x * SQRT_HALF);
-                    double cdf = 0.5 * (1 + erf);
+                    double cdf = 0.5 * (precise ? Erf.erfc(-x * SQRT_HALF) : Erf.erfcFast(-x * SQRT_HALF));
                     double pdf = Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
                     out[i] = a[i] * (cdf + x * pdf);
                 }

@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * Batched matrix product on the CPU (see Backend.matmul for the contract). F32 runs the packed, register-blocked
@@ -37,13 +38,13 @@ final class CpuGemm {
         MemorySegment c = CpuGemmMatrix.hostSegment(out.dataAddress(), out.numel() * dt.byteSize());
         long mn = (long) m * n;
         switch (dt) {
-            case F32 -> gemm(false, batches, m, n, k, am, sa[0], bm, sb[0], c, 0, n, mn, false);
-            case F64 -> gemm(true, batches, m, n, k, am, sa[0], bm, sb[0], c, 0, n, mn, false);
+            case F32 -> gemm(false, batches, m, n, k, am, sa[0], bm, sb[0], c, 0, n, mn, false, true);
+            case F64 -> gemm(true, batches, m, n, k, am, sa[0], bm, sb[0], c, 0, n, mn, false, true);
             default -> {
                 // Half precision: accumulate the whole product in F32, round once.
                 try (Arena arena = Arena.ofShared()) {
                     MemorySegment acc = arena.allocate(out.numel() * 4, 64);
-                    gemm(false, batches, m, n, k, am, sa[0], bm, sb[0], acc, 0, n, mn, false);
+                    gemm(false, batches, m, n, k, am, sa[0], bm, sb[0], acc, 0, n, mn, false, true);
                     roundToHalf(acc, c, out.numel(), dt);
                 }
             }
@@ -52,18 +53,22 @@ final class CpuGemm {
 
     /**
      * C[i] = A[i] * B[i] (+ C[i] when accumulate) for i < batches, in F64 when f64 else F32, split over the
-     * threads. Batch i of an operand is its matrix shifted by i times its batch stride (zero when broadcast).
+     * threads when parallel. Batch i of an operand is its matrix shifted by i times its batch stride (zero when broadcast).
      */
     static void gemm(boolean f64, int batches, int m, int n, int k, CpuGemmMatrix a, long aBatchStride, CpuGemmMatrix b,
-                     long bBatchStride, MemorySegment c, long cOff, long cRowStride, long cBatchStride, boolean accumulate) {
-        CpuGemmSplit split = f64 ? CpuGemmSplit.plan(batches, m, n, k, CpuGemmF64.MR, CpuGemmF64.NR)
-                : CpuGemmSplit.plan(batches, m, n, k, CpuGemmKernel.MR, CpuGemmKernel.NR);
-        CpuGemmParallel.forEach(split.jobs(), job -> split.run(job, (bi, m0, m1, n0, n1) -> {
+                     long bBatchStride, MemorySegment c, long cOff, long cRowStride, long cBatchStride, boolean accumulate,
+                     boolean parallel) {
+        if (2.0 * batches * m * n * Math.max(k, 1) < CpuGemmSplit.PARALLEL_FLOPS) parallel = false;
+        CpuGemmSplit split = f64 ? CpuGemmSplit.plan(batches, m, n, k, CpuGemmF64.MR, CpuGemmF64.NR, parallel)
+                : CpuGemmSplit.plan(batches, m, n, k, CpuGemmKernel.MR, CpuGemmKernel.NR, parallel);
+        IntConsumer job = j -> split.run(j, (bi, m0, m1, n0, n1) -> {
             CpuGemmMatrix at = a.plus(bi * aBatchStride).shift(m0, 0), bt = b.plus(bi * bBatchStride).shift(0, n0);
             long co = cOff + bi * cBatchStride + m0 * cRowStride + n0;
             if (f64) CpuGemmF64.gemm(m1 - m0, n1 - n0, k, at, bt, c, co, cRowStride, accumulate);
             else CpuGemmF32.gemm(m1 - m0, n1 - n0, k, at, bt, c, co, cRowStride, accumulate);
-        }));
+        });
+        if (parallel) CpuGemmParallel.forEach(split.jobs(), job);
+        else for (int j = 0; j < split.jobs(); j++) job.accept(j);
     }
 
     /**

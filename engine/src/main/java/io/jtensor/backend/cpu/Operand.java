@@ -23,6 +23,7 @@ record Operand(MemorySegment seg, DType dtype, long offset, long[] shape, long[]
     }
 
     boolean isContiguous() {
+        if (numel() == 0) return true;
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) return false;

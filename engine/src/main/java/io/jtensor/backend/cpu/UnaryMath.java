@@ -42,8 +42,9 @@ final class UnaryMath {
             case LEAKY_RELU -> { for (int i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : x[i] * p1; }
             case ELU -> { for (int i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : p1 * Math.expm1(x[i]); }
             case GELU -> {
-                if (precise) for (int i = 0; i < n; i++) out[i] = 0.5 * x[i] * (1 + Erf.erf(x[i] * SQRT_HALF));
-                else for (int i = 0; i < n; i++) out[i] = 0.5 * x[i] * (1 + Erf.erfFast(x[i] * SQRT_HALF));
+                // x * Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2, exact in the negative tail where 1 + erf cancels
+                if (precise) for (int i = 0; i < n; i++) out[i] = 0.5 * x[i] * Erf.erfc(-x[i] * SQRT_HALF);
+                else for (int i = 0; i < n; i++) out[i] = 0.5 * x[i] * Erf.erfcFast(-x[i] * SQRT_HALF);
             }
             case POW -> pow(x, out, n, p1);
             case CLAMP -> {

@@ -78,7 +78,7 @@ class GemmKernelTest {
             before[i] = f64 ? rnd.nextDouble() : (float) rnd.nextDouble();
             if (f64) c.setAtIndex(ValueLayout.JAVA_DOUBLE, i, before[i]); else c.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) before[i]);
         }
-        CpuGemm.gemm(f64, batches, m, n, k, a.view(), a.batchStride(), b.view(), b.batchStride(), c, 0, ldc, m * ldc, accumulate);
+        CpuGemm.gemm(f64, batches, m, n, k, a.view(), a.batchStride(), b.view(), b.batchStride(), c, 0, ldc, m * ldc, accumulate, true);
         double u = f64 ? U64 : U32;
         for (int bi = 0; bi < batches; bi++) {
             for (int i = 0; i < m; i++) {
