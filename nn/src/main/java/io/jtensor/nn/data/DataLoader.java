@@ -202,7 +202,12 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
             }
             delivered++;
             if (delivered == batches.size()) close(); // release the worker threads as soon as the epoch is out
-            for (NDArray f : b.fields()) MemoryScope.track(f);
+            for (NDArray f : b.fields()) {
+                // Exactly once in the innermost scope: without workers the arrays were made on this thread and are
+                // tracked already, and a second entry would close an array the consumer had kept.
+                MemoryScope.untrack(f);
+                MemoryScope.track(f);
+            }
             return b;
         }
 

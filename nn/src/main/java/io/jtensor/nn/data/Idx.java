@@ -47,7 +47,7 @@ public final class Idx {
             try {
                 magic = data.readInt();
             } catch (EOFException e) {
-                throw new IdxFormatException(file, "file ends inside the 4-byte magic number");
+                throw new IdxFormatException(file, "truncated: file ends inside the 4-byte magic number");
             }
             int type = (magic >>> 8) & 0xFF, ndims = magic & 0xFF;
             if ((magic >>> 16) != 0) {
@@ -67,7 +67,7 @@ public final class Idx {
                 try {
                     shape[i] = data.readInt() & 0xFFFFFFFFL;
                 } catch (EOFException e) {
-                    throw new IdxFormatException(file, "file ends inside the header: expected " + ndims + " dimension sizes, found " + i);
+                    throw new IdxFormatException(file, "truncated: file ends inside the header: expected " + ndims + " dimension sizes, found " + i);
                 }
             }
             int elementSize = elementSize(type);
