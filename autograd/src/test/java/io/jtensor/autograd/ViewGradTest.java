@@ -72,6 +72,16 @@ class ViewGradTest {
         assertArrayEquals(new float[] {3, 3}, x.grad().toFloatArray());
     }
 
+    @Test void deviceCopyGradientReturnsToTheSourceDevice() {
+        io.jtensor.Device other = io.jtensor.Device.cpu(1);
+        Tensor x = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
+        Tensor y = x.to(other);
+        assertEquals(other, y.device());
+        y.mul(y).sum().backward();
+        assertEquals(io.jtensor.Device.cpu(), x.grad().device());
+        assertArrayEquals(new double[] {2, 4}, x.grad().toDoubleArray());
+    }
+
     @Test void castToIntegerIsNotDifferentiable() {
         Tensor x = Tensor.of(new float[] {1.5f, 2}, 2).requiresGrad(true);
         assertFalse(x.to(DType.I64).requiresGrad());

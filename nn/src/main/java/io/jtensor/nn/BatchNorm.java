@@ -61,6 +61,6 @@ public abstract class BatchNorm extends Module {
     public long numBatchesTracked() { return trackRunningStats ? (long) buffer("num_batches_tracked").item() : 0; }
 
     @Override protected String extraRepr() {
-        return numFeatures + ", eps=" + eps + ", momentum=" + momentum + ", affine=" + affine + ", track_running_stats=" + trackRunningStats;
+        return numFeatures + ", eps=" + py(eps) + ", momentum=" + py(momentum) + ", affine=" + py(affine) + ", track_running_stats=" + py(trackRunningStats);
     }
 }

@@ -26,5 +26,5 @@ public class Dropout extends Module {
 
     public double p() { return p; }
 
-    @Override protected String extraRepr() { return "p=" + p; }
+    @Override protected String extraRepr() { return "p=" + py(p); }
 }

@@ -3,7 +3,6 @@ package io.jtensor.nn;
 import io.jtensor.DType;
 import io.jtensor.Generator;
 import io.jtensor.NDArray;
-import io.jtensor.autograd.GradMode;
 import io.jtensor.autograd.Tensor;
 import io.jtensor.backend.ConvParams;
 import java.util.ArrayList;
@@ -307,13 +306,6 @@ public final class Functional {
     static Tensor constant(NDArray a, long[] shape, DType dtype) {
         try (NDArray r = a.reshape(shape)) {
             return Tensor.wrap(r.to(dtype));
-        }
-    }
-
-    /** Runs {@code body} with graph recording off (parameter updates, running statistics). */
-    static void noGrad(Runnable body) {
-        try (GradMode.Guard g = GradMode.noGrad()) {
-            body.run();
         }
     }
 }

@@ -42,6 +42,6 @@ public class LayerNorm extends Module {
 
     @Override protected String extraRepr() {
         String shape = normalizedShape.length == 1 ? "(" + normalizedShape[0] + ",)" : Arrays.toString(normalizedShape).replace('[', '(').replace(']', ')');
-        return shape + ", eps=" + eps + ", elementwise_affine=" + (weight != null);
+        return shape + ", eps=" + py(eps) + ", elementwise_affine=" + py(weight != null);
     }
 }

@@ -51,6 +51,6 @@ public class Linear extends Module {
     public long outFeatures() { return outFeatures; }
 
     @Override protected String extraRepr() {
-        return "in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + (bias != null);
+        return "in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + py(bias != null);
     }
 }

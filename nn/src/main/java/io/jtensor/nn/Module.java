@@ -9,9 +9,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The base of every layer and model, shaped like PyTorch's {@code nn.Module}: it holds parameters (leaf tensors
@@ -47,7 +50,7 @@ public abstract class Module {
     // ------------------------------------------------------------------ registration
 
     /** Registers {@code data} as a trainable parameter (this module takes the reference) and returns its tensor. */
-    protected Tensor registerParameter(String name, NDArray data) {
+    public Tensor registerParameter(String name, NDArray data) {
         checkNewName(name);
         if (!data.dtype().isFloating()) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ".registerParameter: '" + name
@@ -59,14 +62,14 @@ public abstract class Module {
     }
 
     /** Registers an array (this module takes the reference) as a buffer: saved in the state dict, never trained. */
-    protected NDArray registerBuffer(String name, NDArray data) {
+    public NDArray registerBuffer(String name, NDArray data) {
         checkNewName(name);
         buffers.put(name, data.keep());
         return data;
     }
 
     /** Registers a submodule under {@code name}; returns it for assignment to a field. */
-    protected <M extends Module> M registerModule(String name, M module) {
+    public <M extends Module> M registerModule(String name, M module) {
         checkNewName(name);
         if (module == null) throw new IllegalArgumentException(getClass().getSimpleName() + ".registerModule: '" + name + "' is null");
         if (module == this) throw new IllegalArgumentException(getClass().getSimpleName() + ".registerModule: a module cannot contain itself");
@@ -116,27 +119,30 @@ public abstract class Module {
         for (var e : children.entrySet()) e.getValue().collectModules(join(prefix, e.getKey()), out);
     }
 
-    /** Every parameter of this module and its descendants by dotted name, own parameters first. */
+    /**
+     * Every parameter of this module and its descendants by dotted name, own parameters first; a tensor reachable
+     * under two names (a shared submodule) appears once, under the first, as in PyTorch.
+     */
     public LinkedHashMap<String, Tensor> namedParameters() {
         LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
-        collectParameters("", out);
+        collectParameters("", out, Collections.newSetFromMap(new IdentityHashMap<>()));
         return out;
     }
 
-    private void collectParameters(String prefix, Map<String, Tensor> out) {
-        for (var e : parameters.entrySet()) out.putIfAbsent(join(prefix, e.getKey()), e.getValue());
-        for (var e : children.entrySet()) e.getValue().collectParameters(join(prefix, e.getKey()), out);
-    }
-
-    /** Every parameter, each once (a module shared by two parents contributes its tensors once). */
-    public List<Tensor> parameters() {
-        List<Tensor> out = new ArrayList<>();
-        for (Tensor t : namedParameters().values()) {
-            boolean seen = false;
-            for (Tensor o : out) seen |= o == t;
-            if (!seen) out.add(t);
+    private void collectParameters(String prefix, Map<String, Tensor> out, Set<Tensor> seen) {
+        for (var e : parameters.entrySet()) {
+            if (seen.add(e.getValue())) out.put(join(prefix, e.getKey()), e.getValue());
         }
-        return out;
+        for (var e : children.entrySet()) e.getValue().collectParameters(join(prefix, e.getKey()), out, seen);
+    }
+
+    /** Every parameter, each once, in {@link #namedParameters()} order: what an optimizer takes. */
+    public List<Tensor> parameters() { return new ArrayList<>(namedParameters().values()); }
+
+    /** Turns gradient tracking of every parameter on or off (freezing a part of a model); returns this. */
+    public Module requiresGrad(boolean on) {
+        for (Tensor t : parameters()) t.requiresGrad(on);
+        return this;
     }
 
     /** Every buffer of this module and its descendants by dotted name. */
@@ -341,6 +347,19 @@ public abstract class Module {
 
     /** The one-line description inside this module's parentheses, e.g. {@code 784, 256, bias=true}. */
     protected String extraRepr() { return ""; }
+
+    /** A boolean as Python prints it, for {@link #extraRepr()}. */
+    protected static String py(boolean b) { return b ? "True" : "False"; }
+
+    /** A number as Python prints it (0.1, 1e-05, 2), for {@link #extraRepr()}. */
+    protected static String py(double d) {
+        if (d == Math.rint(d) && Math.abs(d) < 1e15) return Long.toString((long) d);
+        if (Math.abs(d) >= 1e-4) return Double.toString(d);
+        String[] parts = String.format(java.util.Locale.ROOT, "%.15e", d).split("e");
+        String mantissa = parts[0].replaceAll("0+$", "").replaceAll("\\.$", "");
+        int exp = Integer.parseInt(parts[1]);
+        return mantissa + "e" + (exp < 0 ? "-" : "+") + String.format("%02d", Math.abs(exp));
+    }
 
     /** A tree like PyTorch's: {@code Name(extra)} or {@code Name(\n  (child): ...\n)}. */
     @Override public String toString() {

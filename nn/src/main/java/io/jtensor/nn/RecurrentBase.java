@@ -108,9 +108,13 @@ public abstract class RecurrentBase extends Module {
         if (cell == Cell.LSTM) c = c0 == null ? Tensor.zeros(x.dtype(), x.device(), stateShape) : checkState(name, "c0", c0, stateShape);
 
         List<Tensor> finalH = new ArrayList<>(), finalC = new ArrayList<>();
-        Tensor layerInput = seq;
+        // The sequence is kept as one tensor per step: picking steps out of one big tensor would cost a
+        // full-size gradient array per step in backward (quadratic in T); separate steps cost nothing extra.
+        List<Tensor> layerInput = new ArrayList<>((int) steps);
+        for (long t = 0; t < steps; t++) layerInput.add(seq.select(0, t));
+        Generator g = dropoutGenerator == null ? Generator.defaultGenerator() : dropoutGenerator;
         for (int l = 0; l < numLayers; l++) {
-            List<Tensor> dirOutputs = new ArrayList<>(dirs);
+            List<List<Tensor>> dirOutputs = new ArrayList<>(dirs);
             for (int d = 0; d < dirs; d++) {
                 int k = l * dirs + d;
                 Tensor[] last = new Tensor[2];
@@ -118,30 +122,32 @@ public abstract class RecurrentBase extends Module {
                 finalH.add(last[0]);
                 if (last[1] != null) finalC.add(last[1]);
             }
-            layerInput = dirs == 1 ? dirOutputs.get(0) : Tensor.cat(dirOutputs, 2);
-            if (dropout > 0 && isTraining() && l < numLayers - 1) {
-                layerInput = layerInput.dropout(dropout, true, dropoutGenerator == null ? Generator.defaultGenerator() : dropoutGenerator);
+            List<Tensor> next = new ArrayList<>((int) steps);
+            for (int t = 0; t < steps; t++) {
+                Tensor step = dirs == 1 ? dirOutputs.get(0).get(t) : Tensor.cat(List.of(dirOutputs.get(0).get(t), dirOutputs.get(1).get(t)), 1);
+                if (dropout > 0 && isTraining() && l < numLayers - 1) step = step.dropout(dropout, true, g);
+                next.add(step);
             }
+            layerInput = next;
         }
-        Tensor output = batchFirst ? layerInput.transpose(0, 1) : layerInput;
+        Tensor output = Tensor.stack(layerInput, batchFirst ? 1 : 0);
         Tensor hN = Tensor.stack(finalH, 0);
         Tensor cN = cell == Cell.LSTM ? Tensor.stack(finalC, 0) : null;
         return new RecurrentOutput(output, hN, cN);
     }
 
-    /** One direction of one layer over [T, B, in]: the outputs [T, B, H] in time order; last = {h_T, c_T}. */
-    private Tensor runDirection(Tensor input, int layer, int dir, Tensor h, Tensor c, Tensor[] last) {
-        long steps = input.size(0), batch = input.size(1);
-        long in = input.size(2), gates = (long) cell.gates * hiddenSize;
-        // Input projections of every step in one matrix product: [T*B, in] @ W_ih^T + b_ih.
-        Tensor xp = Functional.linear(input.reshape(steps * batch, in), weightIh[layer][dir], biasIh[layer][dir])
-                .reshape(steps, batch, gates);
+    /** One direction of one layer over the steps [B, in]: the outputs [B, H] in time order; last = {h_T, c_T}. */
+    private List<Tensor> runDirection(List<Tensor> input, int layer, int dir, Tensor h, Tensor c, Tensor[] last) {
+        int steps = input.size();
+        Tensor wihT = weightIh[layer][dir].t();
+        Tensor bih = biasIh[layer][dir];
         Tensor whhT = weightHh[layer][dir].t();
         Tensor bhh = biasHh[layer][dir];
-        Tensor[] outs = new Tensor[(int) steps];
-        for (long s = 0; s < steps; s++) {
-            long t = dir == 0 ? s : steps - 1 - s;
-            Tensor xt = xp.select(0, t);
+        Tensor[] outs = new Tensor[steps];
+        for (int s = 0; s < steps; s++) {
+            int t = dir == 0 ? s : steps - 1 - s;
+            Tensor xt = input.get(t).matmul(wihT);
+            if (bih != null) xt = xt.add(bih);
             switch (cell) {
                 case RNN_TANH -> h = RecurrentCells.rnn(xt, h, whhT, bhh, false);
                 case RNN_RELU -> h = RecurrentCells.rnn(xt, h, whhT, bhh, true);
@@ -152,11 +158,11 @@ public abstract class RecurrentBase extends Module {
                     c = hc[1];
                 }
             }
-            outs[(int) t] = h;
+            outs[t] = h;
         }
         last[0] = h;
         last[1] = c;
-        return Tensor.stack(Arrays.asList(outs), 0);
+        return Arrays.asList(outs);
     }
 
     private static Tensor checkState(String name, String what, Tensor s, long[] expected) {

@@ -51,7 +51,20 @@ class ModuleTest {
         Linear shared = new Linear(2, 2);
         Sequential m = new Sequential(shared, new ReLU(), shared);
         assertEquals(2, m.parameters().size());
+        assertEquals(List.of("0.weight", "0.bias"), new ArrayList<>(m.namedParameters().keySet()));
         assertEquals(6, m.parameterCount());
+        // The state dict names it under both paths, as PyTorch's does.
+        assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"), new ArrayList<>(m.stateDict().keySet()));
+    }
+
+    @Test void freezingStopsGradients() {
+        Linear frozen = new Linear(2, 2), trained = new Linear(2, 1);
+        Sequential m = new Sequential(frozen, trained);
+        frozen.requiresGrad(false);
+        assertEquals(3, m.trainableParameterCount());
+        m.forward(NnTesting.f32(1, 3, 2)).sum().backward();
+        assertNull(frozen.weight().grad());
+        assertNotNull(trained.weight().grad());
     }
 
     @Test void trainAndEvalReachEveryDescendant() {
@@ -178,13 +191,17 @@ class ModuleTest {
         Sequential m = new Sequential(new Linear(3, 4), new Sequential(new ReLU(), new Dropout(0.5)));
         String expected = """
                 Sequential(
-                  (0): Linear(in_features=3, out_features=4, bias=true)
+                  (0): Linear(in_features=3, out_features=4, bias=True)
                   (1): Sequential(
                     (0): ReLU()
                     (1): Dropout(p=0.5)
                   )
                 )""";
         assertEquals(expected, m.toString());
+        String bn = new BatchNorm2d(6).toString();
+        assertEquals("BatchNorm2d(6, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)", bn);
+        assertEquals("Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))", new Conv2d(1, 6, 5, 1, 2).toString());
+        assertEquals("LayerNorm((8,), eps=1e-05, elementwise_affine=True)", new LayerNorm(8).toString());
     }
 
     @Test void badNamesAreRejected() {
