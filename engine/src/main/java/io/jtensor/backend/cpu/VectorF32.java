@@ -314,6 +314,46 @@ final class VectorF32 {
         return r;
     }
 
+    /** Rows folded in float before their block total joins the double accumulator. */
+    private static final int COLUMN_BLOCK = 64;
+
+    /**
+     * Folds, for each of m adjacent columns, the elements at xBase + rowOffsets[r] + j over all r into acc[j]:
+     * kind 0 sums (in float over blocks of rows, then in double), 1 takes the max, 2 the min (NaN propagating).
+     */
+    static void columns(int kind, MemorySegment x, long xBase, long[] rowOffsets, int m, double[] acc) {
+        float[] f = new float[m];
+        long bound = S.loopBound(m);
+        if (kind == 0) {
+            java.util.Arrays.fill(acc, 0, m, 0);
+            for (int r0 = 0; r0 < rowOffsets.length; r0 += COLUMN_BLOCK) {
+                int r1 = Math.min(rowOffsets.length, r0 + COLUMN_BLOCK);
+                java.util.Arrays.fill(f, 0f);
+                for (int r = r0; r < r1; r++) {
+                    long at = xBase + rowOffsets[r];
+                    int j = 0;
+                    for (; j < bound; j += L) FloatVector.fromArray(S, f, j).add(ld(x, at + j)).intoArray(f, j);
+                    for (; j < m; j++) f[j] += x.get(ElementIO.FLOAT, (at + j) * 4);
+                }
+                for (int j = 0; j < m; j++) acc[j] += f[j];
+            }
+            return;
+        }
+        boolean isMin = kind == 2;
+        MemorySegment.copy(x, ElementIO.FLOAT, (xBase + rowOffsets[0]) * 4, f, 0, m);
+        for (int r = 1; r < rowOffsets.length; r++) {
+            long at = xBase + rowOffsets[r];
+            int j = 0;
+            if (isMin) for (; j < bound; j += L) FloatVector.fromArray(S, f, j).min(ld(x, at + j)).intoArray(f, j);
+            else for (; j < bound; j += L) FloatVector.fromArray(S, f, j).max(ld(x, at + j)).intoArray(f, j);
+            for (; j < m; j++) {
+                float v = x.get(ElementIO.FLOAT, (at + j) * 4);
+                f[j] = isMin ? Math.min(f[j], v) : Math.max(f[j], v);
+            }
+        }
+        for (int j = 0; j < m; j++) acc[j] = f[j];
+    }
+
     // ------------------------------------------------------------------ softmax
 
     /** Softmax or log-softmax of one contiguous row into a contiguous row. */
