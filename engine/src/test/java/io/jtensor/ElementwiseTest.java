@@ -103,6 +103,21 @@ class ElementwiseTest {
 
     @ParameterizedTest
     @MethodSource("io.jtensor.TestDevices#all")
+    void geluKeepsRelativeAccuracyInTheNegativeTail(Device d) {
+        int n = 1201;
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = -6 + 12.0 * i / (n - 1);
+        for (DType dt : List.of(DType.F32, DType.F64)) {
+            try (NDArray x = on(d, dt, v, n); NDArray y = x.gelu()) {
+                double[] want = new double[n];
+                for (int i = 0; i < n; i++) want[i] = roundTo(dt, Reference.unary(UnaryOp.GELU, roundTo(dt, v[i]), 0, 0));
+                assertClose("gelu " + dt, want, y, dt == DType.F64 ? 1e-12 : 1e-5, 0);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
     void unaryOpsOnIntegers(Device d) {
         double[] v = {-7, -2, -1, 0, 1, 3, 12};
         List<UnaryOp> ops = List.of(UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.RELU, UnaryOp.SQUARE, UnaryOp.CLAMP,
@@ -121,6 +136,10 @@ class ElementwiseTest {
             try (NDArray x = on(d, dt, v, v.length); NDArray y = x.pow(3)) {
                 assertEquals(dt, y.dtype());
                 assertArrayEquals(new double[] {-343, -8, -1, 0, 1, 27, 1728}, y.toDoubleArray(), "pow " + dt);
+            }
+            try (NDArray x = on(d, dt, new double[] {4, 9}, 2); NDArray y = x.pow(0.5)) {
+                assertEquals(DType.F32, y.dtype(), "a fractional exponent promotes integers");
+                assertArrayEquals(new double[] {2, 3}, y.toDoubleArray());
             }
         }
     }

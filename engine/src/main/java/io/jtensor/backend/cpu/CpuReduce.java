@@ -154,6 +154,18 @@ final class CpuReduce {
 
     private static Partial foldAll(ReduceOp op, Fold fold, boolean longDomain, Operand x, LoopNest inner, long xBase) {
         Partial p = new Partial(fold, longDomain);
+        if (x.dtype() == DType.F32 && inner.rank == 1 && inner.innerStride(0) == 1 && inner.numel > 0
+                && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN)) {
+            // One contiguous F32 row: straight to the SIMD loop.
+            p.d = fold == Fold.SUM ? VectorF32.sum(x.seg(), xBase, inner.numel) : VectorF32.max(x.seg(), xBase, inner.numel, fold == Fold.MIN);
+            p.seen = true;
+            if (op == ReduceOp.LOGSUMEXP) {
+                Partial s = new Partial(Fold.SUMEXP, false);
+                foldRange(Fold.SUMEXP, false, x, inner, xBase, 0, inner.numel, s, p.d);
+                p.d = logSumExp(p.d, s.d);
+            }
+            return p;
+        }
         foldRange(fold, longDomain, x, inner, xBase, 0, inner.numel, p, 0);
         if (op == ReduceOp.LOGSUMEXP) {
             if (!p.seen) {
@@ -327,19 +339,24 @@ final class CpuReduce {
         long[] rOffsets = new long[(int) Math.min(rCount, Integer.MAX_VALUE - 8)];
         if (rOffsets.length != rCount) throw new IllegalArgumentException(op.name().toLowerCase() + ": too many reduced elements");
         inner.forEachOffset(0, (off, flat) -> rOffsets[(int) flat] = off);
+        boolean f32 = x.dtype() == DType.F32 && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN);
+        // The SIMD path reads whole rows of up to 2048 floats, which keeps the hardware prefetcher streaming.
+        int chunk = f32 ? 2048 : CHUNK;
         Parallel.forRange(outer.numel, rCount, (start, end) -> {
-            int cap = (int) Math.min(CHUNK, end - start);
+            int cap = (int) Math.min(chunk, end - start);
             double[] acc = new double[cap], acc2 = op == ReduceOp.LOGSUMEXP ? new double[cap] : null, buf = new double[cap];
             long[] lacc = longDomain ? new long[cap] : null, lbuf = longDomain ? new long[cap] : null;
             long[] idx = fold == Fold.MAX_I || fold == Fold.MIN_I ? new long[cap] : null;
             Partial p = new Partial(fold, longDomain);
             outer.forRuns(start, end, base, (offs, len) -> {
                 long os = outer.innerStride(1), is = outer.innerStride(2);
-                for (long c = 0; c < len; c += CHUNK) {
-                    int m = (int) Math.min(CHUNK, len - c);
+                for (long c = 0; c < len; c += chunk) {
+                    int m = (int) Math.min(chunk, len - c);
                     long xBase = offs[0] + c;
                     if (longDomain) {
                         columnsLong(fold, x, xBase, rOffsets, m, lacc, lbuf, idx);
+                    } else if (f32) {
+                        VectorF32.columns(fold == Fold.SUM ? 0 : fold == Fold.MAX ? 1 : 2, x.seg(), xBase, rOffsets, m, acc);
                     } else {
                         columnsDouble(fold, x, xBase, rOffsets, m, acc, buf, idx, null);
                         if (op == ReduceOp.LOGSUMEXP) {
