@@ -46,13 +46,13 @@ final class TrainCommand {
 
     static final List<Flag> FLAGS = List.of(
             Flag.value("model", "NAME", "lenet5", "model to train: " + String.join(", ", Models.names())),
-            Flag.value("data", "NAME", "fashion-mnist", "dataset (fashion-mnist)"),
+            Flag.value("data", "NAME", "fashion-mnist", "dataset; fashion-mnist is the one there is"),
             Flag.value("epochs", "N", "10", "passes over the training set"),
             Flag.value("device", "DEV", "auto", "auto (cuda:0 when CUDA works, else cpu), cpu, cuda or cuda:N"),
             Flag.value("batch-size", "N", "64", "training batch size"),
             Flag.value("lr", "X", null, "learning rate (default: 0.05 for sgd, 0.001 for adam, adamw and rmsprop)"),
             Flag.value("optimizer", "NAME", "sgd", "sgd, adam, adamw or rmsprop"),
-            Flag.value("momentum", "X", "0.9", "momentum for sgd and rmsprop"),
+            Flag.value("momentum", "X", null, "momentum for sgd and rmsprop (default: 0.9 for sgd, 0 for rmsprop)"),
             Flag.value("weight-decay", "X", null, "weight decay (default 0; 0.01 for adamw)"),
             Flag.value("schedule", "NAME", "cosine", "learning-rate schedule over the epochs: cosine, step (x0.1 every third) or none"),
             Flag.toggle("augment", "random 2-pixel shifts and horizontal flips of the training images"),
@@ -80,7 +80,7 @@ final class TrainCommand {
         int batch = a.integer("batch-size", 1);
         String opt = a.choice("optimizer", OPTIMIZERS);
         double lr = a.has("lr") ? a.number("lr", Double.MIN_VALUE, 10) : opt.equals("sgd") ? DEFAULT_SGD_LR : 0.001;
-        double momentum = a.number("momentum", 0, 0.999999);
+        double momentum = a.has("momentum") ? a.number("momentum", 0, 0.999999) : opt.equals("sgd") ? 0.9 : 0;
         double wd = a.has("weight-decay") ? a.number("weight-decay", 0, 1) : opt.equals("adamw") ? 0.01 : 0;
         String schedule = a.choice("schedule", SCHEDULES);
         long seed = a.longValue("seed");
