@@ -142,6 +142,25 @@ class TrainerTest {
         }
     }
 
+    @Test void gradientClippingBoundsEachStep() {
+        Module model = Blobs.mlp(3);
+        Map<String, io.jtensor.NDArray> before = model.stateDict();
+        try (SGD opt = new SGD(model.parameters(), 0.1)) {
+            Trainer.builder(model, opt, Blobs.crossEntropy()).trainData(train).epochs(1).clipGradNorm(1e-3).build().fit();
+        }
+        Map<String, io.jtensor.NDArray> after = model.stateDict();
+        double sq = 0;
+        for (String k : before.keySet()) {
+            float[] a = before.get(k).toFloatArray(), b = after.get(k).toFloatArray();
+            for (int i = 0; i < a.length; i++) sq += (double) (a[i] - b[i]) * (a[i] - b[i]);
+        }
+        // 8 plain SGD steps of lr * (a gradient of norm <= 1e-3): the weights move by at most 8e-4 in all.
+        double moved = Math.sqrt(sq);
+        assertTrue(moved > 0 && moved <= 8 * 0.1 * 1e-3 * (1 + 1e-4), "moved " + moved);
+        before.values().forEach(io.jtensor.NDArray::close);
+        after.values().forEach(io.jtensor.NDArray::close);
+    }
+
     @Test void badConfigurationIsRejected() {
         Module model = Blobs.mlp(3);
         try (SGD opt = new SGD(model.parameters(), 0.1)) {
