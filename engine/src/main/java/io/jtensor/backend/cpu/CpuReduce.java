@@ -154,10 +154,10 @@ final class CpuReduce {
 
     private static Partial foldAll(ReduceOp op, Fold fold, boolean longDomain, Operand x, LoopNest inner, long xBase) {
         Partial p = new Partial(fold, longDomain);
-        if (x.dtype() == DType.F32 && inner.rank == 1 && inner.innerStride(0) == 1 && inner.numel > 0
+        if ((x.dtype() == DType.F32 || x.dtype() == DType.F64) && inner.rank == 1 && inner.innerStride(0) == 1 && inner.numel > 0
                 && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN)) {
-            // One contiguous F32 row: straight to the SIMD loop.
-            p.d = fold == Fold.SUM ? VectorF32.sum(x.seg(), xBase, inner.numel) : VectorF32.max(x.seg(), xBase, inner.numel, fold == Fold.MIN);
+            // One contiguous F32/F64 row: straight to the SIMD loop.
+            p.d = simdFold(fold, x, xBase, inner.numel);
             p.seen = true;
             if (op == ReduceOp.LOGSUMEXP) {
                 Partial s = new Partial(Fold.SUMEXP, false);
@@ -177,6 +177,13 @@ final class CpuReduce {
             p.d = logSumExp(p.d, s.d);
         }
         return p;
+    }
+
+    private static double simdFold(Fold fold, Operand x, long at, long len) {
+        if (x.dtype() == DType.F64) {
+            return fold == Fold.SUM ? VectorF64.sum(x.seg(), at, len) : VectorF64.max(x.seg(), at, len, fold == Fold.MIN);
+        }
+        return fold == Fold.SUM ? VectorF32.sum(x.seg(), at, len) : VectorF32.max(x.seg(), at, len, fold == Fold.MIN);
     }
 
     static double logSumExp(double max, double sumExp) {
@@ -230,16 +237,16 @@ final class CpuReduce {
         if (start >= end) return;
         long[] base = {xBase};
         long rs = inner.innerStride(0);
-        boolean f32 = x.dtype() == DType.F32 && rs == 1 && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN);
+        boolean f32 = (x.dtype() == DType.F32 || x.dtype() == DType.F64) && rs == 1 && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN);
         double[] dbuf = longDomain || f32 ? null : new double[(int) Math.min(CHUNK, end - start)];
         long[] lbuf = longDomain ? new long[(int) Math.min(CHUNK, end - start)] : null;
         long[] flat = {start};
         inner.forRuns(start, end, base, (offs, len) -> {
             if (f32) {
                 if (fold == Fold.SUM) {
-                    p.d += VectorF32.sum(x.seg(), offs[0], len);
+                    p.d += simdFold(fold, x, offs[0], len);
                 } else {
-                    double v = VectorF32.max(x.seg(), offs[0], len, fold == Fold.MIN);
+                    double v = simdFold(fold, x, offs[0], len);
                     p.d = !p.seen ? v : fold == Fold.MIN ? Math.min(p.d, v) : Math.max(p.d, v);
                 }
                 p.seen = true;
