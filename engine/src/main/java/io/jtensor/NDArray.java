@@ -106,7 +106,9 @@ public final class NDArray implements AutoCloseable {
         double[] v = new double[(int) n];
         for (int i = 0; i < n; i++) v[i] = start + i * step;
         try (NDArray d = of(v, n)) {
-            return d.to(dtype).to(device);
+            try (NDArray cast = d.to(dtype)) {
+                return cast.to(device);
+            }
         }
     }
 
@@ -114,7 +116,9 @@ public final class NDArray implements AutoCloseable {
         double[] v = new double[(int) (n * n)];
         for (int i = 0; i < n; i++) v[(int) (i * n + i)] = 1;
         try (NDArray d = of(v, n, n)) {
-            return d.to(dtype).to(device);
+            try (NDArray cast = d.to(dtype)) {
+                return cast.to(device);
+            }
         }
     }
 
@@ -207,6 +211,7 @@ public final class NDArray implements AutoCloseable {
     public Backend backend() { return Backends.of(storage.device()); }
 
     public boolean isContiguous() {
+        if (numel() == 0) return true; // like PyTorch: an empty array has no layout to violate
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) return false;
@@ -248,8 +253,15 @@ public final class NDArray implements AutoCloseable {
 
     // ------------------------------------------------------------------ host transfer
 
+    /** A contiguous array of this data in dtype t; the intermediate cast, if any, is closed here. */
+    private NDArray contiguousAs(DType t) {
+        try (NDArray cast = to(t)) {
+            return cast.contiguous();
+        }
+    }
+
     public float[] toFloatArray() {
-        try (NDArray c = to(DType.F32).contiguous()) {
+        try (NDArray c = contiguousAs(DType.F32)) {
             float[] out = new float[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -257,7 +269,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public double[] toDoubleArray() {
-        try (NDArray c = to(DType.F64).contiguous()) {
+        try (NDArray c = contiguousAs(DType.F64)) {
             double[] out = new double[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -265,7 +277,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public long[] toLongArray() {
-        try (NDArray c = to(DType.I64).contiguous()) {
+        try (NDArray c = contiguousAs(DType.I64)) {
             long[] out = new long[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -273,7 +285,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public int[] toIntArray() {
-        try (NDArray c = to(DType.I32).contiguous()) {
+        try (NDArray c = contiguousAs(DType.I32)) {
             int[] out = new int[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -281,7 +293,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public boolean[] toBooleanArray() {
-        try (NDArray c = to(DType.BOOL).contiguous()) {
+        try (NDArray c = contiguousAs(DType.BOOL)) {
             byte[] raw = new byte[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(raw));
             boolean[] out = new boolean[raw.length];
@@ -632,7 +644,11 @@ public final class NDArray implements AutoCloseable {
     public NDArray rsub(double s) { return scalarOp(UnaryOp.RSUB_SCALAR, s); }
     /** s / this. */
     public NDArray rdiv(double s) { return floatScalarOp(UnaryOp.RDIV_SCALAR, s); }
-    public NDArray pow(double e) { return unary(UnaryOp.POW, e, 0); }
+    /** this^e; an integer array with a fractional exponent is computed in F32 (PyTorch promotes it too). */
+    public NDArray pow(double e) {
+        if (!dtype.isFloating() && e != Math.rint(e)) return floatUnary(UnaryOp.POW, e, 0);
+        return unary(UnaryOp.POW, e, 0);
+    }
 
     public NDArray eq(double s) { return compareScalar(BinaryOp.EQ, s); }
     public NDArray ne(double s) { return compareScalar(BinaryOp.NE, s); }
@@ -732,7 +748,11 @@ public final class NDArray implements AutoCloseable {
         }
     }
 
-    private NDArray binary(BinaryOp op, NDArray o) {
+    /**
+     * this op o elementwise with broadcasting and promotion; public for the fused gradient helpers
+     * ({@link BinaryOp#RELU_BACKWARD} and the like) that autograd calls.
+     */
+    public NDArray binary(BinaryOp op, NDArray o) {
         String name = op.name().toLowerCase();
         checkOpen(name);
         o.checkOpen(name);

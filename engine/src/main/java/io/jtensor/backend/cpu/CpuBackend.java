@@ -1,35 +1,100 @@
 package io.jtensor.backend.cpu;
 
-import io.jtensor.Device;
 import io.jtensor.NDArray;
-import io.jtensor.backend.*;
+import io.jtensor.backend.Backend;
+import io.jtensor.backend.BinaryOp;
+import io.jtensor.backend.ConvParams;
+import io.jtensor.backend.ReduceOp;
+import io.jtensor.backend.UnaryOp;
 import io.jtensor.memory.Allocator;
-import io.jtensor.memory.MemoryStats;
 import java.lang.foreign.MemorySegment;
 
-/** Stub: replaced by the real CPU backend. */
+/**
+ * The CPU backend: host memory from libc, kernels in Java over FFM memory segments, SIMD through the Vector API
+ * for contiguous F32, and a small shared pool for large work. Every logical CPU device (cpu:0..N) shares these
+ * kernels and keeps its own memory accounting. This class only adapts arrays to the kernels' {@link Operand}s.
+ */
 public final class CpuBackend implements Backend {
-    public Allocator allocator() { throw new UnsupportedOperationException(); }
-    public void copyFromHost(MemorySegment src, NDArray dst) { throw new UnsupportedOperationException(); }
-    public void copyToHost(NDArray src, MemorySegment dst) { throw new UnsupportedOperationException(); }
-    public void copy(NDArray src, NDArray dst) { throw new UnsupportedOperationException(); }
-    public void fill(NDArray dst, double value) { throw new UnsupportedOperationException(); }
-    public void unary(UnaryOp op, NDArray x, NDArray out, double p1, double p2) { throw new UnsupportedOperationException(); }
-    public void binary(BinaryOp op, NDArray a, NDArray b, NDArray out) { throw new UnsupportedOperationException(); }
-    public void where(NDArray cond, NDArray a, NDArray b, NDArray out) { throw new UnsupportedOperationException(); }
-    public void reduce(ReduceOp op, NDArray x, int[] dims, NDArray out, NDArray indices) { throw new UnsupportedOperationException(); }
-    public void matmul(NDArray a, NDArray bm, NDArray out) { throw new UnsupportedOperationException(); }
-    public void conv2d(NDArray x, NDArray w, NDArray out, ConvParams p) { throw new UnsupportedOperationException(); }
-    public void conv2dBackwardInput(NDArray gradOut, NDArray w, NDArray gradIn, ConvParams p) { throw new UnsupportedOperationException(); }
-    public void conv2dBackwardWeight(NDArray x, NDArray gradOut, NDArray gradW, ConvParams p) { throw new UnsupportedOperationException(); }
-    public void maxPool2d(NDArray x, int kH, int kW, ConvParams p, NDArray out, NDArray indices) { throw new UnsupportedOperationException(); }
-    public void maxPool2dBackward(NDArray gradOut, NDArray indices, NDArray gradIn) { throw new UnsupportedOperationException(); }
-    public void avgPool2d(NDArray x, int kH, int kW, ConvParams p, boolean countIncludePad, NDArray out) { throw new UnsupportedOperationException(); }
-    public void avgPool2dBackward(NDArray gradOut, int kH, int kW, ConvParams p, boolean countIncludePad, NDArray gradIn) { throw new UnsupportedOperationException(); }
-    public void softmax(NDArray x, int dim, boolean log, NDArray out) { throw new UnsupportedOperationException(); }
-    public void softmaxBackward(NDArray y, NDArray gy, int dim, boolean log, NDArray gx) { throw new UnsupportedOperationException(); }
-    public void gather(NDArray x, int dim, NDArray index, NDArray out) { throw new UnsupportedOperationException(); }
-    public void scatterAdd(NDArray out, int dim, NDArray index, NDArray src) { throw new UnsupportedOperationException(); }
-    public void indexSelect(NDArray x, int dim, NDArray index, NDArray out) { throw new UnsupportedOperationException(); }
-    public void random(RandomKind kind, long seed, long offset, double lo, double hi, NDArray out) { throw new UnsupportedOperationException(); }
+    private final CpuAllocator allocator = new CpuAllocator();
+
+    @Override public Allocator allocator() { return allocator; }
+
+    /** Returns the allocator's cached large blocks to libc. */
+    @Override public void emptyCache() { allocator.emptyCache(); }
+
+    @Override public void copyFromHost(MemorySegment src, NDArray dst) { CpuCopy.copyFromHost(src, Operand.of(dst)); }
+
+    @Override public void copyToHost(NDArray src, MemorySegment dst) { CpuCopy.copyToHost(Operand.of(src), dst); }
+
+    @Override public void copy(NDArray src, NDArray dst) { CpuCopy.copy(Operand.of(src), Operand.of(dst)); }
+
+    @Override public void fill(NDArray dst, double value) { CpuCopy.fill(Operand.of(dst), value); }
+
+    @Override public void unary(UnaryOp op, NDArray x, NDArray out, double p1, double p2) {
+        CpuElementwise.unary(op, Operand.of(x), Operand.of(out), p1, p2);
+    }
+
+    @Override public void binary(BinaryOp op, NDArray a, NDArray b, NDArray out) {
+        CpuElementwise.binary(op, Operand.of(a), Operand.of(b), Operand.of(out));
+    }
+
+    @Override public void where(NDArray cond, NDArray a, NDArray b, NDArray out) {
+        CpuElementwise.where(Operand.of(cond), Operand.of(a), Operand.of(b), Operand.of(out));
+    }
+
+    @Override public void reduce(ReduceOp op, NDArray x, int[] dims, NDArray out, NDArray indices) {
+        CpuReduce.reduce(op, Operand.of(x), dims, Operand.of(out), indices == null ? null : Operand.of(indices));
+    }
+
+    @Override public void matmul(NDArray a, NDArray bm, NDArray out) { CpuGemm.matmul(a, bm, out); }
+
+    @Override public void conv2d(NDArray x, NDArray w, NDArray out, ConvParams p) { CpuConv.conv2d(x, w, out, p); }
+
+    @Override public void conv2dBackwardInput(NDArray gradOut, NDArray w, NDArray gradIn, ConvParams p) {
+        CpuConv.conv2dBackwardInput(gradOut, w, gradIn, p);
+    }
+
+    @Override public void conv2dBackwardWeight(NDArray x, NDArray gradOut, NDArray gradW, ConvParams p) {
+        CpuConv.conv2dBackwardWeight(x, gradOut, gradW, p);
+    }
+
+    @Override public void maxPool2d(NDArray x, int kH, int kW, ConvParams p, NDArray out, NDArray indices) {
+        CpuConv.maxPool2d(x, kH, kW, p, out, indices);
+    }
+
+    @Override public void maxPool2dBackward(NDArray gradOut, NDArray indices, NDArray gradIn) {
+        CpuConv.maxPool2dBackward(gradOut, indices, gradIn);
+    }
+
+    @Override public void avgPool2d(NDArray x, int kH, int kW, ConvParams p, boolean countIncludePad, NDArray out) {
+        CpuConv.avgPool2d(x, kH, kW, p, countIncludePad, out);
+    }
+
+    @Override public void avgPool2dBackward(NDArray gradOut, int kH, int kW, ConvParams p, boolean countIncludePad, NDArray gradIn) {
+        CpuConv.avgPool2dBackward(gradOut, kH, kW, p, countIncludePad, gradIn);
+    }
+
+    @Override public void softmax(NDArray x, int dim, boolean log, NDArray out) {
+        CpuSoftmax.softmax(Operand.of(x), dim, log, Operand.of(out));
+    }
+
+    @Override public void softmaxBackward(NDArray y, NDArray gy, int dim, boolean log, NDArray gx) {
+        CpuSoftmax.softmaxBackward(Operand.of(y), Operand.of(gy), dim, log, Operand.of(gx));
+    }
+
+    @Override public void gather(NDArray x, int dim, NDArray index, NDArray out) {
+        CpuIndexing.gather(Operand.of(x), dim, Operand.of(index), Operand.of(out));
+    }
+
+    @Override public void scatterAdd(NDArray out, int dim, NDArray index, NDArray src) {
+        CpuIndexing.scatterAdd(Operand.of(out), dim, Operand.of(index), Operand.of(src));
+    }
+
+    @Override public void indexSelect(NDArray x, int dim, NDArray index, NDArray out) {
+        CpuIndexing.indexSelect(Operand.of(x), dim, Operand.of(index), Operand.of(out));
+    }
+
+    @Override public void random(RandomKind kind, long seed, long offset, double lo, double hi, NDArray out) {
+        CpuRandom.random(kind, seed, offset, lo, hi, Operand.of(out));
+    }
 }
