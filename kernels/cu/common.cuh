@@ -58,10 +58,10 @@ template <class T, class F> __device__ __forceinline__ typename T::S convert(typ
         if constexpr (F::is_float) return ld<F>(v) != 0 ? 1 : 0;  // NaN is true, as in PyTorch
         else return v != 0 ? 1 : 0;
     } else if constexpr (T::is_float) {
-        if constexpr (std::is_same<F, F64_>::value && std::is_same<T, F16_>::value) return __double2half(v);
-        else if constexpr (std::is_same<F, F64_>::value && std::is_same<T, BF16_>::value) return __double2bfloat16(v);
-        else if constexpr (std::is_same<F, I64_>::value && std::is_same<T, F32_>::value) return __ll2float_rn(v);
-        else if constexpr (std::is_same<F, I64_>::value && std::is_same<T, F64_>::value) return __ll2double_rn(v);
+        // As PyTorch (and jtensor's CPU backend): F64 narrows to the 16-bit floats through F32, integers widen
+        // through F64.
+        if constexpr (std::is_same<F, F64_>::value && !std::is_same<T, F64_>::value) return st<T>((float) v);
+        else if constexpr (!F::is_float) return st<T>((typename T::C) (double) ld<F>(v));
         else return st<T>((typename T::C) ld<F>(v));
     } else {
         // To an integer: floats truncate toward zero through a 64-bit integer, integers wrap.

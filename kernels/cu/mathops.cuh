@@ -14,6 +14,7 @@ JT_OVERLOAD1(m_sin, sinf, sin)
 JT_OVERLOAD1(m_cos, cosf, cos)
 JT_OVERLOAD1(m_tanh, tanhf, tanh)
 JT_OVERLOAD1(m_erf, erff, erf)
+JT_OVERLOAD1(m_erfc, erfcf, erfc)
 JT_OVERLOAD1(m_log1p, log1pf, log1p)
 JT_OVERLOAD1(m_expm1, expm1f, expm1)
 JT_OVERLOAD1(m_floor, floorf, floor)
@@ -58,7 +59,8 @@ __device__ __forceinline__ C unary_float(int op, C x, double p1, double p2) {
         case U_RELU: return x < zero ? zero : x;
         case U_LEAKY_RELU: return x > zero ? x : x * (C) p1;
         case U_ELU: return x > zero ? x : (C) p1 * m_expm1(x);
-        case U_GELU: return (C) 0.5 * x * (one + m_erf(x * (C) 0.70710678118654752440));
+        // x * Phi(x) through erfc, which stays accurate in the negative tail where 1 + erf(x) cancels.
+        case U_GELU: return (C) 0.5 * x * m_erfc(-x * (C) 0.70710678118654752440);
         case U_POW: return m_pow(x, (C) p1);
         case U_CLAMP: {
             C r = x;
@@ -140,7 +142,7 @@ __device__ __forceinline__ C binary_float(int op, C a, C b) {
         case B_SIGMOID_BACKWARD: return a * b * (one - b);
         case B_TANH_BACKWARD: return a * (one - b * b);
         case B_GELU_BACKWARD: {
-            C cdf = (C) 0.5 * (one + m_erf(b * (C) 0.70710678118654752440));
+            C cdf = (C) 0.5 * m_erfc(-b * (C) 0.70710678118654752440);
             C pdf = m_exp((C) -0.5 * b * b) * (C) 0.39894228040143267794;
             return a * (cdf + b * pdf);
         }
@@ -153,7 +155,12 @@ __device__ __forceinline__ i64 binary_int(int op, i64 a, i64 b) {
         case B_ADD: return a + b;
         case B_SUB: return a - b;
         case B_MUL: return a * b;
-        case B_DIV: return b == 0 ? 0 : (i64) ((double) a / (double) b);
+        case B_DIV: {  // floor division, as the CPU backend (division by zero gives 0 instead of an error)
+            if (b == 0) return 0;
+            i64 q = a / b;
+            if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
+            return q;
+        }
         case B_POW: return ipow(a, b);
         case B_MAXIMUM: return a > b ? a : b;
         case B_MINIMUM: return a < b ? a : b;

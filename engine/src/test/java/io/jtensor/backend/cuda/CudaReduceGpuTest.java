@@ -1,0 +1,107 @@
+package io.jtensor.backend.cuda;
+
+import static io.jtensor.backend.cuda.GpuCheck.assertClose;
+import static io.jtensor.backend.cuda.GpuCheck.assertRelNorm;
+import static io.jtensor.backend.cuda.GpuCheck.cpu;
+import static io.jtensor.backend.cuda.GpuCheck.cuda;
+import static io.jtensor.backend.cuda.GpuCheck.gpu;
+import static io.jtensor.backend.cuda.GpuCheck.poisoned;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import io.jtensor.DType;
+import io.jtensor.Device;
+import io.jtensor.NDArray;
+import io.jtensor.backend.ReduceOp;
+import io.jtensor.memory.MemoryScope;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/** Reductions on the GPU against the CPU backend: every op, several dim sets, permuted inputs, split launches. */
+class CudaReduceGpuTest {
+    private static final int[][] DIM_SETS = {{2}, {0}, {1}, {0, 2}, {1, 2}, {0, 1, 2}};
+
+    private static NDArray inputFor(ReduceOp op, DType t, long seed, long... shape) {
+        if (op == ReduceOp.PROD) {
+            if (!t.isFloating()) return GpuCheck.integers(seed, t, 1, 3, shape);
+            try (NDArray n = GpuCheck.random(seed, DType.F64, 0.05, shape); NDArray v = n.add(1)) {
+                return v.to(t);
+            }
+        }
+        if ((op == ReduceOp.MAX || op == ReduceOp.MIN || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) && t.isFloating()) {
+            // whole numbers: ties are common, and both backends must pick the first
+            try (NDArray n = GpuCheck.integers(seed, DType.F64, -4, 5, shape)) {
+                return n.to(t);
+            }
+        }
+        return GpuCheck.random(seed, t, 1, shape);
+    }
+
+    private static void check(ReduceOp op, DType t, NDArray xc, NDArray xg, int[] dims, String what) {
+        DType outType = CudaReduce.outDType(op, t);
+        long[] kept = CudaReduce.keptShape(xc.shape(), dims);
+        boolean withIdx = op == ReduceOp.MAX || op == ReduceOp.MIN;
+        NDArray rc = NDArray.empty(outType, Device.cpu(), kept), rg = poisoned(outType, xg.device(), kept);
+        NDArray ic = withIdx ? NDArray.empty(DType.I64, Device.cpu(), kept) : null;
+        NDArray ig = withIdx ? poisoned(DType.I64, xg.device(), kept) : null;
+        cpu().reduce(op, xc, dims, rc, ic);
+        cuda().reduce(op, xg, dims, rg, ig);
+        String w = op + " " + t + " dims " + Arrays.toString(dims) + " " + what;
+        if (outType.isFloating() && (op == ReduceOp.SUM || op == ReduceOp.PROD || op == ReduceOp.LOGSUMEXP)) {
+            assertRelNorm(w, rc, rg, GpuCheck.normTol(outType));
+        } else {
+            assertClose(w, rc, rg, 0, 0);
+        }
+        if (withIdx) assertArrayEquals(ic.toLongArray(), ig.toLongArray(), w + " indices");
+    }
+
+    @Test
+    void everyOpOverSeveralDimSetsOfAPermutedInput() {
+        Device g = gpu();
+        long seed = 1000;
+        for (DType t : new DType[] {DType.F32, DType.F64, DType.F16, DType.BF16, DType.I32, DType.I64, DType.U8, DType.BOOL}) {
+            for (ReduceOp op : ReduceOp.values()) {
+                if (op == ReduceOp.LOGSUMEXP && !t.isFloating()) continue;
+                if (t == DType.BOOL && op != ReduceOp.ANY && op != ReduceOp.ALL && op != ReduceOp.SUM) continue;
+                for (int[] dims : DIM_SETS) {
+                    try (var scope = MemoryScope.open()) {
+                        // base [67, 5, 33] permuted to [5, 33, 67]: no dim has unit stride where the kernel expects it
+                        NDArray base = inputFor(op, t, seed++, 67, 5, 33);
+                        check(op, t, base.permute(1, 2, 0), base.to(g).permute(1, 2, 0), dims, "permuted");
+                        check(op, t, base, base.to(g), dims, "contiguous");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void fewOutputsSplitTheReductionOverBlocks() {
+        Device g = gpu();
+        for (DType t : new DType[] {DType.F32, DType.F64, DType.BF16, DType.I64}) {
+            for (ReduceOp op : new ReduceOp[] {ReduceOp.SUM, ReduceOp.MAX, ReduceOp.ARGMIN, ReduceOp.LOGSUMEXP}) {
+                if (op == ReduceOp.LOGSUMEXP && !t.isFloating()) continue;
+                try (var scope = MemoryScope.open()) {
+                    NDArray rows = inputFor(op, t, 77, 3, 200_003);        // rows kernel, split
+                    check(op, t, rows, rows.to(g), new int[] {1}, "3 long rows");
+                    NDArray cols = inputFor(op, t, 78, 100_001, 3);        // cols kernel, split
+                    check(op, t, cols, cols.to(g), new int[] {0}, "3 long columns");
+                    NDArray all = inputFor(op, t, 79, (1 << 20) + 3);      // everything into one value
+                    check(op, t, all, all.to(g), new int[] {0}, "all of 2^20+3");
+                }
+            }
+        }
+    }
+
+    @Test
+    void emptyAndScalarReductions() {
+        Device g = gpu();
+        try (var scope = MemoryScope.open()) {
+            for (ReduceOp op : new ReduceOp[] {ReduceOp.SUM, ReduceOp.PROD, ReduceOp.ANY, ReduceOp.ALL, ReduceOp.LOGSUMEXP}) {
+                NDArray e = NDArray.zeros(DType.F32, Device.cpu(), 4, 0, 3);
+                check(op, DType.F32, e, e.to(g), new int[] {1}, "empty dim");
+            }
+            NDArray s = NDArray.scalar(2.5, DType.F32, Device.cpu());
+            check(ReduceOp.SUM, DType.F32, s, s.to(g), new int[0], "scalar");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.jtensor.backend.cuda;
+
+import static io.jtensor.backend.cuda.GpuCheck.FLOATS;
+import static io.jtensor.backend.cuda.GpuCheck.assertClose;
+import static io.jtensor.backend.cuda.GpuCheck.assertSameBytes;
+import static io.jtensor.backend.cuda.GpuCheck.cpu;
+import static io.jtensor.backend.cuda.GpuCheck.cuda;
+import static io.jtensor.backend.cuda.GpuCheck.gpu;
+import static io.jtensor.backend.cuda.GpuCheck.poisoned;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jtensor.DType;
+import io.jtensor.Device;
+import io.jtensor.NDArray;
+import io.jtensor.backend.Backend;
+import io.jtensor.memory.MemoryScope;
+import org.junit.jupiter.api.Test;
+
+/** Softmax, gather/scatter/index-select and Philox random numbers against the CPU backend. */
+class CudaSoftmaxIndexRandomGpuTest {
+    /** {rows-ish shape..., dim}: short rows (warp kernel), long rows (block kernel), a middle dim (column kernel). */
+    private static final long[][] SHAPES = {{37, 50}, {5, 3000}, {4, 10, 6}, {3, 1025}, {64, 1}};
+    private static final int[] DIMS = {1, 1, 1, 1, 1};
+
+    @Test
+    void softmaxAndLogSoftmaxForwardAndBackward() {
+        Device g = gpu();
+        long seed = 6000;
+        for (DType t : FLOATS) {
+            for (int s = 0; s < SHAPES.length; s++) {
+                long[] shape = SHAPES[s];
+                int dim = DIMS[s];
+                for (boolean log : new boolean[] {false, true}) {
+                    for (boolean transposed : new boolean[] {false, true}) {
+                        try (var scope = MemoryScope.open()) {
+                            NDArray base = GpuCheck.random(seed++, t, 3, shape);
+                            NDArray xc = transposed ? base.transpose(0, dim).contiguous().transpose(0, dim) : base;
+                            NDArray xg = transposed ? base.to(g).transpose(0, dim).contiguous().transpose(0, dim) : base.to(g);
+                            NDArray yc = NDArray.empty(t, Device.cpu(), shape), yg = poisoned(t, g, shape);
+                            cpu().softmax(xc, dim, log, yc);
+                            cuda().softmax(xg, dim, log, yg);
+                            String what = (log ? "logSoftmax " : "softmax ") + t + " " + java.util.Arrays.toString(shape)
+                                    + (transposed ? " strided" : "");
+                            assertClose(what, yc, yg, GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
+                            NDArray gy = GpuCheck.random(seed++, t, 1, shape);
+                            NDArray gxc = NDArray.empty(t, Device.cpu(), shape), gxg = poisoned(t, g, shape);
+                            cpu().softmaxBackward(yc, gy, dim, log, gxc);
+                            cuda().softmaxBackward(yc.to(g), gy.to(g), dim, log, gxg);
+                            GpuCheck.assertRelNorm(what + " backward", gxc, gxg, GpuCheck.normTol(t) * 4);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void gatherScatterAddAndIndexSelect() {
+        Device g = gpu();
+        long seed = 7000;
+        for (DType t : new DType[] {DType.F32, DType.F64, DType.F16, DType.BF16, DType.I32, DType.I64, DType.U8}) {
+            for (int dim = 0; dim < 3; dim++) {
+                try (var scope = MemoryScope.open()) {
+                    NDArray xBase = GpuCheck.random(seed++, t, 2, 6, 5, 7);
+                    NDArray xc = xBase.permute(2, 0, 1), xg = xBase.to(g).permute(2, 0, 1);   // [7, 6, 5]
+                    long[] xs = xc.shape();
+                    long[] is = {xs[0], xs[1], xs[2]};
+                    is[dim] = 9;
+                    NDArray idx = GpuCheck.integers(seed++, DType.I64, 0, xs[dim], is);
+                    NDArray oc = NDArray.empty(t, Device.cpu(), is), og = poisoned(t, g, is);
+                    cpu().gather(xc, dim, idx, oc);
+                    cuda().gather(xg, dim, idx.to(g), og);
+                    assertSameBytes("gather " + t + " dim " + dim, oc, og);
+
+                    // scatterAdd with repeated targets (9 sources into 7/6/5 slots)
+                    long[] small = is.clone();
+                    for (int d = 0; d < 3; d++) if (d != dim) small[d] = Math.min(small[d], xs[d]);
+                    NDArray sidx = GpuCheck.integers(seed++, DType.I64, 0, xs[dim], small);
+                    NDArray src = t == DType.U8 ? GpuCheck.integers(seed++, t, 0, 3, small) : GpuCheck.random(seed++, t, 1, small);
+                    NDArray tc = xc.contiguous(), tg = xg.contiguous();
+                    cpu().scatterAdd(tc, dim, sidx, src);
+                    cuda().scatterAdd(tg, dim, sidx.to(g), src.to(g));
+                    if (t.isFloating()) GpuCheck.assertRelNorm("scatterAdd " + t + " dim " + dim, tc, tg, GpuCheck.normTol(t) * 2);
+                    else assertSameBytes("scatterAdd " + t + " dim " + dim, tc, tg);
+
+                    NDArray sel = GpuCheck.integers(seed++, DType.I64, 0, xs[dim], 11);
+                    long[] ss = xs.clone();
+                    ss[dim] = 11;
+                    NDArray sc = NDArray.empty(t, Device.cpu(), ss), sg = poisoned(t, g, ss);
+                    cpu().indexSelect(xc, dim, sel, sc);
+                    cuda().indexSelect(xg, dim, sel.to(g), sg);
+                    assertSameBytes("indexSelect " + t + " dim " + dim, sc, sg);
+                }
+            }
+        }
+    }
+
+    @Test
+    void anIndexOutOfRangeIsReportedAtTheNextSynchronisation() {
+        Device g = gpu();
+        try (var scope = MemoryScope.open()) {
+            NDArray x = NDArray.ones(DType.F32, g, 4, 3);
+            NDArray idx = NDArray.of(new long[] {0, 7, 1}, 3).to(g);
+            NDArray out = NDArray.empty(DType.F32, g, 3, 3);
+            cuda().indexSelect(x, 0, idx, out);
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, out::toFloatArray);
+            assertTrue(e.getMessage().contains("index 7 out of range"), e.getMessage());
+            // the flag is cleared: the device keeps working
+            NDArray ok = NDArray.ones(DType.F32, g, 2).add(1);
+            assertClose("after an index error", NDArray.full(2, DType.F32, Device.cpu(), 2), ok, 0, 0);
+        }
+    }
+
+    @Test
+    void philoxStreamsMatchTheCpu() {
+        Device g = gpu();
+        for (DType t : FLOATS) {
+            for (long offset : new long[] {0, 3, 1L << 33}) {
+                try (var scope = MemoryScope.open()) {
+                    long n = 10_007;
+                    NDArray uc = NDArray.empty(t, Device.cpu(), n), ug = poisoned(t, g, n);
+                    cpu().random(Backend.RandomKind.UNIFORM, 0x1234_5678_9ABCL, offset, -2, 3, uc);
+                    cuda().random(Backend.RandomKind.UNIFORM, 0x1234_5678_9ABCL, offset, -2, 3, ug);
+                    assertSameBytes("uniform " + t + " offset " + offset, uc, ug);
+                    NDArray nc = NDArray.empty(t, Device.cpu(), n), ng = poisoned(t, g, n);
+                    cpu().random(Backend.RandomKind.NORMAL, 99, offset, 0.5, 2, nc);
+                    cuda().random(Backend.RandomKind.NORMAL, 99, offset, 0.5, 2, ng);
+                    // computed in double on both sides; the last bits of log/cos/sin may differ
+                    assertClose("normal " + t + " offset " + offset, nc, ng, t == DType.F64 ? 1e-13 : GpuCheck.rtol(t) / 4,
+                            t == DType.F64 ? 1e-13 : GpuCheck.atol(t) / 4);
+                }
+            }
+        }
+    }
+}

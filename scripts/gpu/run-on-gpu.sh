@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Runs jtensor's tests and GPU benchmarks on a GPU host that has no JDK and no network, from what
+# scripts/gpu/bundle.sh packed into .gpu/. Writes into $OUT (default ./gpu-out):
+#   gpu.txt            nvidia-smi's view of the GPU and driver
+#   kernels-build.txt  nvcc's log, when the kernels had to be (re)built here
+#   tests.txt          the JUnit tree of every module's tests (CUDA tests run, not skip)
+#   tests-logical.txt  the logical-device test, in a JVM with -Djtensor.cuda.logicalDevices=2
+#   bench.txt          io.jtensor.backend.cuda.GpuBench's table
+# and prints a short summary last.
+# Environment: JTENSOR_TEST_TIMEOUT (s, default 420), JTENSOR_BENCH_TIMEOUT (s, default 180), JTENSOR_BENCH_ARGS
+# (e.g. --quick), JTENSOR_SKIP_TESTS=1, JTENSOR_SKIP_BENCH=1, JTENSOR_TEST_SELECT (JUnit console selectors instead of
+# scanning everything, e.g. "--select-package io.jtensor.backend.cuda").
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+OUT=${OUT:-$root/gpu-out}
+mkdir -p "$OUT"
+gpu=$root/.gpu
+say() { echo "[run-on-gpu] $*"; }
+[[ -d $gpu/lib ]] || { say "no .gpu/ bundle here: run scripts/gpu/bundle.sh on the build machine and carry .gpu"; exit 2; }
+
+# 1. Java
+if [[ ! -x /tmp/jre/bin/java ]]; then
+  mkdir -p /tmp/jre && tar xJf "$gpu/jre.tar.xz" -C /tmp/jre --strip-components=1
+fi
+JAVA=/tmp/jre/bin/java
+"$JAVA" -version 2>&1 | head -n1
+
+# 2. The GPU as the driver sees it
+{ nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap,clocks.max.sm --format=csv 2>&1; nvidia-smi 2>&1 | head -n 15; } > "$OUT/gpu.txt"
+head -n 2 "$OUT/gpu.txt"
+
+# 3. Kernels: the engine jar's, unless the sources changed since bundling or the jar has none
+fatbin_opt=()
+# bundle.sh wrote the kernels' hash when the engine jar carries a fatbin built from them, "none" otherwise.
+want=$(cat kernels/cu/*.cu kernels/cu/*.cuh | sha256sum | cut -c1-24)
+have=$(cat "$gpu/kernels.sha" 2>/dev/null || echo none)
+if [[ $want != "$have" ]]; then
+  say "building kernels here (the engine jar's kernels: $have, sources: $want) ..."
+  if JTENSOR_CUDA_ARCHS=${JTENSOR_CUDA_ARCHS:-90} JTENSOR_KERNEL_CACHE=/tmp/jtensor-kernels \
+       bash scripts/build-kernels.sh "$gpu/jtensor.fatbin" "$OUT" > "$OUT/kernels-build.txt" 2>&1; then
+    [[ -f $gpu/jtensor.fatbin ]] && fatbin_opt=(-Djtensor.cuda.fatbin="$gpu/jtensor.fatbin")
+    tail -n 3 "$OUT/kernels-build.txt"
+  else
+    say "kernel build FAILED (see kernels-build.txt)"; tail -n 20 "$OUT/kernels-build.txt"
+  fi
+fi
+
+CP=$(ls "$gpu"/lib/*.jar "$gpu"/tests/*.jar | tr '\n' ':')
+TESTS=$(ls "$gpu"/tests/*.jar | tr '\n' ':')
+JOPTS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx24g -XX:+UseParallelGC "${fatbin_opt[@]}")
+launcher=(-jar "$gpu/junit-platform-console-standalone.jar" execute --disable-banner --details=tree --class-path "$CP")
+
+# 4. Tests
+if [[ ${JTENSOR_SKIP_TESTS:-0} != 1 ]]; then
+  say "tests ..."
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  timeout "${JTENSOR_TEST_TIMEOUT:-420}" "$JAVA" "${JOPTS[@]}" "${launcher[@]}" \
+    ${JTENSOR_TEST_SELECT:---scan-class-path "$TESTS"} > "$OUT/tests.txt" 2>&1
+  rc=$?
+  say "tests finished in $(( $(date +%s) - start )) s, exit $rc$([[ $rc == 124 ]] && echo ' (TIMED OUT)')"
+  timeout 120 "$JAVA" "${JOPTS[@]}" -Djtensor.cuda.logicalDevices=2 "${launcher[@]}" \
+    --select-class io.jtensor.backend.cuda.CudaLogicalDevicesGpuTest > "$OUT/tests-logical.txt" 2>&1
+  say "logical-device test exit $?"
+fi
+
+# 5. Benchmarks
+if [[ ${JTENSOR_SKIP_BENCH:-0} != 1 ]]; then
+  say "bench ..."
+  # shellcheck disable=SC2086
+  timeout "${JTENSOR_BENCH_TIMEOUT:-180}" "$JAVA" "${JOPTS[@]}" -cp "$CP" io.jtensor.backend.cuda.GpuBench ${JTENSOR_BENCH_ARGS:-} \
+    > "$OUT/bench.txt" 2>&1
+  say "bench exit $?"
+fi
+
+# 6. Summary (last, so that it is what the caller sees)
+echo
+echo "================================ summary ================================"
+head -n 2 "$OUT/gpu.txt"
+if [[ -f $OUT/tests.txt ]]; then
+  grep -E '^\[ +[0-9]+ (tests|containers) (found|successful|skipped|failed|aborted) +\]' "$OUT/tests.txt" | sed 's/^/  /'
+  failed=$(grep -cE '✘' "$OUT/tests.txt" || true)
+  if [[ $failed -gt 0 ]]; then
+    echo "  failures ($failed, first 25):"
+    grep -E '✘' "$OUT/tests.txt" | head -n 25 | sed 's/^/    /'
+  fi
+  echo "  logical devices: $(grep -E 'tests (successful|failed|aborted)' "$OUT/tests-logical.txt" 2>/dev/null | tr -s ' ' | tr '\n' ' ')"
+fi
+[[ -f $OUT/bench.txt ]] && grep -E '^\|' "$OUT/bench.txt" | grep -v -- '---'
+echo "files in $OUT: $(ls "$OUT" | tr '\n' ' ')"
