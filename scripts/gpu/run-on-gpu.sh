@@ -9,7 +9,7 @@
 # and prints a short summary last.
 # Environment: JTENSOR_TEST_TIMEOUT (s, default 420), JTENSOR_BENCH_TIMEOUT (s, default 180), JTENSOR_BENCH_ARGS
 # (e.g. --quick), JTENSOR_SKIP_TESTS=1, JTENSOR_SKIP_BENCH=1, JTENSOR_TEST_SELECT (JUnit console selectors instead of
-# scanning everything, e.g. "--select-package io.jtensor.backend.cuda").
+# scanning every module's tests, e.g. "--scan-class-path .gpu/tests/engine --include-package io.jtensor.backend.cuda").
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -27,7 +27,11 @@ JAVA=/tmp/jre/bin/java
 "$JAVA" -version 2>&1 | head -n1
 
 # 2. The GPU as the driver sees it
-{ nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap,clocks.max.sm --format=csv 2>&1; nvidia-smi 2>&1 | head -n 15; } > "$OUT/gpu.txt"
+if command -v nvidia-smi >/dev/null; then
+  { nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap,clocks.max.sm --format=csv 2>&1; nvidia-smi 2>&1 | head -n 15; } > "$OUT/gpu.txt"
+else
+  echo "nvidia-smi: not found on this host" > "$OUT/gpu.txt"
+fi
 head -n 2 "$OUT/gpu.txt"
 
 # 3. Kernels: the engine jar's, unless the sources changed since bundling or the jar has none
@@ -46,8 +50,8 @@ if [[ $want != "$have" ]]; then
   fi
 fi
 
-CP=$(ls "$gpu"/lib/*.jar "$gpu"/tests/*.jar | tr '\n' ':')
-TESTS=$(ls "$gpu"/tests/*.jar | tr '\n' ':')
+CP=$( (ls "$gpu"/lib/*.jar; ls -d "$gpu"/tests/*/) | tr '\n' ':')
+TESTS=$(ls -d "$gpu"/tests/*/ | tr '\n' ':')
 JOPTS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx24g -XX:+UseParallelGC "${fatbin_opt[@]}")
 launcher=(-jar "$gpu/junit-platform-console-standalone.jar" execute --disable-banner --details=tree --class-path "$CP")
 
