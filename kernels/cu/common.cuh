@@ -2,7 +2,7 @@
 // fills in, index decomposition, and warp/block reductions.
 //
 // Layout contract with Java (io.jtensor.backend.cuda.Geometry): Geom<N> is passed by value and must match
-//   offset 0: int rank; 4: int pad; 8: long long numel; 16: long long size[8]; 80: long long stride[N][8]
+//   offset 0: int rank; 4: int fits32; 8: long long numel; 16: long long size[8]; 80: long long stride[N][8]
 // Strides and sizes are in elements. Java collapses mergeable dims and drops size-1 dims before packing, so the
 // rank here is usually 1 or 2.
 #pragma once
@@ -18,7 +18,8 @@ typedef long long i64;
 template <int N>
 struct Geom {
     int rank;
-    int pad_;
+    int fits32;   // 1 when numel and every operand's largest offset fit in 32 bits: cheaper index arithmetic
+
     i64 numel;
     i64 size[JT_MAX_RANK];
     i64 stride[N][JT_MAX_RANK];
@@ -122,10 +123,11 @@ __device__ __forceinline__ void report_error(int* flag, int code, i64 value) {
 
 #define JT_GRID_STRIDE(i, n) for (i64 i = (i64) blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64) gridDim.x * blockDim.x)
 
-// Calls f(off) for every element of g, off[k] being operand k's offset; 32-bit index arithmetic when it fits.
+// Calls f(off) for every element of g, off[k] being operand k's offset; 32-bit index arithmetic when Java found
+// that every index and offset fits (Geometry.fits32).
 template <int N, class F>
 __device__ __forceinline__ void for_each_strided(const Geom<N>& g, F f) {
-    if (g.numel <= (i64) INT_MAX) {
+    if (g.fits32) {
         int n = (int) g.numel;
         for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
             int off[N];

@@ -52,20 +52,28 @@ fi
 
 CP=$( (ls "$gpu"/lib/*.jar; ls -d "$gpu"/tests/*/) | tr '\n' ':')
 TESTS=$(ls -d "$gpu"/tests/*/ | tr '\n' ':')
-JOPTS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx24g -XX:+UseParallelGC "${fatbin_opt[@]}")
+JOPTS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx8g "${fatbin_opt[@]}")
 launcher=(-jar "$gpu/junit-platform-console-standalone.jar" execute --disable-banner --details=tree --class-path "$CP")
 
-# 4. Tests
+# 4. Tests: each module in its own JVM with the module as working directory, as Maven's surefire runs them.
 if [[ ${JTENSOR_SKIP_TESTS:-0} != 1 ]]; then
-  say "tests ..."
+  : > "$OUT/tests.txt"
   start=$(date +%s)
-  # shellcheck disable=SC2086
-  timeout "${JTENSOR_TEST_TIMEOUT:-420}" "$JAVA" "${JOPTS[@]}" "${launcher[@]}" \
-    ${JTENSOR_TEST_SELECT:---scan-class-path "$TESTS"} > "$OUT/tests.txt" 2>&1
-  rc=$?
-  say "tests finished in $(( $(date +%s) - start )) s, exit $rc$([[ $rc == 124 ]] && echo ' (TIMED OUT)')"
-  timeout 120 "$JAVA" "${JOPTS[@]}" -Djtensor.cuda.logicalDevices=2 "${launcher[@]}" \
-    --select-class io.jtensor.backend.cuda.CudaLogicalDevicesGpuTest > "$OUT/tests-logical.txt" 2>&1
+  budget=${JTENSOR_TEST_TIMEOUT:-420}
+  for dir in "$gpu"/tests/*/; do
+    m=$(basename "$dir")
+    left=$(( budget - ($(date +%s) - start) ))
+    if (( left < 10 )); then say "no time left for $m tests"; echo "### $m: SKIPPED, test time budget spent" >> "$OUT/tests.txt"; continue; fi
+    echo "### module $m" >> "$OUT/tests.txt"
+    # shellcheck disable=SC2086
+    (cd "$root/$m" 2>/dev/null || cd "$root"; timeout "$left" "$JAVA" "${JOPTS[@]}" "${launcher[@]}" \
+      ${JTENSOR_TEST_SELECT:---scan-class-path "$dir"}) >> "$OUT/tests.txt" 2>&1
+    rc=$?
+    say "$m tests: exit $rc$([[ $rc == 124 ]] && echo ' (TIMED OUT)') after $(( $(date +%s) - start )) s"
+    [[ -n ${JTENSOR_TEST_SELECT:-} ]] && break
+  done
+  (cd "$root/engine" && timeout 120 "$JAVA" "${JOPTS[@]}" -Djtensor.cuda.logicalDevices=2 "${launcher[@]}" \
+    --select-class io.jtensor.backend.cuda.CudaLogicalDevicesGpuTest) > "$OUT/tests-logical.txt" 2>&1
   say "logical-device test exit $?"
 fi
 
@@ -83,7 +91,11 @@ echo
 echo "================================ summary ================================"
 head -n 2 "$OUT/gpu.txt"
 if [[ -f $OUT/tests.txt ]]; then
-  grep -E '^\[ +[0-9]+ (tests|containers) (found|successful|skipped|failed|aborted) +\]' "$OUT/tests.txt" | sed 's/^/  /'
+  for k in found successful skipped aborted failed; do
+    n=$(grep -E "^\[ +[0-9]+ tests $k +\]" "$OUT/tests.txt" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+    echo "  tests $k: $n"
+  done
+  grep -E '^### .*SKIPPED' "$OUT/tests.txt" | sed 's/^/  /'
   failed=$(grep -cE '✘' "$OUT/tests.txt" || true)
   if [[ $failed -gt 0 ]]; then
     echo "  failures ($failed, first 25):"

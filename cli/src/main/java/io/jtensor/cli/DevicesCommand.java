@@ -37,7 +37,8 @@ final class DevicesCommand {
             }
             cudaLine = "cuda: " + gpus.size() + " device" + (gpus.size() == 1 ? "" : "s") + " available";
         } else {
-            cudaLine = "cuda: not available: " + Backends.cudaUnavailableReason();
+            // The reason may list every place searched, one per line: the table ends with its first line.
+            cudaLine = "cuda: not available: " + Backends.cudaUnavailableReason().lines().findFirst().orElse("");
         }
         out.print(table(rows));
         out.println(cudaLine);

@@ -122,6 +122,7 @@ public final class CudaDriver {
         static final MethodHandle cuMemFreeAsync = f("cuMemFreeAsync", JAVA_LONG, JAVA_LONG);
         static final MethodHandle cuMemHostAlloc = f("cuMemHostAlloc", ADDRESS, JAVA_LONG, JAVA_INT);
         static final MethodHandle cuMemFreeHost = f("cuMemFreeHost", ADDRESS);
+        static final MethodHandle cuMemHostGetDevicePointer = f("cuMemHostGetDevicePointer_v2", ADDRESS, ADDRESS, JAVA_INT);
         static final MethodHandle cuMemcpyHtoD = f("cuMemcpyHtoD_v2", JAVA_LONG, ADDRESS, JAVA_LONG);
         static final MethodHandle cuMemcpyDtoH = f("cuMemcpyDtoH_v2", ADDRESS, JAVA_LONG, JAVA_LONG);
         static final MethodHandle cuMemcpyDtoD = f("cuMemcpyDtoD_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG);
@@ -363,6 +364,16 @@ public final class CudaDriver {
         int r;
         try { r = (int) H.cuMemFreeHost.invokeExact(p); } catch (Throwable t) { throw Native.rethrow("cuMemFreeHost", t); }
         check(r, "cuMemFreeHost");
+    }
+
+    /** The device address of mapped page-locked host memory (the host address itself under unified addressing). */
+    public static long cuMemHostGetDevicePointer(MemorySegment hostPointer) {
+        ready();
+        MemorySegment out = Native.scratch(8);
+        int r;
+        try { r = (int) H.cuMemHostGetDevicePointer.invokeExact(out, hostPointer, 0); } catch (Throwable t) { throw Native.rethrow("cuMemHostGetDevicePointer", t); }
+        check(r, "cuMemHostGetDevicePointer");
+        return out.get(JAVA_LONG, 0);
     }
 
     public static void cuMemcpyHtoD(long dst, MemorySegment src, long bytes) {

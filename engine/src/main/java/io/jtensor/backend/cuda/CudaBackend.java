@@ -139,13 +139,13 @@ public final class CudaBackend implements Backend {
         long stream = dev.enter();
         if (bytes == 0) {
             CudaDriver.cuStreamSynchronize(stream);
-            dev.checkErrors();
+            dev.checkErrors(false);
             return;
         }
         if (dst.isNative()) {
             CudaDriver.cuMemcpyDtoHAsync(dst, src.dataAddress(), bytes, stream);
             CudaDriver.cuStreamSynchronize(stream);
-            dev.checkErrors();
+            dev.checkErrors(false);
             return;
         }
         PinnedPool pool = dev.gpu.pinned;
@@ -160,7 +160,7 @@ public final class CudaBackend implements Backend {
                 pool.release(b, stream, false);
             }
         }
-        dev.checkErrors();
+        dev.checkErrors(false);
     }
 
     // ------------------------------------------------------------------ elementwise
@@ -260,7 +260,7 @@ public final class CudaBackend implements Backend {
             g.makeCurrent();
             CudaDriver.cuCtxSynchronize();
         }
-        for (CudaDevice d : devices) d.checkErrors();
+        for (CudaDevice d : devices) d.checkErrors(true);
     }
 
     /** Waits for the work queued on one device (all its streams share the GPU's context). */
@@ -268,6 +268,6 @@ public final class CudaBackend implements Backend {
         CudaDevice dev = device(d);
         dev.gpu.makeCurrent();
         CudaDriver.cuCtxSynchronize();
-        dev.checkErrors();
+        dev.checkErrors(true);
     }
 }

@@ -16,8 +16,13 @@ final class CudaDevice {
     final PhysicalGpu gpu;
     final CudaStream defaultStream;
     final DeviceMemoryPool pool;
-    /** Pinned, device-mapped {int code, int pad, long value} that kernels set when they meet a bad index. */
-    private final MemorySegment errorFlag;
+    /**
+     * Device memory {int code, int pad, long value} that kernels set when they meet a bad index. Read back (a 16-byte
+     * copy) only at synchronisation points after an index kernel has run.
+     */
+    private final long errorFlag;
+    private final MemorySegment errorHost = java.lang.foreign.Arena.ofAuto().allocate(16, 8);
+    private volatile boolean indexKernelsSinceSync;
     private volatile String lastIndexOp = "an index kernel";
     private long cublasHandle;
 
@@ -28,8 +33,8 @@ final class CudaDevice {
         gpu.makeCurrent();
         this.defaultStream = new CudaStream(this, CudaDriver.cuStreamCreate(CudaDriver.STREAM_NON_BLOCKING), false);
         this.pool = new DeviceMemoryPool(device.toString(), DeviceMemoryPool.driver(gpu));
-        this.errorFlag = CudaDriver.cuMemHostAlloc(16, CudaDriver.MEMHOSTALLOC_PORTABLE | CudaDriver.MEMHOSTALLOC_DEVICEMAP);
-        errorFlag.fill((byte) 0);
+        this.errorFlag = CudaDriver.cuMemAlloc(16);
+        CudaDriver.cuMemsetD8(errorFlag, (byte) 0, 16);
     }
 
     /** Makes the context current and returns the calling thread's current stream for this device. */
@@ -38,18 +43,26 @@ final class CudaDevice {
         return CudaStreams.current(this).handle;
     }
 
-    /** The device address of the error flag (host memory mapped into the GPU's address space). */
+    /** The device address of the error flag, for an index kernel named op about to be launched. */
     long errorFlagAddress(String op) {
         lastIndexOp = op;
-        return errorFlag.address();
+        indexKernelsSinceSync = true;
+        return errorFlag;
     }
 
-    /** Throws (and clears the flag) when a kernel finished since the last check reported a bad index. */
-    void checkErrors() {
-        int code = errorFlag.get(ValueLayout.JAVA_INT, 0);
+    /**
+     * Throws (and clears the flag) when an index kernel reported a bad index. Call after synchronising: with
+     * {@code wholeDevice}, every kernel has finished and the flag need not be read again until the next index kernel.
+     */
+    void checkErrors(boolean wholeDevice) {
+        if (!indexKernelsSinceSync) return;
+        gpu.makeCurrent();
+        CudaDriver.cuMemcpyDtoH(errorHost, errorFlag, 16);
+        if (wholeDevice) indexKernelsSinceSync = false;
+        int code = errorHost.get(ValueLayout.JAVA_INT, 0);
         if (code == 0) return;
-        long value = errorFlag.get(ValueLayout.JAVA_LONG, 8);
-        errorFlag.fill((byte) 0);
+        long value = errorHost.get(ValueLayout.JAVA_LONG, 8);
+        CudaDriver.cuMemsetD8(errorFlag, (byte) 0, 16);
         if (code == KernelCodes.E_INDEX_OUT_OF_RANGE) {
             throw new IndexOutOfBoundsException(lastIndexOp + " on " + device + ": index " + value
                     + " out of range (the offending elements were skipped)");

@@ -42,7 +42,7 @@ public final class CudaStream implements AutoCloseable {
     public void synchronize() {
         device.gpu.makeCurrent();
         CudaDriver.cuStreamSynchronize(handle);
-        device.checkErrors();
+        device.checkErrors(false);
     }
 
     /** Whether everything queued so far has completed. */

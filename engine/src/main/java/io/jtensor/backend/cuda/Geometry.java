@@ -8,7 +8,7 @@ import java.util.Arrays;
  * The shape and per-operand strides of an elementwise launch, after collapsing: size-1 dims are dropped and a dim
  * is merged into the next inner one when every operand's strides allow it (stride[d] == stride[d+1] * size[d+1]).
  * Packs into the kernels' {@code Geom<N>} struct (kernels/cu/common.cuh):
- * int rank, int pad, long numel, long size[8], long stride[N][8].
+ * int rank, int fits32, long numel, long size[8], long stride[N][8].
  */
 final class Geometry {
     static final int MAX_RANK = 8;
@@ -80,10 +80,22 @@ final class Geometry {
 
     static long structBytes(int operands) { return 80L + 64L * operands; }
 
+    /** Whether the element count and every operand's largest offset fit in a signed 32-bit int. */
+    boolean fits32() {
+        if (numel > Integer.MAX_VALUE) return false;
+        for (long[] s : strides) {
+            long max = 0;
+            for (int d = 0; d < rank; d++) max += (sizes[d] - 1) * Math.abs(s[d]);
+            if (max > Integer.MAX_VALUE) return false;
+        }
+        return true;
+    }
+
     /** Writes the Geom<N> struct at the start of seg. */
     void pack(MemorySegment seg) {
         seg.asSlice(0, structBytes(operands())).fill((byte) 0);
         seg.set(ValueLayout.JAVA_INT, 0, rank);
+        seg.set(ValueLayout.JAVA_INT, 4, fits32() ? 1 : 0);
         seg.set(ValueLayout.JAVA_LONG, 8, numel);
         for (int d = 0; d < rank; d++) seg.set(ValueLayout.JAVA_LONG, 16 + 8L * d, sizes[d]);
         for (int k = 0; k < operands(); k++) {

@@ -82,6 +82,7 @@ class GeometryTest {
             g.pack(s);
             assertEquals(80 + 2 * 64, s.byteSize());
             assertEquals(2, s.get(ValueLayout.JAVA_INT, 0));
+            assertEquals(1, s.get(ValueLayout.JAVA_INT, 4));
             assertEquals(15, s.get(ValueLayout.JAVA_LONG, 8));
             assertEquals(3, s.get(ValueLayout.JAVA_LONG, 16));
             assertEquals(5, s.get(ValueLayout.JAVA_LONG, 24));
@@ -91,5 +92,14 @@ class GeometryTest {
             assertEquals(1, s.get(ValueLayout.JAVA_LONG, 80 + 64));  // stride[1][0]
             assertEquals(3, s.get(ValueLayout.JAVA_LONG, 88 + 64));  // stride[1][1]
         }
+    }
+
+    @Test
+    void largeOffsetsNeed64BitIndexing() {
+        // 1000 elements, but 3 million elements apart: the offsets overflow an int
+        Geometry g = Geometry.of("t", new long[] {1000}, new long[] {1}, new long[] {3_000_000});
+        assertFalse(g.fits32());
+        assertTrue(Geometry.of("t", new long[] {1000}, new long[] {1}, new long[] {2_000_000}).fits32());
+        assertFalse(Geometry.of("t", new long[] {1L << 31}, new long[] {1}).fits32());
     }
 }
