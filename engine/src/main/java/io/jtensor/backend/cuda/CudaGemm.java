@@ -71,10 +71,10 @@ public final class CudaGemm {
     }
 
     /** One operand: rows x cols with strides, as given or canonicalised. */
-    private record Mat(long ptr, long batchStride, long rowStride, long colStride) {}
+    record Mat(long ptr, long batchStride, long rowStride, long colStride) {}
 
     /** Gives size-1 dims the stride that makes the matrix look row-major (or column-major) and 8-aligned. */
-    private static Mat canonical(long ptr, long sb, long rows, long cols, long sr, long sc) {
+    static Mat canonical(long ptr, long sb, long rows, long cols, long sr, long sc) {
         if (rows == 1 && cols == 1) return new Mat(ptr, sb, 8, 1);
         if (cols == 1) return sr == 1 ? new Mat(ptr, sb, 1, round8(rows)) : new Mat(ptr, sb, sr, 1);
         if (rows == 1) return sc == 1 ? new Mat(ptr, sb, round8(cols), 1) : new Mat(ptr, sb, 1, sc);
@@ -111,6 +111,16 @@ public final class CudaGemm {
 
     private static boolean aligned16(long address) { return (address & 15) == 0; }
 
+    /** The tensor-core kernel variant for operands as they are: "nn", "nt", or null when neither fits. */
+    static String tcVariant(Mat A, Mat B, long N, long K) {
+        boolean k8 = K % 8 == 0;
+        boolean aOk = A.colStride() == 1 && A.rowStride() % 8 == 0 && A.batchStride() % 8 == 0 && aligned16(A.ptr()) && k8;
+        if (!aOk) return null;
+        if (B.colStride() == 1 && B.rowStride() % 8 == 0 && B.batchStride() % 8 == 0 && aligned16(B.ptr()) && N % 8 == 0) return "nn";
+        if (B.rowStride() == 1 && B.colStride() % 8 == 0 && B.batchStride() % 8 == 0 && aligned16(B.ptr()) && k8) return "nt";
+        return null;
+    }
+
     private static void ours(CudaDevice dev, DType t, long batch, long M, long N, long K, Mat A, Mat B, long c, long sCb, long ldc) {
         if (t == DType.F32 || t == DType.F64) {
             launch(dev, t == DType.F32 ? "matmul_simt_f32" : "matmul_simt_f64", 0, t == DType.F32 ? 128 : 64,
@@ -119,24 +129,24 @@ public final class CudaGemm {
         }
         if (t != DType.F16 && t != DType.BF16) throw new IllegalArgumentException("matmul: no CUDA GEMM for " + t);
         String prefix = t == DType.F16 ? "matmul_tc_f16_" : "matmul_tc_bf16_";
-        boolean k8 = K % 8 == 0;
         DevArray.Temp ta = null, tb = null;
         try {
-            boolean aOk = A.colStride() == 1 && A.rowStride() % 8 == 0 && A.batchStride() % 8 == 0 && aligned16(A.ptr()) && k8;
-            if (!aOk && k8) {
-                ta = contiguousCopy(dev, t, batch, M, K, A);
-                A = of(ta, M, K, A.batchStride() == 0);
-                aOk = true;
+            String variant = tcVariant(A, B, N, K);
+            if (variant == null && K % 8 == 0) {
+                // Copying an operand costs O(MK) or O(KN) against the product's O(MNK): make both fit the fast kernels.
+                if (tcVariant(A, new Mat(16, 0, 8, 1), 8, K) == null) {
+                    ta = contiguousCopy(dev, t, batch, M, K, A);
+                    A = of(ta, M, K, A.batchStride() == 0);
+                }
+                variant = tcVariant(A, B, N, K);
+                if (variant == null && N % 8 == 0) {
+                    tb = contiguousCopy(dev, t, batch, K, N, B);
+                    B = of(tb, K, N, B.batchStride() == 0);
+                    variant = tcVariant(A, B, N, K);
+                }
             }
-            boolean nn = B.colStride() == 1 && B.rowStride() % 8 == 0 && B.batchStride() % 8 == 0 && aligned16(B.ptr()) && N % 8 == 0;
-            boolean nt = B.rowStride() == 1 && B.colStride() % 8 == 0 && B.batchStride() % 8 == 0 && aligned16(B.ptr()) && k8;
-            if (aOk && !nn && !nt && k8 && N % 8 == 0) {
-                tb = contiguousCopy(dev, t, batch, K, N, B);
-                B = of(tb, K, N, B.batchStride() == 0);
-                nn = true;
-            }
-            if (aOk && nn) launch(dev, prefix + "nn", TC_SMEM_NN, 128, batch, M, N, K, A, B, c, sCb, ldc);
-            else if (aOk && nt) launch(dev, prefix + "nt", TC_SMEM_NT, 128, batch, M, N, K, A, B, c, sCb, ldc);
+            if ("nn".equals(variant)) launch(dev, prefix + "nn", TC_SMEM_NN, 128, batch, M, N, K, A, B, c, sCb, ldc);
+            else if ("nt".equals(variant)) launch(dev, prefix + "nt", TC_SMEM_NT, 128, batch, M, N, K, A, B, c, sCb, ldc);
             else launch(dev, prefix + "gen", TC_SMEM_GEN, 128, batch, M, N, K, A, B, c, sCb, ldc);
         } finally {
             if (ta != null) ta.close();

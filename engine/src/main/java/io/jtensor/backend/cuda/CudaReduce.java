@@ -80,7 +80,8 @@ final class CudaReduce {
         long gridX;
         if (rows) {
             block = innerN >= 1024 ? 256 : innerN >= 256 ? 128 : 64;
-            if (outN < 2L * sms && innerN >= 8192) splits = (int) Math.min(Math.min((4L * sms + outN - 1) / outN, innerN / 4096), 1024);
+            // enough blocks for a full GPU (8 per SM of 256 threads), each still folding >= 4096 elements
+            if (outN < 2L * sms && innerN >= 8192) splits = (int) Math.min(Math.min((8L * sms + outN - 1) / outN, innerN / 4096), 1024);
             gridX = outN;
         } else {
             block = 256;
