@@ -15,7 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * registers fit the register file (32 vector registers with AVX-512, 16 with AVX2).
  *
  * <p>The accumulators must start from {@code FloatVector.zero(S)} inside the method: seeding them from a static
- * final vector defeats C2's box elimination and costs a factor of forty.
+ * final vector defeats C2's box elimination and costs a factor of forty. For the same reason the kernel ends by
+ * storing its registers to a small heap tile and {@link #store} moves the tile to C: writing C's memory segment
+ * from inside the kernel inlines so much segment-access code that C2 gives up and boxes every vector (a factor of
+ * a hundred).
  */
 final class CpuGemmKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
