@@ -106,7 +106,9 @@ public final class NDArray implements AutoCloseable {
         double[] v = new double[(int) n];
         for (int i = 0; i < n; i++) v[i] = start + i * step;
         try (NDArray d = of(v, n)) {
-            return d.to(dtype).to(device);
+            try (NDArray cast = d.to(dtype)) {
+                return cast.to(device);
+            }
         }
     }
 
@@ -114,7 +116,9 @@ public final class NDArray implements AutoCloseable {
         double[] v = new double[(int) (n * n)];
         for (int i = 0; i < n; i++) v[(int) (i * n + i)] = 1;
         try (NDArray d = of(v, n, n)) {
-            return d.to(dtype).to(device);
+            try (NDArray cast = d.to(dtype)) {
+                return cast.to(device);
+            }
         }
     }
 
@@ -249,8 +253,15 @@ public final class NDArray implements AutoCloseable {
 
     // ------------------------------------------------------------------ host transfer
 
+    /** A contiguous array of this data in dtype t; the intermediate cast, if any, is closed here. */
+    private NDArray contiguousAs(DType t) {
+        try (NDArray cast = to(t)) {
+            return cast.contiguous();
+        }
+    }
+
     public float[] toFloatArray() {
-        try (NDArray c = to(DType.F32).contiguous()) {
+        try (NDArray c = contiguousAs(DType.F32)) {
             float[] out = new float[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -258,7 +269,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public double[] toDoubleArray() {
-        try (NDArray c = to(DType.F64).contiguous()) {
+        try (NDArray c = contiguousAs(DType.F64)) {
             double[] out = new double[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -266,7 +277,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public long[] toLongArray() {
-        try (NDArray c = to(DType.I64).contiguous()) {
+        try (NDArray c = contiguousAs(DType.I64)) {
             long[] out = new long[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -274,7 +285,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public int[] toIntArray() {
-        try (NDArray c = to(DType.I32).contiguous()) {
+        try (NDArray c = contiguousAs(DType.I32)) {
             int[] out = new int[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -282,7 +293,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public boolean[] toBooleanArray() {
-        try (NDArray c = to(DType.BOOL).contiguous()) {
+        try (NDArray c = contiguousAs(DType.BOOL)) {
             byte[] raw = new byte[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(raw));
             boolean[] out = new boolean[raw.length];
@@ -733,7 +744,11 @@ public final class NDArray implements AutoCloseable {
         }
     }
 
-    private NDArray binary(BinaryOp op, NDArray o) {
+    /**
+     * this op o elementwise with broadcasting and promotion; public for the fused gradient helpers
+     * ({@link BinaryOp#RELU_BACKWARD} and the like) that autograd calls.
+     */
+    public NDArray binary(BinaryOp op, NDArray o) {
         String name = op.name().toLowerCase();
         checkOpen(name);
         o.checkOpen(name);

@@ -294,8 +294,10 @@ final class VectorF32 {
             for (; i < bound; i += L) acc = acc.add(ld(x, xo + i).sub(max).lanewise(VectorOperators.EXP));
             sum = acc.reduceLanes(VectorOperators.ADD);
             for (; i < len; i++) sum += Math.exp(x.get(ElementIO.FLOAT, (xo + i) * 4) - max);
-            float shift = (float) (max + Math.log(sum));
-            unary(Kind.ADD_S, x, xo, o, oo, len, -shift, 0);
+            // (x - max) - log(sum) in two steps: folding both into one float shift would round it at max's scale
+            float logSum = (float) Math.log(sum);
+            for (i = 0; i < bound; i += L) ld(x, xo + i).sub(max).sub(logSum).intoMemorySegment(o, (oo + i) * 4, ORDER);
+            for (; i < len; i++) o.set(ElementIO.FLOAT, (oo + i) * 4, (x.get(ElementIO.FLOAT, (xo + i) * 4) - max) - logSum);
         }
     }
 }
