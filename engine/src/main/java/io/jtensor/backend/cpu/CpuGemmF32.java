@@ -10,9 +10,10 @@ import java.lang.foreign.MemorySegment;
  * stride.
  */
 final class CpuGemmF32 {
-    static final int KC = 256;
-    static final int MC = 12 * 24;
-    static final int NC = 2048;
+    // Block sizes; the properties exist for tuning on other machines (the values must stay positive).
+    static final int KC = Integer.getInteger("jtensor.gemm.kc", 256);
+    static final int MC = Integer.getInteger("jtensor.gemm.mc", 12 * 24);
+    static final int NC = Integer.getInteger("jtensor.gemm.nc", 2048);
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 

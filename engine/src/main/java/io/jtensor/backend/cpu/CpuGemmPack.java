@@ -70,17 +70,6 @@ final class CpuGemmPack {
         MemorySegment seg = m.seg();
         long rs = m.rowStride(), cs = m.colStride();
         long start = m.off();
-        if (rs == 1 && rows == w && w % S.length() == 0) {
-            // Rows are adjacent in memory (B row-major, or A transposed): each packed column is a vector copy.
-            for (int k = 0; k < kn; k++) {
-                long byteOff = (start + k * cs) * 4;
-                int d = base + k * w;
-                for (int i = 0; i < w; i += S.length()) {
-                    FloatVector.fromMemorySegment(S, seg, byteOff + i * 4L, ByteOrder.nativeOrder()).intoArray(dst, d + i);
-                }
-            }
-            return;
-        }
         if (cs == 1 && SCATTER_IS_FAST) {
             // Columns are adjacent (A row-major, or B transposed): read each row a vector at a time and scatter
             // it down its lane of the panel (stride w).
