@@ -32,16 +32,16 @@ final class CpuGemmKernel {
 
     /**
      * C[0:mc, 0:nc] = (or +=, when add) packed A (mc x kc, panels of MR rows) times packed B (kc x nc, panels of
-     * NR columns). C is F32 at byte offset cOff of c with rows cRowBytes apart and unit column stride.
+     * NR columns, from bp[bOff]). C is F32 at byte offset cOff of c with rows cRowBytes apart and unit column stride.
      */
-    static void macro(int mc, int nc, int kc, float[] ap, float[] bp, MemorySegment c, long cOff, long cRowBytes,
+    static void macro(int mc, int nc, int kc, float[] ap, float[] bp, int bOff, MemorySegment c, long cOff, long cRowBytes,
                       boolean add, float[] ctile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
                 int rows = Math.min(MR, mc - ir);
-                if (MR == 12) kernel12x2(kc, ap, ir * kc, bp, jr * kc, ctile);
-                else kernel6x2(kc, ap, ir * kc, bp, jr * kc, ctile);
+                if (MR == 12) kernel12x2(kc, ap, ir * kc, bp, bOff + jr * kc, ctile);
+                else kernel6x2(kc, ap, ir * kc, bp, bOff + jr * kc, ctile);
                 store(ctile, c, cOff + ir * cRowBytes + jr * 4L, cRowBytes, rows, cols, add);
             }
         }

@@ -28,15 +28,18 @@ final class CpuGemmPack {
      * Packs rows [r0, r0 + rn) and columns [k0, k0 + kn) of m into dst from index 0: panel p, column k, lane i
      * goes to {@code dst[p * w * kn + k * w + i]}.
      */
-    static void pack(CpuGemmMatrix m, int r0, int rn, int k0, int kn, int w, float[] dst) {
+    static void pack(CpuGemmMatrix m, int r0, int rn, int k0, int kn, int w, float[] dst) { pack(m, r0, rn, k0, kn, w, dst, 0); }
+
+    /** As {@link #pack(CpuGemmMatrix, int, int, int, int, int, float[])}, writing from dst[dstOff] on. */
+    static void pack(CpuGemmMatrix m, int r0, int rn, int k0, int kn, int w, float[] dst, int dstOff) {
         int panels = (rn + w - 1) / w;
         if (m.dtype() == DType.F32 && m.rowStride() == 1 && w % S.length() == 0 && rn >= w) {
-            packAdjacentRows(m.shift(r0, k0), rn, kn, w, dst);
+            packAdjacentRows(m.shift(r0, k0), rn, kn, w, dst, dstOff);
             return;
         }
         for (int p = 0; p < panels; p++) {
             int rows = Math.min(w, rn - p * w);
-            int base = p * w * kn;
+            int base = dstOff + p * w * kn;
             CpuGemmMatrix src = m.shift(r0 + (long) p * w, k0);
             if (m.dtype() == DType.F32) packF32(src, rows, kn, w, dst, base);
             else packHalf(src, rows, kn, w, dst, base);
@@ -48,13 +51,13 @@ final class CpuGemmPack {
      * floats per column k, and deals each line's vectors out to the panels. Reading in order lets the hardware
      * prefetcher stream the source; going panel by panel would jump a whole line between every 128 bytes.
      */
-    private static void packAdjacentRows(CpuGemmMatrix m, int rn, int kn, int w, float[] dst) {
+    private static void packAdjacentRows(CpuGemmMatrix m, int rn, int kn, int w, float[] dst, int dstOff) {
         MemorySegment seg = m.seg();
         int full = rn / w, vl = S.length();
         int panelSize = w * kn;
         for (int k = 0; k < kn; k++) {
             long line = (m.off() + k * m.colStride()) * 4;
-            int d = k * w;
+            int d = dstOff + k * w;
             for (int p = 0; p < full; p++, d += panelSize) {
                 long src = line + (long) p * w * 4;
                 for (int i = 0; i < w; i += vl) {
@@ -63,7 +66,7 @@ final class CpuGemmPack {
             }
         }
         int rest = rn - full * w;
-        if (rest > 0) packF32(m.shift((long) full * w, 0), rest, kn, w, dst, full * panelSize);
+        if (rest > 0) packF32(m.shift((long) full * w, 0), rest, kn, w, dst, dstOff + full * panelSize);
     }
 
     private static void packF32(CpuGemmMatrix m, int rows, int kn, int w, float[] dst, int base) {

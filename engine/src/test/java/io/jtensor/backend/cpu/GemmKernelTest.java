@@ -120,6 +120,8 @@ class GemmKernelTest {
         check(DType.F32, 1, CpuGemmF32.MC + 13, 37, 2 * CpuGemmF32.KC + 9, Layout.ROW_MAJOR, Layout.ROW_MAJOR, false, false, false);
         check(DType.F32, 1, 5, CpuGemmF32.NC + 41, 3, Layout.ROW_MAJOR, Layout.TRANSPOSED, false, false, false);
         check(DType.F32, 1, 90, 100, 300, Layout.TRANSPOSED, Layout.ROW_MAJOR, false, false, false);
+        // Large enough for the threads to share one packed B, across the NC edge and into an accumulating C.
+        check(DType.F32, 2, 50, CpuGemmF32.NC + 41, 20, Layout.ROW_MAJOR, Layout.ROW_MAJOR, false, true, true);
     }
 
     @Test void f32BroadcastBatchAndAccumulate() {
