@@ -644,7 +644,11 @@ public final class NDArray implements AutoCloseable {
     public NDArray rsub(double s) { return scalarOp(UnaryOp.RSUB_SCALAR, s); }
     /** s / this. */
     public NDArray rdiv(double s) { return floatScalarOp(UnaryOp.RDIV_SCALAR, s); }
-    public NDArray pow(double e) { return unary(UnaryOp.POW, e, 0); }
+    /** this^e; an integer array with a fractional exponent is computed in F32 (PyTorch promotes it too). */
+    public NDArray pow(double e) {
+        if (!dtype.isFloating() && e != Math.rint(e)) return floatUnary(UnaryOp.POW, e, 0);
+        return unary(UnaryOp.POW, e, 0);
+    }
 
     public NDArray eq(double s) { return compareScalar(BinaryOp.EQ, s); }
     public NDArray ne(double s) { return compareScalar(BinaryOp.NE, s); }

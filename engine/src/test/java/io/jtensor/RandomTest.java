@@ -82,6 +82,12 @@ class RandomTest {
             Philox.block(i / 4, 5, block);
             assertEquals((block[i % 4] >>> 8) * 0x1p-24, big[i], 0, "element " + i);
         }
+        // normals from the SIMD lanes (whole groups of counters) against the scalar definition
+        double[] normals = draw(d, DType.F64, 6, true, 0.5, 2, 1000);
+        for (int i = 0; i < 1000; i++) {
+            Philox.block(i / 4, 6, block);
+            assertEquals(0.5 + 2 * Philox.normal(block, i % 4), normals[i], 1e-13, "normal element " + i);
+        }
         Generator.manualSeed(1);
         try (NDArray x = NDArray.rand(3)) {
             Generator.manualSeed(1);
