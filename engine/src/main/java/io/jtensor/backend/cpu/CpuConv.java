@@ -103,8 +103,7 @@ final class CpuConv {
                 } else {
                     MemorySegment col = CpuConvTemps.scratch((long) ckk * ohw * es);
                     CpuGemm.gemm(f64, 1, ckk, ohw, og, a, 0, b, 0, col, 0, ohw, 0, false, !byImage);
-                    gradIn.seg().asSlice(iBase * es, (long) cg * hw * es).fill((byte) 0);
-                    CpuConvIm2col.col2im(g, col, gradIn.seg(), iBase, hw, g.w(), 1, es);
+                    CpuConvIm2col.col2im(g, col, gradIn.seg(), iBase, es);
                 }
             }
         });
