@@ -41,6 +41,10 @@ final class CpuGemmF32 {
             if (!accumulate) zero(m, n, c, cOff, cRowStride);
             return;
         }
+        if (CpuGemmDot.suits(m, n, k, a, b)) {
+            CpuGemmDot.gemm(m, n, k, a, b, c, cOff, cRowStride, accumulate);
+            return;
+        }
         Workspace ws = WORKSPACE.get();
         CpuGemmMatrix bT = b.transpose();
         long rowBytes = cRowStride * 4;

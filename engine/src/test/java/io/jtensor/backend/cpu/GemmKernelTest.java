@@ -124,6 +124,13 @@ class GemmKernelTest {
         check(DType.F32, 2, 50, CpuGemmF32.NC + 41, 20, Layout.ROW_MAJOR, Layout.ROW_MAJOR, false, true, true);
     }
 
+    @Test void f32SmallOutputOverLongKTakesDotProducts() {
+        // A's rows and B's columns contiguous along K, few outputs: the dot-product path, with ragged K tails.
+        check(DType.F32, 2, 6, 25, 583, Layout.ROW_MAJOR, Layout.TRANSPOSED, false, false, false);
+        check(DType.F32, 1, 3, 3, 200, Layout.ROW_MAJOR, Layout.TRANSPOSED, false, false, true);
+        check(DType.F32, 3, 1, 7, 1024, Layout.ROW_MAJOR, Layout.TRANSPOSED, false, true, false);
+    }
+
     @Test void f32BroadcastBatchAndAccumulate() {
         check(DType.F32, 3, 17, 33, 65, Layout.ROW_MAJOR, Layout.ROW_MAJOR, true, false, false);
         check(DType.F32, 3, 17, 33, 65, Layout.PADDED, Layout.TRANSPOSED, false, true, false);
