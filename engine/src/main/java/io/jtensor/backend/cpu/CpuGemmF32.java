@@ -23,8 +23,8 @@ final class CpuGemmF32 {
 
     /** Pack buffers, one set per thread, reused across calls. */
     private static final class Workspace {
-        final float[] a = new float[roundUp(MC, CpuGemmKernel.MR) * KC];
-        final float[] b = new float[roundUp(NC, CpuGemmKernel.NR) * KC];
+        final float[] a = new float[roundUp(MC, CpuGemmKernel.MR) * KC + CpuGemmPack.SLACK];
+        final float[] b = new float[roundUp(NC, CpuGemmKernel.NR) * KC + CpuGemmPack.SLACK];
         final float[] tile = new float[CpuGemmKernel.MR * CpuGemmKernel.NR];
     }
 
@@ -76,7 +76,7 @@ final class CpuGemmF32 {
             return;
         }
         int nr = roundUp(n, CpuGemmKernel.NR);
-        long size = (long) nr * k;
+        long size = (long) nr * k + CpuGemmPack.SLACK;
         if (size > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("gemm: B of " + k + " x " + n + " is too large to pack");
         float[] packed = sharedB((int) size);
         CpuGemmMatrix bT = b.transpose();

@@ -15,12 +15,16 @@ import jdk.incubator.vector.VectorSpecies;
  * needs.
  *
  * <p>For the left operand the rows are the rows of A and the columns run over K; for the right operand the
- * caller passes B transposed, so its rows are the columns of B.
+ * caller passes B transposed, so its rows are the columns of B. Destinations need {@link #SLACK} floats of room
+ * past the packed data (the 16 x 16 transposes write whole vectors).
  */
 final class CpuGemmPack {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    /** Floats a destination must have past the packed panels. */
+    static final int SLACK = 16;
 
     private CpuGemmPack() {}
 
@@ -73,7 +77,22 @@ final class CpuGemmPack {
         MemorySegment seg = m.seg();
         long rs = m.rowStride(), cs = m.colStride();
         long start = m.off();
-        if (cs == 1 && SCATTER_IS_FAST) {
+        if (cs == 1 && CpuGemmTranspose.AVAILABLE && (w <= 16 || w % 16 == 0)) {
+            // Columns are adjacent (A row-major, or B transposed): transpose 16 x 16 blocks in registers, each
+            // group of up to 16 rows at its lane offset in the panel; the ragged end of K goes element-wise.
+            int vecEnd = kn - kn % 16;
+            for (int g = 0; g * 16 < rows; g++) {
+                int groupRows = Math.min(16, rows - g * 16);
+                long rowOff = (start + g * 16L * rs) * 4;
+                for (int k = 0; k < vecEnd; k += 16) {
+                    CpuGemmTranspose.block16(seg, rowOff, rs * 4, groupRows, k * 4L, dst, base + k * w + g * 16, w);
+                }
+            }
+            for (int i = 0; i < rows; i++) {
+                long byteOff = (start + i * rs) * 4;
+                for (int k = vecEnd; k < kn; k++) dst[base + k * w + i] = seg.get(F32, byteOff + k * 4L);
+            }
+        } else if (cs == 1 && SCATTER_IS_FAST) {
             // Columns are adjacent (A row-major, or B transposed): read each row a vector at a time and scatter
             // it down its lane of the panel (stride w).
             int[] lanes = scatterIndex(w);
