@@ -59,8 +59,7 @@ public final class NDArray implements AutoCloseable {
 
     private static NDArray filled(String op, double value, DType dtype, Device device, long[] shape) {
         NDArray a = allocate(op, dtype, device, shape);
-        a.backend().fill(a, value);
-        return a;
+        return runInto(a, () -> a.backend().fill(a, value));
     }
 
     public static NDArray zeros(DType dtype, Device device, long... shape) { return filled("zeros", 0, dtype, device, shape); }
@@ -104,8 +103,7 @@ public final class NDArray implements AutoCloseable {
                     + ", got a buffer of " + src.byteSize() + " bytes");
         }
         NDArray a = allocate("of", dtype, Device.cpu(), sh);
-        a.backend().copyFromHost(src, a);
-        return a;
+        return runInto(a, () -> a.backend().copyFromHost(src, a));
     }
 
     /** 0, 1, ..., n-1 as I64. */
@@ -197,8 +195,7 @@ public final class NDArray implements AutoCloseable {
         if (!dtype.isFloating()) throw new IllegalArgumentException("random: expected a floating dtype, got " + dtype);
         NDArray out = allocate("random", dtype, device, shape);
         long offset = g.reserve(out.numel());
-        out.backend().random(kind, g.seed(), offset, a, b, out);
-        return out;
+        return runInto(out, () -> out.backend().random(kind, g.seed(), offset, a, b, out));
     }
 
     // ------------------------------------------------------------------ accessors
@@ -375,17 +372,17 @@ public final class NDArray implements AutoCloseable {
         checkOpen("to");
         if (device.equals(device())) return share();
         try (NDArray c = contiguous()) {
-            NDArray out = empty(dtype, device, shape);
-            if (device.isCpu()) {
-                c.backend().copyToHost(c, out.storage.segment().asSlice(0, c.numel() * dtype.byteSize()));
-            } else if (c.device().isCpu()) {
-                out.backend().copyFromHost(c.storage.segment().asSlice(c.offset * dtype.byteSize(), c.numel() * dtype.byteSize()), out);
-            } else {
-                try (NDArray host = c.to(Device.cpu())) {
-                    out.backend().copyFromHost(host.storage.segment().asSlice(0, host.numel() * dtype.byteSize()), out);
+            return runInto(allocate("to", dtype, device, shape), out -> {
+                if (device.isCpu()) {
+                    c.backend().copyToHost(c, out.storage.segment().asSlice(0, c.numel() * dtype.byteSize()));
+                } else if (c.device().isCpu()) {
+                    out.backend().copyFromHost(c.storage.segment().asSlice(c.offset * dtype.byteSize(), c.numel() * dtype.byteSize()), out);
+                } else {
+                    try (NDArray host = c.to(Device.cpu())) {
+                        out.backend().copyFromHost(host.storage.segment().asSlice(0, host.numel() * dtype.byteSize()), out);
+                    }
                 }
-            }
-            return out;
+            });
         }
     }
 
@@ -393,9 +390,8 @@ public final class NDArray implements AutoCloseable {
     public NDArray to(DType target) {
         checkOpen("to");
         if (target == dtype) return share();
-        NDArray out = empty(target, device(), shape);
-        backend().copy(this, out);
-        return out;
+        NDArray out = allocate("to", target, device(), shape);
+        return runInto(out, () -> backend().copy(this, out));
     }
 
     /** A contiguous copy, or this data shared when already contiguous. */
@@ -408,9 +404,8 @@ public final class NDArray implements AutoCloseable {
     /** Always a fresh contiguous copy. */
     public NDArray copy() {
         checkOpen("copy");
-        NDArray out = empty(dtype, device(), shape);
-        backend().copy(this, out);
-        return out;
+        NDArray out = allocate("copy", dtype, device(), shape);
+        return runInto(out, () -> backend().copy(this, out));
     }
 
     // ------------------------------------------------------------------ views
@@ -790,18 +785,16 @@ public final class NDArray implements AutoCloseable {
         try (NDArray c = cond.to(DType.BOOL); NDArray ce = c.expand(sh);
              NDArray ac = a.to(dt); NDArray ae = ac.expand(sh);
              NDArray bc = b.to(dt); NDArray be = bc.expand(sh)) {
-            NDArray out = empty(dt, a.device(), sh);
-            out.backend().where(ce, ae, be, out);
-            return out;
+            NDArray out = allocate("where", dt, a.device(), sh);
+            return runInto(out, () -> out.backend().where(ce, ae, be, out));
         }
     }
 
     /** out = op(this) with op-specific parameters; the dtype is kept. */
     public NDArray unary(UnaryOp op, double p1, double p2) {
         checkOpen(op.name().toLowerCase());
-        NDArray out = empty(dtype, device(), shape);
-        backend().unary(op, this, out, p1, p2);
-        return out;
+        NDArray out = allocate(op.name().toLowerCase(), dtype, device(), shape);
+        return runInto(out, () -> backend().unary(op, this, out, p1, p2));
     }
 
     private NDArray floatUnary(UnaryOp op) { return floatUnary(op, 0, 0); }
@@ -815,9 +808,8 @@ public final class NDArray implements AutoCloseable {
 
     private NDArray boolUnary(UnaryOp op) {
         checkOpen(op.name().toLowerCase());
-        NDArray out = empty(DType.BOOL, device(), shape);
-        backend().unary(op, this, out, 0, 0);
-        return out;
+        NDArray out = allocate(op.name().toLowerCase(), DType.BOOL, device(), shape);
+        return runInto(out, () -> backend().unary(op, this, out, 0, 0));
     }
 
     private NDArray scalarOp(UnaryOp op, double s) {
@@ -856,9 +848,8 @@ public final class NDArray implements AutoCloseable {
         long[] sh = Shapes.broadcast(name, shape, o.shape);
         DType outType = op.isComparison() ? DType.BOOL : common;
         try (NDArray a = to(common); NDArray ae = a.expand(sh); NDArray b = o.to(common); NDArray be = b.expand(sh)) {
-            NDArray out = empty(outType, device(), sh);
-            backend().binary(op, ae, be, out);
-            return out;
+            NDArray out = allocate(name, outType, device(), sh);
+            return runInto(out, () -> backend().binary(op, ae, be, out));
         }
     }
 
@@ -1043,9 +1034,15 @@ public final class NDArray implements AutoCloseable {
         int d = Shapes.normalizeDim(name, dim, dim());
         if (dim() > 0 && shape[d] == 0) throw new IllegalArgumentException(name + ": cannot reduce an empty dim " + d);
         long[] kept = keptShape(new int[] {d});
-        NDArray values = empty(dtype, device(), kept);
-        NDArray idx = empty(DType.I64, device(), kept);
-        backend().reduce(op, this, dim() == 0 ? new int[0] : new int[] {d}, values, idx);
+        NDArray values = allocate(name, dtype, device(), kept);
+        NDArray idx;
+        try {
+            idx = runInto(allocate(name, DType.I64, device(), kept),
+                    i -> backend().reduce(op, this, dim() == 0 ? new int[0] : new int[] {d}, values, i));
+        } catch (RuntimeException | Error e) {
+            values.close();
+            throw e;
+        }
         if (keepDim || dim() == 0) return new ValuesIndices(values, idx);
         try (values; idx) {
             return new ValuesIndices(values.squeeze(d), idx.squeeze(d));
@@ -1155,8 +1152,7 @@ public final class NDArray implements AutoCloseable {
         }
         NDArray src = op == ReduceOp.LOGSUMEXP && !dtype.isFloating() ? to(DType.F32) : share();
         try (src) {
-            NDArray out = empty(outType, device(), keptShape(d));
-            backend().reduce(op, src, d, out, null);
+            NDArray out = runInto(allocate(name, outType, device(), keptShape(d)), o -> backend().reduce(op, src, d, o, null));
             if (keepDim) return out;
             try (out) {
                 long[] sq = new long[dim() - d.length];
@@ -1198,15 +1194,13 @@ public final class NDArray implements AutoCloseable {
             if (b.dim() == 2 && batch.length > 0) {
                 // Weight-style right operand: fold the batch into the rows instead of repeating the matrix.
                 try (NDArray a2 = a.reshape(bn * m, k); NDArray a3 = a2.unsqueeze(0); NDArray b3 = b.unsqueeze(0)) {
-                    out3 = empty(dt, device(), 1, bn * m, n);
-                    backend().matmul(a3, b3, out3);
+                    out3 = runInto(allocate("matmul", dt, device(), new long[] {1, bn * m, n}), r -> backend().matmul(a3, b3, r));
                 }
             } else {
                 long[] fullA = concat(batch, m, k), fullB = concat(batch, k, n);
                 try (NDArray ae = a.expand(fullA); NDArray be = b.expand(fullB);
                      NDArray a3 = ae.reshape(bn, m, k); NDArray b3 = be.reshape(bn, k, n)) {
-                    out3 = empty(dt, device(), bn, m, n);
-                    backend().matmul(a3, b3, out3);
+                    out3 = runInto(allocate("matmul", dt, device(), new long[] {bn, m, n}), r -> backend().matmul(a3, b3, r));
                 }
             }
             try (out3) {
@@ -1253,8 +1247,8 @@ public final class NDArray implements AutoCloseable {
             throw new IllegalArgumentException("conv2d: kernel " + w.shape[2] + "x" + w.shape[3] + " does not fit input "
                     + x.shape[2] + "x" + x.shape[3] + " with padding " + p.padH() + "x" + p.padW());
         }
-        NDArray out = allocate("conv2d", x.dtype, x.device(), new long[] {x.shape[0], w.shape[0], oh, ow});
-        x.backend().conv2d(x, w, out, p);
+        NDArray out = runInto(allocate("conv2d", x.dtype, x.device(), new long[] {x.shape[0], w.shape[0], oh, ow}),
+                o -> x.backend().conv2d(x, w, o, p));
         if (bias == null) return out;
         try (out; NDArray b = bias.reshape(1, w.shape[0], 1, 1)) {
             return out.add(b);
@@ -1273,15 +1267,19 @@ public final class NDArray implements AutoCloseable {
         return runInto(gw, () -> x.backend().conv2dBackwardWeight(x, gradOut, gw, p));
     }
 
-    /** Runs a kernel that fills out; closes out when the kernel rejects its arguments. */
+    /** Runs a kernel that fills out and returns out; closes out when the kernel rejects its arguments. */
     private static NDArray runInto(NDArray out, Runnable kernel) {
         try {
             kernel.run();
             return out;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             out.close();
             throw e;
         }
+    }
+
+    private static NDArray runInto(NDArray out, java.util.function.Consumer<NDArray> kernel) {
+        return runInto(out, () -> kernel.accept(out));
     }
 
     /** Max pooling with the index (h*W+w within its plane) of each maximum. */
@@ -1291,14 +1289,11 @@ public final class NDArray implements AutoCloseable {
         long ow = ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), p.dilationW());
         long[] outShape = {shape[0], shape[1], oh, ow};
         NDArray out = allocate("maxPool2d", dtype, device(), outShape);
-        NDArray idx = null;
         try {
-            idx = allocate("maxPool2d", DType.I64, device(), outShape);
-            backend().maxPool2d(this, kH, kW, p, out, idx);
+            NDArray idx = runInto(allocate("maxPool2d", DType.I64, device(), outShape), i -> backend().maxPool2d(this, kH, kW, p, out, i));
             return new ValuesIndices(out, idx);
         } catch (RuntimeException | Error e) {
             out.close();
-            if (idx != null) idx.close();
             throw e;
         }
     }
@@ -1351,9 +1346,7 @@ public final class NDArray implements AutoCloseable {
         int d = Shapes.normalizeDim(name, dim, dim());
         NDArray src = dtype.isFloating() ? share() : to(DType.F32);
         try (src) {
-            NDArray out = empty(src.dtype, device(), shape);
-            backend().softmax(src, dim() == 0 ? 0 : d, log, out);
-            return out;
+            return runInto(allocate(name, src.dtype, device(), shape), o -> backend().softmax(src, dim() == 0 ? 0 : d, log, o));
         }
     }
 
