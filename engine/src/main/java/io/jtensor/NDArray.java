@@ -1188,7 +1188,13 @@ public final class NDArray implements AutoCloseable {
                         + " (" + k + " vs " + k2 + ")");
             }
             long[] batchA = Arrays.copyOf(a.shape, a.dim() - 2), batchB = Arrays.copyOf(b.shape, b.dim() - 2);
-            long[] batch = Shapes.broadcast("matmul", batchA, batchB);
+            long[] batch;
+            try {
+                batch = Shapes.broadcast("matmul", batchA, batchB);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("matmul: batch dims " + Arrays.toString(batchA) + " and " + Arrays.toString(batchB)
+                        + " of " + Arrays.toString(shape) + " @ " + Arrays.toString(o.shape) + " cannot be broadcast", e);
+            }
             long bn = Shapes.numel(batch);
             NDArray out3;
             if (b.dim() == 2 && batch.length > 0) {
