@@ -123,8 +123,8 @@ public final class NDArray implements AutoCloseable {
         int n = (int) count;
         double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = start + i * step;
-        try (NDArray d = of(v, n)) {
-            return d.to(dtype).to(device);
+        try (NDArray d = of(v, n); NDArray cast = d.to(dtype)) {
+            return cast.to(device);
         }
     }
 
@@ -305,7 +305,7 @@ public final class NDArray implements AutoCloseable {
 
     public float[] toFloatArray() {
         checkOpen("toFloatArray");
-        try (NDArray c = to(DType.F32).contiguous()) {
+        try (NDArray t = to(DType.F32); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
             float[] out = new float[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -314,7 +314,7 @@ public final class NDArray implements AutoCloseable {
 
     public double[] toDoubleArray() {
         checkOpen("toDoubleArray");
-        try (NDArray c = to(DType.F64).contiguous()) {
+        try (NDArray t = to(DType.F64); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
             double[] out = new double[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -323,7 +323,7 @@ public final class NDArray implements AutoCloseable {
 
     public long[] toLongArray() {
         checkOpen("toLongArray");
-        try (NDArray c = to(DType.I64).contiguous()) {
+        try (NDArray t = to(DType.I64); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
             long[] out = new long[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -332,7 +332,7 @@ public final class NDArray implements AutoCloseable {
 
     public int[] toIntArray() {
         checkOpen("toIntArray");
-        try (NDArray c = to(DType.I32).contiguous()) {
+        try (NDArray t = to(DType.I32); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
             int[] out = new int[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -341,7 +341,7 @@ public final class NDArray implements AutoCloseable {
 
     public boolean[] toBooleanArray() {
         checkOpen("toBooleanArray");
-        try (NDArray c = to(DType.BOOL).contiguous()) {
+        try (NDArray t = to(DType.BOOL); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
             byte[] raw = new byte[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(raw));
             boolean[] out = new boolean[raw.length];
@@ -1053,6 +1053,7 @@ public final class NDArray implements AutoCloseable {
     public NDArray mean(int dim, boolean keepDim) { return mean(new int[] {dim}, keepDim); }
 
     public NDArray mean(int[] dims, boolean keepDim) {
+        checkOpen("mean");
         if (!dtype.isFloating()) {
             throw new IllegalArgumentException("mean: expected a floating dtype, got " + dtype + "; convert with to(DType.F32)");
         }
@@ -1064,6 +1065,7 @@ public final class NDArray implements AutoCloseable {
 
     /** Variance with Bessel's correction {@code correction} (1 = unbiased, PyTorch's default). */
     public NDArray var(int[] dims, boolean keepDim, int correction) {
+        checkOpen("var");
         if (!dtype.isFloating()) throw new IllegalArgumentException("var: expected a floating dtype, got " + dtype);
         long n = countOver(dims, "var");
         try (NDArray m = mean(dims, true); NDArray d = sub(m); NDArray sq = d.square(); NDArray s = sq.sum(dims, keepDim)) {
@@ -1074,6 +1076,9 @@ public final class NDArray implements AutoCloseable {
     public NDArray var(int dim, boolean keepDim) { return var(new int[] {dim}, keepDim, 1); }
 
     public NDArray std(int[] dims, boolean keepDim, int correction) {
+        checkOpen("std");
+        if (!dtype.isFloating()) throw new IllegalArgumentException("std: expected a floating dtype, got " + dtype);
+        normalizeDims("std", dims);
         try (NDArray v = var(dims, keepDim, correction)) {
             return v.sqrt();
         }
@@ -1087,6 +1092,7 @@ public final class NDArray implements AutoCloseable {
         if (!dtype.isFloating()) throw new IllegalArgumentException("norm: expected a floating dtype, got " + dtype);
         // p = 0 (a count of non-zeros in PyTorch) and other p <= 0 would silently give something else through pow.
         if (!(p > 0) && p != Double.NEGATIVE_INFINITY) throw new IllegalArgumentException("norm: expected p > 0 or +-infinity, got " + p);
+        normalizeDims("norm", dims);
         try (NDArray a = abs()) {
             if (p == Double.POSITIVE_INFINITY) return a.amax(dims, keepDim);
             if (p == Double.NEGATIVE_INFINITY) return a.amin(dims, keepDim);

@@ -47,7 +47,7 @@ class DTypeMismatchTest {
         fails(IllegalArgumentException.class, () -> img.avgPool2d(2, 2, ConvParams.of(2, 0), true), "avgPool2d", "floating", t.name());
         fails(IllegalArgumentException.class, () -> a.mean(), "mean", "floating", t.name());
         fails(IllegalArgumentException.class, () -> a.var(0, false), "var", "floating", t.name());
-        fails(IllegalArgumentException.class, () -> a.std(0, false), "var", "floating", t.name());
+        fails(IllegalArgumentException.class, () -> a.std(0, false), "std", "floating", t.name());
         fails(IllegalArgumentException.class, () -> a.norm(), "norm", "floating", t.name());
         fails(IllegalArgumentException.class, () -> a.crossEntropy(longs(new long[] {0, 1}, 2)), "crossEntropy", "floating", t.name());
         fails(IllegalArgumentException.class, () -> NDArray.rand(Generator.defaultGenerator(), t, Device.cpu(), 2), "random", "floating", t.name());
