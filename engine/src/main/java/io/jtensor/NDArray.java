@@ -646,7 +646,7 @@ public final class NDArray implements AutoCloseable {
 
     public static NDArray stack(List<NDArray> parts, int d) {
         if (parts.isEmpty()) throw new IllegalArgumentException("stack: expected at least one array");
-        for (NDArray p : parts) p.checkOpen("stack");
+        requireSameDevice("stack", parts.toArray(new NDArray[0]));
         int dd = Shapes.normalizeDim("stack", d, parts.get(0).dim() + 1);
         List<NDArray> us = new ArrayList<>();
         try {
@@ -1337,6 +1337,10 @@ public final class NDArray implements AutoCloseable {
         checkOpen(op);
         if (dim() != 4) throw new IllegalArgumentException(op + ": expected input [N,C,H,W], got " + Arrays.toString(shape));
         if (!dtype.isFloating()) throw new IllegalArgumentException(op + ": expected a floating dtype, got " + dtype);
+        // As in PyTorch only the batch may be empty: a window over an empty plane has no element to report.
+        if (shape[1] == 0 || shape[2] == 0 || shape[3] == 0) {
+            throw new IllegalArgumentException(op + ": expected non-zero channels, height and width, got " + Arrays.toString(shape));
+        }
         if (kH < 1 || kW < 1) throw new IllegalArgumentException(op + ": kernel must be >= 1, got " + kH + "x" + kW);
         if (2L * p.padH() > kH || 2L * p.padW() > kW) {
             throw new IllegalArgumentException(op + ": padding " + p.padH() + "x" + p.padW() + " must be at most half the kernel " + kH + "x" + kW);

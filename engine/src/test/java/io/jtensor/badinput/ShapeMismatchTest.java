@@ -112,6 +112,20 @@ class ShapeMismatchTest {
     }
 
     @Test
+    void aKernelLargerThanTheInputIsRejectedWhateverTheStride() {
+        // (1 - 2) / 2 + 1 truncated to an output of 1: the window then hung off the input and the op "succeeded".
+        ConvParams s2 = ConvParams.of(2, 0);
+        fails(IllegalArgumentException.class, () -> iota(1, 1, 1, 1).maxPool2d(2, 2, s2), "maxPool2d", "2x2", "1x1");
+        fails(IllegalArgumentException.class, () -> iota(1, 1, 1, 1).avgPool2d(2, 2, s2, true), "avgPool2d", "2x2", "1x1");
+        fails(IllegalArgumentException.class, () -> NDArray.conv2d(iota(1, 1, 1, 1), iota(1, 1, 2, 2), null, s2), "conv2d", "2x2", "1x1");
+        fails(IllegalArgumentException.class, () -> NDArray.conv2d(iota(1, 1, 3, 3), iota(1, 1, 2, 2), null, new ConvParams(3, 3, 0, 0, 3, 3, 1)),
+                "conv2d", "2x2", "3x3");
+        // Only the batch may be empty in pooling, as in PyTorch: an empty plane has no maximum to point at.
+        fails(IllegalArgumentException.class, () -> iota(1, 1, 0, 2).maxPool2d(2, 2, ConvParams.of(1, 1)), "maxPool2d", shape(1, 1, 0, 2));
+        fails(IllegalArgumentException.class, () -> iota(1, 0, 2, 2).avgPool2d(1, 1, ConvParams.of(1, 0), true), "avgPool2d", shape(1, 0, 2, 2));
+    }
+
+    @Test
     void poolingGradientsRejectMismatchedShapes() {
         fails(IllegalArgumentException.class, () -> NDArray.maxPool2dBackward(iota(1, 1, 2, 2), longs(new long[] {0}, 1, 1, 1, 1), new long[] {1, 1, 4, 4}),
                 "maxPool2dBackward", shape(1, 1, 2, 2), shape(1, 1, 1, 1));
