@@ -68,7 +68,7 @@ class MixedDeviceTest {
         mixed("where", () -> NDArray.where(cond, a, b));
         mixed("where", () -> NDArray.where(cond1, a, a));
         mixed("cat", () -> NDArray.cat(List.of(a, b), 0));
-        mixed("cat", () -> NDArray.stack(List.of(a, b), 0));
+        mixed("stack", () -> NDArray.stack(List.of(a, b), 0));
     }
 
     @Test
