@@ -307,6 +307,7 @@ public final class Tensor implements AutoCloseable {
             }
             seed = NDArray.ones(dtype(), device(), shape());
         } else {
+            Losses.checkOpen("backward", gradient);
             if (!Arrays.equals(gradient.shape(), shape())) {
                 throw new IllegalArgumentException("backward: gradient of shape " + Arrays.toString(gradient.shape())
                         + " does not match the output's shape " + Arrays.toString(shape()));

@@ -67,6 +67,9 @@ class AutogradBadInputTest {
         fails(IllegalStateException.class, y::backward, "backward", "scalar", shape(2, 3));
         fails(IllegalArgumentException.class, () -> y.backward(Tensor.ones(3, 2)), "backward", shape(3, 2), shape(2, 3));
         fails(IllegalArgumentException.class, () -> y.backward(Tensor.ones(DType.F32, D1, 2, 3)), "backward", "cpu:1", "cpu:0");
+        Tensor closed = Tensor.ones(2, 3);
+        closed.close();
+        fails(IllegalStateException.class, () -> y.backward(closed), "backward", "closed", shape(2, 3));
         assertNull(x.grad(), "failed calls must not touch the leaves");
         y.backward(Tensor.ones(2, 3));
         assertArrayEquals(new double[] {2, 2, 2, 2, 2, 2}, x.grad().toDoubleArray());
