@@ -303,9 +303,16 @@ public final class NDArray implements AutoCloseable {
 
     // ------------------------------------------------------------------ host transfer
 
+    /** A contiguous array of this data in dtype t; the intermediate cast, if any, is closed here. */
+    private NDArray contiguousAs(DType t) {
+        try (NDArray cast = to(t)) {
+            return cast.contiguous();
+        }
+    }
+
     public float[] toFloatArray() {
         checkOpen("toFloatArray");
-        try (NDArray t = to(DType.F32); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
+        try (NDArray c = contiguousAs(DType.F32)) {
             float[] out = new float[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -314,7 +321,7 @@ public final class NDArray implements AutoCloseable {
 
     public double[] toDoubleArray() {
         checkOpen("toDoubleArray");
-        try (NDArray t = to(DType.F64); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
+        try (NDArray c = contiguousAs(DType.F64)) {
             double[] out = new double[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -323,7 +330,7 @@ public final class NDArray implements AutoCloseable {
 
     public long[] toLongArray() {
         checkOpen("toLongArray");
-        try (NDArray t = to(DType.I64); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
+        try (NDArray c = contiguousAs(DType.I64)) {
             long[] out = new long[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -332,7 +339,7 @@ public final class NDArray implements AutoCloseable {
 
     public int[] toIntArray() {
         checkOpen("toIntArray");
-        try (NDArray t = to(DType.I32); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
+        try (NDArray c = contiguousAs(DType.I32)) {
             int[] out = new int[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
@@ -341,7 +348,7 @@ public final class NDArray implements AutoCloseable {
 
     public boolean[] toBooleanArray() {
         checkOpen("toBooleanArray");
-        try (NDArray t = to(DType.BOOL); NDArray c = t.contiguous()) { // both closed: contiguous() may share t
+        try (NDArray c = contiguousAs(DType.BOOL)) {
             byte[] raw = new byte[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(raw));
             boolean[] out = new boolean[raw.length];
@@ -737,7 +744,11 @@ public final class NDArray implements AutoCloseable {
     public NDArray rsub(double s) { return scalarOp(UnaryOp.RSUB_SCALAR, s); }
     /** s / this. */
     public NDArray rdiv(double s) { return floatScalarOp(UnaryOp.RDIV_SCALAR, s); }
-    public NDArray pow(double e) { return unary(UnaryOp.POW, e, 0); }
+    /** this^e; an integer array with a fractional exponent is computed in F32 (PyTorch promotes it too). */
+    public NDArray pow(double e) {
+        if (!dtype.isFloating() && e != Math.rint(e)) return floatUnary(UnaryOp.POW, e, 0);
+        return unary(UnaryOp.POW, e, 0);
+    }
 
     public NDArray eq(double s) { return compareScalar(BinaryOp.EQ, s); }
     public NDArray ne(double s) { return compareScalar(BinaryOp.NE, s); }

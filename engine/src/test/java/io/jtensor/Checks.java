@@ -81,8 +81,10 @@ final class Checks {
             }
             double diff = Math.abs(e - a);
             if (diff > abs + rel * Math.abs(e)) {
-                fail(what + "[" + i + "]: expected " + e + ", got " + a + " (diff " + diff + ")\nexpected " + Arrays.toString(expected)
-                        + "\nactual   " + Arrays.toString(actual));
+                int from = Math.max(0, i - 3), to = Math.min(expected.length, i + 4);
+                fail(what + "[" + i + "]: expected " + e + ", got " + a + " (diff " + diff + ")\nexpected[" + from + ".." + to + ") "
+                        + Arrays.toString(Arrays.copyOfRange(expected, from, to)) + "\nactual  [" + from + ".." + to + ") "
+                        + Arrays.toString(Arrays.copyOfRange(actual, from, to)));
             }
         }
     }

@@ -81,22 +81,37 @@ class ElementwiseTest {
 
     @ParameterizedTest
     @MethodSource("io.jtensor.TestDevices#all")
-    void unaryOpsOnLongContiguousF32UseTheFastPathCorrectly(Device d) {
+    void unaryOpsOnLongContiguousArraysUseTheFastPathCorrectly(Device d) {
         int n = 70_001; // above the parallel threshold, not a multiple of the vector length
-        for (UnaryOp op : UnaryOp.values()) {
-            double[] r = range(op);
-            double[] v = randomValues(100 + op.ordinal(), n, r[0], r[1]);
-            try (NDArray x = on(d, DType.F32, v, n); NDArray y = applyUnary(op, x)) {
-                double[] got = y.toDoubleArray();
-                for (int i = 0; i < n; i += 997) {
-                    double in = (float) v[i];
-                    double want = Reference.unary(op, in, p1(op), p2(op));
-                    if (y.dtype() == DType.F32) want = (float) want;
-                    assertEquals(want, got[i], 3e-6 * Math.abs(want) + 1e-7, op + " at " + i + " of " + in);
+        for (DType dt : List.of(DType.F32, DType.F64)) {
+            double rel = dt == DType.F32 ? 3e-6 : 1e-13, abs = dt == DType.F32 ? 1e-7 : 1e-15;
+            for (UnaryOp op : UnaryOp.values()) {
+                double[] r = range(op);
+                double[] v = randomValues(100 + op.ordinal(), n, r[0], r[1]);
+                try (NDArray x = on(d, dt, v, n); NDArray y = applyUnary(op, x)) {
+                    double[] got = y.toDoubleArray();
+                    for (int i = 0; i < n; i = i < n - 40 ? i + 997 : i + 1) { // a sample, and the whole tail
+                        double in = roundTo(dt, v[i]);
+                        double want = Reference.unary(op, in, p1(op), p2(op));
+                        if (y.dtype() == dt) want = roundTo(dt, want);
+                        assertEquals(want, got[i], rel * Math.abs(want) + abs, op + " " + dt + " at " + i + " of " + in);
+                    }
                 }
-                double last = (float) v[n - 1];
-                double wantLast = Reference.unary(op, last, p1(op), p2(op));
-                assertEquals(y.dtype() == DType.F32 ? (float) wantLast : wantLast, got[n - 1], 3e-6 * Math.abs(wantLast) + 1e-7, op + " tail");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void geluKeepsRelativeAccuracyInTheNegativeTail(Device d) {
+        int n = 1201;
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = -6 + 12.0 * i / (n - 1);
+        for (DType dt : List.of(DType.F32, DType.F64)) {
+            try (NDArray x = on(d, dt, v, n); NDArray y = x.gelu()) {
+                double[] want = new double[n];
+                for (int i = 0; i < n; i++) want[i] = roundTo(dt, Reference.unary(UnaryOp.GELU, roundTo(dt, v[i]), 0, 0));
+                assertClose("gelu " + dt, want, y, dt == DType.F64 ? 1e-12 : 1e-5, 0);
             }
         }
     }
@@ -121,6 +136,10 @@ class ElementwiseTest {
             try (NDArray x = on(d, dt, v, v.length); NDArray y = x.pow(3)) {
                 assertEquals(dt, y.dtype());
                 assertArrayEquals(new double[] {-343, -8, -1, 0, 1, 27, 1728}, y.toDoubleArray(), "pow " + dt);
+            }
+            try (NDArray x = on(d, dt, new double[] {4, 9}, 2); NDArray y = x.pow(0.5)) {
+                assertEquals(DType.F32, y.dtype(), "a fractional exponent promotes integers");
+                assertArrayEquals(new double[] {2, 3}, y.toDoubleArray());
             }
         }
     }
@@ -235,12 +254,13 @@ class ElementwiseTest {
 
     @ParameterizedTest
     @MethodSource("io.jtensor.TestDevices#all")
-    void binaryF32FastPathShapes(Device d) {
+    void binaryFastPathShapes(Device d) {
         int rows = 300, cols = 257; // 77100 elements: parallel, and rows not a multiple of the vector length
         double[] av = randomValues(11, rows * cols, -2, 2), bv = randomValues(12, cols, 0.5, 2), sv = {1.75};
+        for (DType dt : List.of(DType.F32, DType.F64))
         for (BinaryOp op : List.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV, BinaryOp.MAXIMUM, BinaryOp.MINIMUM)) {
-            try (NDArray a = on(d, DType.F32, av, rows, cols); NDArray row = on(d, DType.F32, bv, cols);
-                 NDArray s = on(d, DType.F32, sv, 1, 1); NDArray at = a.t();
+            try (NDArray a = on(d, dt, av, rows, cols); NDArray row = on(d, dt, bv, cols);
+                 NDArray s = on(d, dt, sv, 1, 1); NDArray at = a.t();
                  NDArray same = applyBinary(op, a, a); NDArray bias = applyBinary(op, a, row); NDArray biasLeft = applyBinary(op, row, a);
                  NDArray scalar = applyBinary(op, a, s); NDArray scalarLeft = applyBinary(op, s, a); NDArray trans = applyBinary(op, at, at)) {
                 double[] g1 = same.toDoubleArray(), g2 = bias.toDoubleArray(), g3 = biasLeft.toDoubleArray(),
@@ -248,13 +268,14 @@ class ElementwiseTest {
                 for (int i = 0; i < rows; i++) {
                     for (int j = 0; j < cols; j++) {
                         int k = i * cols + j;
-                        double x = (float) av[k], b = (float) bv[j], c = (float) sv[0];
-                        assertEquals((float) Reference.binary(op, x, x), g1[k], 0, op + " same");
-                        assertEquals((float) Reference.binary(op, x, b), g2[k], 0, op + " row");
-                        assertEquals((float) Reference.binary(op, b, x), g3[k], 0, op + " row left");
-                        assertEquals((float) Reference.binary(op, x, c), g4[k], 0, op + " scalar");
-                        assertEquals((float) Reference.binary(op, c, x), g5[k], 0, op + " scalar left");
-                        assertEquals((float) Reference.binary(op, x, x), g6[j * rows + i], 0, op + " transposed");
+                        double x = roundTo(dt, av[k]), b = roundTo(dt, bv[j]), c = roundTo(dt, sv[0]);
+                        // exact: +, -, *, / and max/min are correctly rounded in either precision
+                        assertEquals(roundTo(dt, Reference.binary(op, x, x)), g1[k], 0, op + " same " + dt);
+                        assertEquals(roundTo(dt, Reference.binary(op, x, b)), g2[k], 0, op + " row " + dt);
+                        assertEquals(roundTo(dt, Reference.binary(op, b, x)), g3[k], 0, op + " row left " + dt);
+                        assertEquals(roundTo(dt, Reference.binary(op, x, c)), g4[k], 0, op + " scalar " + dt);
+                        assertEquals(roundTo(dt, Reference.binary(op, c, x)), g5[k], 0, op + " scalar left " + dt);
+                        assertEquals(roundTo(dt, Reference.binary(op, x, x)), g6[j * rows + i], 0, op + " transposed " + dt);
                     }
                 }
             }

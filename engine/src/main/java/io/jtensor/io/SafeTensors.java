@@ -97,7 +97,8 @@ public final class SafeTensors {
             Header header = readHeader(file, ch);
             long dataLength = ch.size() - header.dataStart();
             Map<String, NDArray> out = new LinkedHashMap<>();
-            try (Arena arena = Arena.ofConfined()) {
+            // Shared, not confined: the CPU backend copies large arrays out of the mapping on several threads.
+            try (Arena arena = Arena.ofShared()) {
                 MemorySegment data = dataLength == 0 ? MemorySegment.NULL
                         : ch.map(FileChannel.MapMode.READ_ONLY, header.dataStart(), dataLength, arena);
                 for (Map.Entry<String, TensorInfo> e : header.tensors().entrySet()) {

@@ -19,6 +19,9 @@ public final class CpuBackend implements Backend {
 
     @Override public Allocator allocator() { return allocator; }
 
+    /** Returns the allocator's cached large blocks to libc. */
+    @Override public void emptyCache() { allocator.emptyCache(); }
+
     @Override public void copyFromHost(MemorySegment src, NDArray dst) { CpuCopy.copyFromHost(src, Operand.of(dst)); }
 
     @Override public void copyToHost(NDArray src, MemorySegment dst) { CpuCopy.copyToHost(Operand.of(src), dst); }

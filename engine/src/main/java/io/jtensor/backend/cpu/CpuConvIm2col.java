@@ -2,6 +2,12 @@ package io.jtensor.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Unfolding one image's group of channels into the column matrix of a convolution, and folding it back.
@@ -14,6 +20,12 @@ final class CpuConvIm2col {
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED;
+    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** AVX-512 masks loads and stores per byte in hardware; narrower machines would emulate it. */
+    private static final boolean MASKS_ARE_FAST = BYTES.vectorBitSize() >= 512;
 
     private CpuConvIm2col() {}
 
@@ -51,7 +63,7 @@ final class CpuConvIm2col {
                         if (hi == lo) {
                             // no tap of this row lands inside the image
                         } else if (step == 1) {
-                            MemorySegment.copy(x, src * es, col, (dst + lo) * es, (long) (hi - lo) * es);
+                            copy(x, src * es, col, (dst + lo) * es, (hi - lo) * es);
                         } else if (es == 4) {
                             for (int xo = lo; xo < hi; xo++, src += step) col.setAtIndex(I32, dst + xo, x.getAtIndex(I32, src));
                         } else {
@@ -61,6 +73,43 @@ final class CpuConvIm2col {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Copies bytes with vector moves. Rows of a LeNet-sized image are a few dozen floats, where the JDK's bulk
+     * copy spends more on its checks than on the move.
+     */
+    private static void copy(MemorySegment src, long from, MemorySegment dst, long to, int bytes) {
+        int i = 0, vb = BYTES.length();
+        for (; i + vb <= bytes; i += vb) bytesAt(src, from + i).intoMemorySegment(dst, to + i, ORDER);
+        if (i == bytes) return;
+        if (MASKS_ARE_FAST) {
+            VectorMask<Byte> m = BYTES.indexInRange(i, bytes);
+            ByteVector.fromMemorySegment(BYTES, src, from + i, ORDER, m).intoMemorySegment(dst, to + i, ORDER, m);
+        } else {
+            for (; i + 4 <= bytes; i += 4) dst.set(I32, to + i, src.get(I32, from + i));
+            for (; i < bytes; i++) dst.set(ValueLayout.JAVA_BYTE, to + i, src.get(ValueLayout.JAVA_BYTE, from + i));
+        }
+    }
+
+    private static ByteVector bytesAt(MemorySegment seg, long at) { return ByteVector.fromMemorySegment(BYTES, seg, at, ORDER); }
+
+    /** x[dst + t] += col[src + t] for t < count, contiguous on both sides, F32 when es is 4 else F64. */
+    private static void addInto(MemorySegment x, long dst, MemorySegment col, long src, int count, int es) {
+        int t = 0;
+        if (es == 4) {
+            for (int vl = FLOATS.length(); t + vl <= count; t += vl) {
+                long xo = (dst + t) * 4, co = (src + t) * 4;
+                FloatVector.fromMemorySegment(FLOATS, x, xo, ORDER).add(FloatVector.fromMemorySegment(FLOATS, col, co, ORDER)).intoMemorySegment(x, xo, ORDER);
+            }
+            for (; t < count; t++) x.setAtIndex(F32, dst + t, x.getAtIndex(F32, dst + t) + col.getAtIndex(F32, src + t));
+        } else {
+            for (int vl = DOUBLES.length(); t + vl <= count; t += vl) {
+                long xo = (dst + t) * 8, co = (src + t) * 8;
+                DoubleVector.fromMemorySegment(DOUBLES, x, xo, ORDER).add(DoubleVector.fromMemorySegment(DOUBLES, col, co, ORDER)).intoMemorySegment(x, xo, ORDER);
+            }
+            for (; t < count; t++) x.setAtIndex(F64, dst + t, x.getAtIndex(F64, dst + t) + col.getAtIndex(F64, src + t));
         }
     }
 
@@ -90,7 +139,9 @@ final class CpuConvIm2col {
                         if (ih < 0 || ih >= g.h() || hi == lo) continue;
                         long dst = xBase + ci * sC + ih * sH + (long) (lo * sw + iwBase) * sW;
                         long step = sw * sW;
-                        if (es == 4) {
+                        if (step == 1) {
+                            addInto(x, dst, col, src + lo, hi - lo, es);
+                        } else if (es == 4) {
                             for (int xo = lo; xo < hi; xo++, dst += step) {
                                 x.setAtIndex(F32, dst, x.getAtIndex(F32, dst) + col.getAtIndex(F32, src + xo));
                             }

@@ -42,6 +42,7 @@ final class CpuCopy {
                 bulkCopy(src.seg(), src.offset() * size, dst.seg(), dst.offset() * size, nest.numel * size);
                 return;
             }
+            if (transposeCopy(nest, src, dst, size)) return;
             long[] base = {dst.offset(), src.offset()};
             Parallel.forRange(nest.numel, 1, (start, end) -> nest.forRuns(start, end, base, (offs, len) -> {
                 if (ds == 1 && ss == 1) {
@@ -73,6 +74,57 @@ final class CpuCopy {
                 }
             });
         });
+    }
+
+    private static final int TILE = 32;
+
+    /**
+     * A same-dtype copy whose source is contiguous along the destination's second-to-last dim (a transpose, as in
+     * {@code t().contiguous()}) goes tile by tile through a small buffer: each tile is read along the source's
+     * contiguous runs and written along the destination's, so neither side strides through memory (row strides
+     * that are powers of two would otherwise make every strided access collide in the same cache set).
+     */
+    private static boolean transposeCopy(LoopNest nest, Operand src, Operand dst, int size) {
+        int r = nest.rank;
+        if (r < 2 || nest.strides[0][r - 1] != 1 || nest.strides[1][r - 2] != 1 || nest.strides[1][r - 1] == 1) return false;
+        long rows = nest.shape[r - 2], cols = nest.shape[r - 1];
+        if (rows < TILE || cols < TILE) return false;
+        long dRow = nest.strides[0][r - 2], sCol = nest.strides[1][r - 1];
+        LoopNest outer = nest.leading(r - 2);
+        long strips = (rows + TILE - 1) / TILE;
+        MemorySegment s = src.seg(), d = dst.seg();
+        Parallel.forRange(outer.numel * strips, (long) TILE * cols, (start, end) -> {
+            long[] buf = new long[TILE * TILE];
+            for (long item = start; item < end; item++) {
+                long o = item / strips, i0 = (item % strips) * TILE;
+                int h = (int) Math.min(TILE, rows - i0);
+                long dBase = dst.offset() + (outer.rank == 0 ? 0 : outer.offsetAt(0, o)) + i0 * dRow;
+                long sBase = src.offset() + (outer.rank == 0 ? 0 : outer.offsetAt(1, o)) + i0;
+                for (long j0 = 0; j0 < cols; j0 += TILE) {
+                    int w = (int) Math.min(TILE, cols - j0);
+                    if (size == 4) { // the common F32/I32 case, without a per-element size switch
+                        for (int j = 0; j < w; j++) {
+                            long at = (sBase + (j0 + j) * sCol) * 4;
+                            for (int i = 0; i < h; i++) buf[i * TILE + j] = s.get(ElementIO.INT, at + i * 4L);
+                        }
+                        for (int i = 0; i < h; i++) {
+                            long at = (dBase + i * dRow + j0) * 4;
+                            for (int j = 0; j < w; j++) d.set(ElementIO.INT, at + j * 4L, (int) buf[i * TILE + j]);
+                        }
+                        continue;
+                    }
+                    for (int j = 0; j < w; j++) {
+                        long at = sBase + (j0 + j) * sCol;
+                        for (int i = 0; i < h; i++) buf[i * TILE + j] = ElementIO.getBits(size, s, at + i);
+                    }
+                    for (int i = 0; i < h; i++) {
+                        long at = dBase + i * dRow + j0;
+                        for (int j = 0; j < w; j++) ElementIO.setBits(size, d, at + j, buf[i * TILE + j]);
+                    }
+                }
+            }
+        });
+        return true;
     }
 
     /** Direct loops for the casts mixed precision does all the time; false when the pair has none. */

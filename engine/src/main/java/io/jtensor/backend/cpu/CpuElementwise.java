@@ -27,7 +27,9 @@ final class CpuElementwise {
         out.requireShape(op.name().toLowerCase(), x);
         LoopNest nest = LoopNest.of(out.shape(), out.strides(), x.strides());
         if (nest.numel == 0) return;
-        VectorF32.Kind kind = x.dtype() == DType.F32 && out.dtype() == DType.F32 ? VectorF32.kindOf(op) : null;
+        boolean f64 = x.dtype() == DType.F64 && out.dtype() == DType.F64;
+        VectorF32.Kind kind = x.dtype() == DType.F32 && out.dtype() == DType.F32 ? VectorF32.kindOf(op)
+                : f64 ? VectorF64.kindOf(op) : null;
         boolean longDomain = x.dtype().isIntegral() && UnaryMath.hasLongForm(op);
         boolean precise = x.dtype() == DType.F64 || out.dtype() == DType.F64;
         long os = nest.innerStride(0), xs = nest.innerStride(1);
@@ -38,7 +40,8 @@ final class CpuElementwise {
             long[] lbuf = longDomain ? new long[cap] : null;
             nest.forRuns(start, end, base, (offs, len) -> {
                 if (kind != null && os == 1 && xs == 1) {
-                    VectorF32.unary(kind, x.seg(), offs[1], out.seg(), offs[0], len, (float) p1, (float) p2);
+                    if (f64) VectorF64.unary(kind, x.seg(), offs[1], out.seg(), offs[0], len, p1, p2);
+                    else VectorF32.unary(kind, x.seg(), offs[1], out.seg(), offs[0], len, (float) p1, (float) p2);
                     return;
                 }
                 for (long c = 0; c < len; c += CHUNK) {
@@ -64,6 +67,7 @@ final class CpuElementwise {
         LoopNest nest = LoopNest.of(out.shape(), out.strides(), a.strides(), b.strides());
         if (nest.numel == 0) return;
         boolean vector = a.dtype() == DType.F32 && b.dtype() == DType.F32 && out.dtype() == DType.F32 && VectorF32.hasBinary(op);
+        boolean vector64 = a.dtype() == DType.F64 && b.dtype() == DType.F64 && out.dtype() == DType.F64 && VectorF64.hasBinary(op);
         boolean longDomain = a.dtype().isIntegral() && b.dtype().isIntegral();
         boolean precise = a.dtype() == DType.F64 || out.dtype() == DType.F64;
         long os = nest.innerStride(0), as = nest.innerStride(1), bs = nest.innerStride(2);
@@ -75,6 +79,7 @@ final class CpuElementwise {
             long[] la = longDomain ? new long[cap] : null, lb = longDomain ? new long[cap] : null;
             nest.forRuns(start, end, base, (offs, len) -> {
                 if (vector && VectorF32.binary(op, a.seg(), offs[1], as, b.seg(), offs[2], bs, out.seg(), offs[0], os, len)) return;
+                if (vector64 && VectorF64.binary(op, a.seg(), offs[1], as, b.seg(), offs[2], bs, out.seg(), offs[0], os, len)) return;
                 for (long c = 0; c < len; c += CHUNK) {
                     int m = (int) Math.min(CHUNK, len - c);
                     if (longDomain) {

@@ -30,6 +30,10 @@ final class CpuGemmPack {
      */
     static void pack(CpuGemmMatrix m, int r0, int rn, int k0, int kn, int w, float[] dst) {
         int panels = (rn + w - 1) / w;
+        if (m.dtype() == DType.F32 && m.rowStride() == 1 && w % S.length() == 0 && rn >= w) {
+            packAdjacentRows(m.shift(r0, k0), rn, kn, w, dst);
+            return;
+        }
         for (int p = 0; p < panels; p++) {
             int rows = Math.min(w, rn - p * w);
             int base = p * w * kn;
@@ -37,6 +41,29 @@ final class CpuGemmPack {
             if (m.dtype() == DType.F32) packF32(src, rows, kn, w, dst, base);
             else packHalf(src, rows, kn, w, dst, base);
         }
+    }
+
+    /**
+     * Rows adjacent in memory (B row-major, or A transposed): walks memory in order, one source line of rn
+     * floats per column k, and deals each line's vectors out to the panels. Reading in order lets the hardware
+     * prefetcher stream the source; going panel by panel would jump a whole line between every 128 bytes.
+     */
+    private static void packAdjacentRows(CpuGemmMatrix m, int rn, int kn, int w, float[] dst) {
+        MemorySegment seg = m.seg();
+        int full = rn / w, vl = S.length();
+        int panelSize = w * kn;
+        for (int k = 0; k < kn; k++) {
+            long line = (m.off() + k * m.colStride()) * 4;
+            int d = k * w;
+            for (int p = 0; p < full; p++, d += panelSize) {
+                long src = line + (long) p * w * 4;
+                for (int i = 0; i < w; i += vl) {
+                    FloatVector.fromMemorySegment(S, seg, src + i * 4L, ByteOrder.nativeOrder()).intoArray(dst, d + i);
+                }
+            }
+        }
+        int rest = rn - full * w;
+        if (rest > 0) packF32(m.shift((long) full * w, 0), rest, kn, w, dst, full * panelSize);
     }
 
     private static void packF32(CpuGemmMatrix m, int rows, int kn, int w, float[] dst, int base) {
@@ -54,8 +81,21 @@ final class CpuGemmPack {
             }
             return;
         }
-        if (cs == 1) {
-            // Columns are adjacent (A row-major, or B transposed): read each row straight, write with stride w.
+        if (cs == 1 && SCATTER_IS_FAST) {
+            // Columns are adjacent (A row-major, or B transposed): read each row a vector at a time and scatter
+            // it down its lane of the panel (stride w).
+            int[] lanes = scatterIndex(w);
+            int vl = S.length(), vecEnd = kn - kn % vl;
+            for (int i = 0; i < rows; i++) {
+                long byteOff = (start + i * rs) * 4;
+                int d = base + i;
+                int k = 0;
+                for (; k < vecEnd; k += vl) {
+                    FloatVector.fromMemorySegment(S, seg, byteOff + k * 4L, ByteOrder.nativeOrder()).intoArray(dst, d + k * w, lanes, 0);
+                }
+                for (; k < kn; k++) dst[d + k * w] = seg.get(F32, byteOff + k * 4L);
+            }
+        } else if (cs == 1) {
             for (int i = 0; i < rows; i++) {
                 long byteOff = (start + i * rs) * 4;
                 int d = base + i;
@@ -85,6 +125,21 @@ final class CpuGemmPack {
             }
         }
         zeroTail(rows, kn, w, dst, base);
+    }
+
+    /** AVX-512 has a scatter instruction; on narrower machines the Vector API would emulate it lane by lane. */
+    private static final boolean SCATTER_IS_FAST = S.vectorBitSize() >= 512;
+    private static final int[][] SCATTER = new int[64][];
+
+    /** {0, w, 2w, ...}: where consecutive columns of one row go in a panel of width w. */
+    private static int[] scatterIndex(int w) {
+        int[] idx = w < SCATTER.length ? SCATTER[w] : null;
+        if (idx == null) {
+            idx = new int[S.length()];
+            for (int i = 0; i < idx.length; i++) idx[i] = i * w;
+            if (w < SCATTER.length) SCATTER[w] = idx;
+        }
+        return idx;
     }
 
     /** Lanes past the last real row are zero, so the kernel's extra rows contribute nothing. */

@@ -26,6 +26,18 @@ final class CpuPool {
         checkOut("maxPool2d", indices, os, DType.I64);
         CpuConvTensor in = CpuConvTensor.of(x), o = CpuConvTensor.of(out), idx = CpuConvTensor.of(indices);
         int h = (int) xs[2], w = (int) xs[3], planeOut = (int) (oh * ow);
+        // The taps of each window row and column that fall inside the input, worked out once for all planes.
+        int[] iLo = new int[(int) oh], iHi = new int[(int) oh], jLo = new int[(int) ow], jHi = new int[(int) ow];
+        for (int y = 0; y < oh; y++) {
+            int hs = y * p.strideH() - p.padH();
+            iLo[y] = firstTap(hs, p.dilationH());
+            iHi[y] = endTap(hs, p.dilationH(), kH, h);
+        }
+        for (int xo = 0; xo < ow; xo++) {
+            int ws = xo * p.strideW() - p.padW();
+            jLo[xo] = firstTap(ws, p.dilationW());
+            jHi[xo] = endTap(ws, p.dilationW(), kW, w);
+        }
         forPlanes(xs[0] * xs[1], (long) planeOut * kH * kW, (plane, buf) -> {
             double[] src = buf.get(0, h * w), dst = buf.get(1, planeOut);
             readPlane(in, plane, src);
@@ -37,15 +49,15 @@ final class CpuPool {
                     int ws = xo * p.strideW() - p.padW();
                     double best = Double.NEGATIVE_INFINITY;
                     int at = -1;
-                    for (int i = 0; i < kH; i++) {
-                        int ih = hs + i * p.dilationH();
-                        if (ih < 0 || ih >= h) continue;
-                        for (int j = 0; j < kW; j++) {
-                            int iw = ws + j * p.dilationW();
-                            if (iw < 0 || iw >= w) continue;
-                            int pos = ih * w + iw;
+                    for (int i = iLo[y]; i < iHi[y]; i++) {
+                        int row = (hs + i * p.dilationH()) * w + ws;
+                        for (int j = jLo[xo]; j < jHi[xo]; j++) {
+                            int pos = row + j * p.dilationW();
                             double v = src[pos];
-                            if (at < 0 || v > best || Double.isNaN(v)) { best = v; at = pos; }
+                            // Written as selects rather than a branch: on real data the branch is a coin toss.
+                            boolean take = v > best | v != v | at < 0;
+                            best = take ? v : best;
+                            at = take ? pos : at;
                         }
                     }
                     // A window wholly in the padding (possible only with dilation) reports -inf at its clipped corner.
@@ -141,6 +153,15 @@ final class CpuPool {
             }
             writePlane(gi, plane, acc);
         });
+    }
+
+    /** The first tap i with start + i*dilation >= 0. */
+    private static int firstTap(int start, int dilation) { return start >= 0 ? 0 : (-start + dilation - 1) / dilation; }
+
+    /** One past the last tap i < k with start + i*dilation < size. */
+    private static int endTap(int start, int dilation, int k, int size) {
+        int room = size - start;
+        return room <= 0 ? 0 : Math.min(k, (room + dilation - 1) / dilation);
     }
 
     /**

@@ -22,13 +22,21 @@ final class CpuRandom {
         double belowHi = kind == RandomKind.UNIFORM ? largestBelow(dt, hi) : 0;
         Parallel.forRange(n, 8, 4, (start, end) -> {
             int[] block = new int[4];
+            long[] words = new long[4 * PhiloxLanes.BLOCKS];
             double[] buf = new double[(int) Math.min(CpuElementwise.CHUNK, end - start)];
             for (long c = start; c < end; c += buf.length) {
                 int m = (int) Math.min(buf.length, end - c);
-                for (int j = 0; j < m; j++) {
+                int j0 = 0;
+                // Whole groups of counters go through the SIMD lanes; c is a multiple of 4 (one counter per 4 elements).
+                for (; j0 + 4 * PhiloxLanes.BLOCKS <= m; j0 += 4 * PhiloxLanes.BLOCKS) {
+                    long counter = offset + ((c + j0) >>> 2);
+                    if (kind == RandomKind.UNIFORM) PhiloxLanes.uniform(counter, seed, lo, hi, buf, j0, words);
+                    else PhiloxLanes.normal(counter, seed, lo, hi, buf, j0, words);
+                }
+                for (int j = j0; j < m; j++) {
                     long i = c + j;
                     int lane = (int) (i & 3);
-                    if (lane == 0 || j == 0) Philox.block(offset + (i >>> 2), seed, block);
+                    if (lane == 0 || j == j0) Philox.block(offset + (i >>> 2), seed, block);
                     if (kind == RandomKind.UNIFORM) {
                         double v = lo + (hi - lo) * Philox.uniform(block[lane]);
                         buf[j] = v;

@@ -154,6 +154,18 @@ final class CpuReduce {
 
     private static Partial foldAll(ReduceOp op, Fold fold, boolean longDomain, Operand x, LoopNest inner, long xBase) {
         Partial p = new Partial(fold, longDomain);
+        if ((x.dtype() == DType.F32 || x.dtype() == DType.F64) && inner.rank == 1 && inner.innerStride(0) == 1 && inner.numel > 0
+                && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN)) {
+            // One contiguous F32/F64 row: straight to the SIMD loop.
+            p.d = simdFold(fold, x, xBase, inner.numel);
+            p.seen = true;
+            if (op == ReduceOp.LOGSUMEXP) {
+                Partial s = new Partial(Fold.SUMEXP, false);
+                foldRange(Fold.SUMEXP, false, x, inner, xBase, 0, inner.numel, s, p.d);
+                p.d = logSumExp(p.d, s.d);
+            }
+            return p;
+        }
         foldRange(fold, longDomain, x, inner, xBase, 0, inner.numel, p, 0);
         if (op == ReduceOp.LOGSUMEXP) {
             if (!p.seen) {
@@ -165,6 +177,13 @@ final class CpuReduce {
             p.d = logSumExp(p.d, s.d);
         }
         return p;
+    }
+
+    private static double simdFold(Fold fold, Operand x, long at, long len) {
+        if (x.dtype() == DType.F64) {
+            return fold == Fold.SUM ? VectorF64.sum(x.seg(), at, len) : VectorF64.max(x.seg(), at, len, fold == Fold.MIN);
+        }
+        return fold == Fold.SUM ? VectorF32.sum(x.seg(), at, len) : VectorF32.max(x.seg(), at, len, fold == Fold.MIN);
     }
 
     static double logSumExp(double max, double sumExp) {
@@ -218,16 +237,16 @@ final class CpuReduce {
         if (start >= end) return;
         long[] base = {xBase};
         long rs = inner.innerStride(0);
-        boolean f32 = x.dtype() == DType.F32 && rs == 1 && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN);
+        boolean f32 = (x.dtype() == DType.F32 || x.dtype() == DType.F64) && rs == 1 && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN);
         double[] dbuf = longDomain || f32 ? null : new double[(int) Math.min(CHUNK, end - start)];
         long[] lbuf = longDomain ? new long[(int) Math.min(CHUNK, end - start)] : null;
         long[] flat = {start};
         inner.forRuns(start, end, base, (offs, len) -> {
             if (f32) {
                 if (fold == Fold.SUM) {
-                    p.d += VectorF32.sum(x.seg(), offs[0], len);
+                    p.d += simdFold(fold, x, offs[0], len);
                 } else {
-                    double v = VectorF32.max(x.seg(), offs[0], len, fold == Fold.MIN);
+                    double v = simdFold(fold, x, offs[0], len);
                     p.d = !p.seen ? v : fold == Fold.MIN ? Math.min(p.d, v) : Math.max(p.d, v);
                 }
                 p.seen = true;
@@ -327,19 +346,24 @@ final class CpuReduce {
         long[] rOffsets = new long[(int) Math.min(rCount, Integer.MAX_VALUE - 8)];
         if (rOffsets.length != rCount) throw new IllegalArgumentException(op.name().toLowerCase() + ": too many reduced elements");
         inner.forEachOffset(0, (off, flat) -> rOffsets[(int) flat] = off);
+        boolean f32 = x.dtype() == DType.F32 && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN);
+        // The SIMD path reads whole rows of up to 2048 floats, which keeps the hardware prefetcher streaming.
+        int chunk = f32 ? 2048 : CHUNK;
         Parallel.forRange(outer.numel, rCount, (start, end) -> {
-            int cap = (int) Math.min(CHUNK, end - start);
+            int cap = (int) Math.min(chunk, end - start);
             double[] acc = new double[cap], acc2 = op == ReduceOp.LOGSUMEXP ? new double[cap] : null, buf = new double[cap];
             long[] lacc = longDomain ? new long[cap] : null, lbuf = longDomain ? new long[cap] : null;
             long[] idx = fold == Fold.MAX_I || fold == Fold.MIN_I ? new long[cap] : null;
             Partial p = new Partial(fold, longDomain);
             outer.forRuns(start, end, base, (offs, len) -> {
                 long os = outer.innerStride(1), is = outer.innerStride(2);
-                for (long c = 0; c < len; c += CHUNK) {
-                    int m = (int) Math.min(CHUNK, len - c);
+                for (long c = 0; c < len; c += chunk) {
+                    int m = (int) Math.min(chunk, len - c);
                     long xBase = offs[0] + c;
                     if (longDomain) {
                         columnsLong(fold, x, xBase, rOffsets, m, lacc, lbuf, idx);
+                    } else if (f32) {
+                        VectorF32.columns(fold == Fold.SUM ? 0 : fold == Fold.MAX ? 1 : 2, x.seg(), xBase, rOffsets, m, acc);
                     } else {
                         columnsDouble(fold, x, xBase, rOffsets, m, acc, buf, idx, null);
                         if (op == ReduceOp.LOGSUMEXP) {

@@ -69,7 +69,8 @@ final class CpuSoftmax {
         if (rows.nest().numel == 0 || d == 0) return;
         long os = rows.rowStrides()[0], xs = rows.rowStrides()[1];
         boolean f32 = x.dtype() == DType.F32 && out.dtype() == DType.F32 && os == 1 && xs == 1;
-        boolean columns = !f32 && rows.columnar();
+        boolean f64 = x.dtype() == DType.F64 && out.dtype() == DType.F64 && os == 1 && xs == 1;
+        boolean columns = !f32 && !f64 && rows.columnar();
         long[] base = rows.bases(ops);
         LoopNest nest = rows.nest();
         Parallel.forRange(nest.numel, d * 4, (start, end) -> {
@@ -86,6 +87,7 @@ final class CpuSoftmax {
                 for (long i = 0; i < len; i++) {
                     long xo = offs[1] + i * rx, oo = offs[0] + i * ro;
                     if (f32) VectorF32.softmaxRow(x.seg(), xo, out.seg(), oo, d, log);
+                    else if (f64) VectorF64.softmaxRow(x.seg(), xo, out.seg(), oo, d, log);
                     else softmaxRow(x, xo, xs, out, oo, os, d, log, bufs);
                 }
             });

@@ -14,16 +14,16 @@ final class Erf {
 
     static double erfc(double x) {
         if (Double.isNaN(x)) return x;
-        if (x >= 2.5) return continuedFractionErfc(x);
-        if (x <= -2.5) return 2.0 - continuedFractionErfc(-x);
-        // |x| < 2.5: erfc >= 4e-4, so 1 - erf loses at most four of sixteen digits.
+        if (x >= 1.0) return continuedFractionErfc(x);
+        if (x <= -1.0) return 2.0 - continuedFractionErfc(-x);
+        // |x| < 1: erfc > 0.15, so 1 - erf loses less than one digit.
         double e = seriesErf(Math.abs(x));
         return x < 0 ? 1.0 + e : 1.0 - e;
     }
 
     /**
      * erf(x) = 2/sqrt(pi) e^{-x^2} sum_n (2x^2)^n x / (1*3*...*(2n+1)) for x >= 0: every term is positive, so
-     * there is no cancellation, and for x < 2.5 it converges within about 60 terms.
+     * there is no cancellation, and for x < 1 it converges within about 25 terms.
      */
     private static double seriesErf(double x) {
         double x2 = x * x;
@@ -37,14 +37,14 @@ final class Erf {
     }
 
     /**
-     * erfc(x) = e^{-x^2}/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))) for x >= 2.5, evaluated
-     * with the modified Lentz method; it converges quickly there.
+     * erfc(x) = e^{-x^2}/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))) for x >= 1, evaluated
+     * with the modified Lentz method; from x = 1 on it reaches double precision within a few hundred terms.
      */
     private static double continuedFractionErfc(double x) {
         if (x > 27) return 0; // below the smallest double
         final double tiny = 1e-300;
         double f = x, c = x, d = 0;
-        for (int k = 1; k < 500; k++) {
+        for (int k = 1; k < 2000; k++) {
             double ak = k * 0.5;
             d = x + ak * d;
             if (d == 0) d = tiny;

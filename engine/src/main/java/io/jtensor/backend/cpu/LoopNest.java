@@ -59,6 +59,24 @@ final class LoopNest {
 
     long innerSize() { return shape[rank - 1]; }
 
+    /** The element offset (from 0) of operand o at a flat position. */
+    long offsetAt(int o, long flat) {
+        long off = 0;
+        for (int d = rank - 1; d >= 0; d--) {
+            off += (flat % shape[d]) * strides[o][d];
+            flat /= shape[d];
+        }
+        return off;
+    }
+
+    /** The nest of dims [0, count), for walking the outer part of this one. */
+    LoopNest leading(int count) {
+        long[] sh = java.util.Arrays.copyOf(shape, count);
+        long[][] st = new long[strides.length][];
+        for (int o = 0; o < strides.length; o++) st[o] = java.util.Arrays.copyOf(strides[o], count);
+        return LoopNest.of(sh, st);
+    }
+
     long innerStride(int operand) { return strides[operand][rank - 1]; }
 
     /** The body of a walk: one run of {@code len} elements starting at element offset offsets[o] of each operand. */

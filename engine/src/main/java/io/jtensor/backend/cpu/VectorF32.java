@@ -22,7 +22,7 @@ final class VectorF32 {
     private VectorF32() {}
 
     /** Unary ops with a vector loop here; the scalar-operand kinds are also used for broadcast binary ops. */
-    enum Kind { NEG, ABS, RELU, SQUARE, SQRT, RSQRT, RECIPROCAL, EXP, LOG, TANH, SIGMOID, LEAKY_RELU, CLAMP,
+    enum Kind { NEG, ABS, RELU, SQUARE, SQRT, RSQRT, RECIPROCAL, EXP, LOG, TANH, SIGMOID, LEAKY_RELU, CLAMP, GELU,
         ADD_S, MUL_S, RSUB_S, RDIV_S, DIV_S, MAX_S, MIN_S }
 
     /** The vector kind of a unary op, or null when it has none. */
@@ -41,6 +41,7 @@ final class VectorF32 {
             case SIGMOID -> Kind.SIGMOID;
             case LEAKY_RELU -> Kind.LEAKY_RELU;
             case CLAMP -> Kind.CLAMP;
+            case GELU -> Kind.GELU;
             case ADD_SCALAR -> Kind.ADD_S;
             case MUL_SCALAR -> Kind.MUL_S;
             case RSUB_SCALAR -> Kind.RSUB_S;
@@ -112,6 +113,7 @@ final class VectorF32 {
                 float lo = hasLo ? p1 : Float.NEGATIVE_INFINITY, hi = hasHi ? p2 : Float.POSITIVE_INFINITY;
                 for (; i < bound; i += L) ld(x, xo + i).max(lo).min(hi).intoMemorySegment(o, (oo + i) * 4, ORDER);
             }
+            case GELU -> { for (; i < bound; i += L) gelu(ld(x, xo + i)).intoMemorySegment(o, (oo + i) * 4, ORDER); }
             case ADD_S -> { for (; i < bound; i += L) ld(x, xo + i).add(p1).intoMemorySegment(o, (oo + i) * 4, ORDER); }
             case MUL_S -> { for (; i < bound; i += L) ld(x, xo + i).mul(p1).intoMemorySegment(o, (oo + i) * 4, ORDER); }
             case RSUB_S -> {
@@ -127,6 +129,32 @@ final class VectorF32 {
             case MIN_S -> { for (; i < bound; i += L) ld(x, xo + i).min(p1).intoMemorySegment(o, (oo + i) * 4, ORDER); }
         }
         for (; i < len; i++) o.set(ElementIO.FLOAT, (oo + i) * 4, scalar(k, x.get(ElementIO.FLOAT, (xo + i) * 4), p1, p2));
+    }
+
+    private static final float SQRT_HALF = (float) Math.sqrt(0.5);
+
+    /**
+     * Exact GELU x * erfc(-x / sqrt 2) / 2, with erfc from the same Chebyshev fit as {@link Erf#erfcFast}
+     * evaluated in float lanes: erfc(|u|) = t exp(-u^2 + P(t)), t = 1 / (1 + |u| / 2), and 2 - that for u < 0.
+     */
+    private static FloatVector bc(float c) { return FloatVector.broadcast(S, c); }
+
+    private static FloatVector gelu(FloatVector x) {
+        FloatVector z = x.abs().mul(SQRT_HALF);
+        FloatVector t = FloatVector.broadcast(S, 1f).div(z.fma(0.5f, 1f));
+        FloatVector p = t.fma(0.17087277f, -0.82215223f);
+        p = p.fma(t, bc(1.48851587f));
+        p = p.fma(t, bc(-1.13520398f));
+        p = p.fma(t, bc(0.27886807f));
+        p = p.fma(t, bc(-0.18628806f));
+        p = p.fma(t, bc(0.09678418f));
+        p = p.fma(t, bc(0.37409196f));
+        p = p.fma(t, bc(1.00002368f));
+        p = p.fma(t, bc(-1.26551223f));
+        FloatVector r = t.mul(z.neg().fma(z, p).lanewise(VectorOperators.EXP));
+        // u = -x / sqrt 2 is negative where x > 0: there erfc(u) = 2 - erfc(|u|)
+        FloatVector erfc = FloatVector.broadcast(S, 2f).sub(r).blend(r, x.compare(VectorOperators.LE, 0f));
+        return x.mul(0.5f).mul(erfc);
     }
 
     /** One element of a kind, with the vector loop's semantics. */
@@ -145,6 +173,7 @@ final class VectorF32 {
             case SIGMOID -> 1f / (1f + (float) Math.exp(-v));
             case LEAKY_RELU -> v > 0 ? v : v * p1;
             case CLAMP -> Math.min(Math.max(v, Float.isNaN(p1) ? Float.NEGATIVE_INFINITY : p1), Float.isNaN(p2) ? Float.POSITIVE_INFINITY : p2);
+            case GELU -> (float) (0.5 * v * Erf.erfcFast(-v * SQRT_HALF));
             case ADD_S -> v + p1;
             case MUL_S -> v * p1;
             case RSUB_S -> p1 - v;
@@ -233,13 +262,15 @@ final class VectorF32 {
         while (i < len) {
             long end = Math.min(len, i + SUM_BLOCK);
             long bound = i + S.loopBound(end - i);
-            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-            for (; i + L < bound; i += 2L * L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S), acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (; i + 3L * L < bound; i += 4L * L) {
                 acc0 = acc0.add(ld(x, xo + i));
                 acc1 = acc1.add(ld(x, xo + i + L));
+                acc2 = acc2.add(ld(x, xo + i + 2L * L));
+                acc3 = acc3.add(ld(x, xo + i + 3L * L));
             }
             for (; i < bound; i += L) acc0 = acc0.add(ld(x, xo + i));
-            double block = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            double block = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
             for (; i < end; i++) block += x.get(ElementIO.FLOAT, (xo + i) * 4);
             total += block;
         }
@@ -251,10 +282,28 @@ final class VectorF32 {
         long i = 0, bound = S.loopBound(len);
         float r;
         if (bound > 0) {
-            FloatVector acc = ld(x, xo);
-            if (isMin) for (i = L; i < bound; i += L) acc = acc.min(ld(x, xo + i));
-            else for (i = L; i < bound; i += L) acc = acc.max(ld(x, xo + i));
-            r = acc.reduceLanes(isMin ? VectorOperators.MIN : VectorOperators.MAX);
+            // Four independent accumulators: NaN-propagating max has a long latency, so one chain would stall.
+            FloatVector a0 = ld(x, xo), a1 = a0, a2 = a0, a3 = a0;
+            i = L;
+            if (isMin) {
+                for (; i + 3L * L < bound; i += 4L * L) {
+                    a0 = a0.min(ld(x, xo + i));
+                    a1 = a1.min(ld(x, xo + i + L));
+                    a2 = a2.min(ld(x, xo + i + 2L * L));
+                    a3 = a3.min(ld(x, xo + i + 3L * L));
+                }
+                for (; i < bound; i += L) a0 = a0.min(ld(x, xo + i));
+                r = a0.min(a1).min(a2.min(a3)).reduceLanes(VectorOperators.MIN);
+            } else {
+                for (; i + 3L * L < bound; i += 4L * L) {
+                    a0 = a0.max(ld(x, xo + i));
+                    a1 = a1.max(ld(x, xo + i + L));
+                    a2 = a2.max(ld(x, xo + i + 2L * L));
+                    a3 = a3.max(ld(x, xo + i + 3L * L));
+                }
+                for (; i < bound; i += L) a0 = a0.max(ld(x, xo + i));
+                r = a0.max(a1).max(a2.max(a3)).reduceLanes(VectorOperators.MAX);
+            }
         } else {
             r = x.get(ElementIO.FLOAT, xo * 4);
         }
@@ -263,6 +312,46 @@ final class VectorF32 {
             r = isMin ? Math.min(r, v) : Math.max(r, v);
         }
         return r;
+    }
+
+    /** Rows folded in float before their block total joins the double accumulator. */
+    private static final int COLUMN_BLOCK = 64;
+
+    /**
+     * Folds, for each of m adjacent columns, the elements at xBase + rowOffsets[r] + j over all r into acc[j]:
+     * kind 0 sums (in float over blocks of rows, then in double), 1 takes the max, 2 the min (NaN propagating).
+     */
+    static void columns(int kind, MemorySegment x, long xBase, long[] rowOffsets, int m, double[] acc) {
+        float[] f = new float[m];
+        long bound = S.loopBound(m);
+        if (kind == 0) {
+            java.util.Arrays.fill(acc, 0, m, 0);
+            for (int r0 = 0; r0 < rowOffsets.length; r0 += COLUMN_BLOCK) {
+                int r1 = Math.min(rowOffsets.length, r0 + COLUMN_BLOCK);
+                java.util.Arrays.fill(f, 0f);
+                for (int r = r0; r < r1; r++) {
+                    long at = xBase + rowOffsets[r];
+                    int j = 0;
+                    for (; j < bound; j += L) FloatVector.fromArray(S, f, j).add(ld(x, at + j)).intoArray(f, j);
+                    for (; j < m; j++) f[j] += x.get(ElementIO.FLOAT, (at + j) * 4);
+                }
+                for (int j = 0; j < m; j++) acc[j] += f[j];
+            }
+            return;
+        }
+        boolean isMin = kind == 2;
+        MemorySegment.copy(x, ElementIO.FLOAT, (xBase + rowOffsets[0]) * 4, f, 0, m);
+        for (int r = 1; r < rowOffsets.length; r++) {
+            long at = xBase + rowOffsets[r];
+            int j = 0;
+            if (isMin) for (; j < bound; j += L) FloatVector.fromArray(S, f, j).min(ld(x, at + j)).intoArray(f, j);
+            else for (; j < bound; j += L) FloatVector.fromArray(S, f, j).max(ld(x, at + j)).intoArray(f, j);
+            for (; j < m; j++) {
+                float v = x.get(ElementIO.FLOAT, (at + j) * 4);
+                f[j] = isMin ? Math.min(f[j], v) : Math.max(f[j], v);
+            }
+        }
+        for (int j = 0; j < m; j++) acc[j] = f[j];
     }
 
     // ------------------------------------------------------------------ softmax
@@ -294,8 +383,10 @@ final class VectorF32 {
             for (; i < bound; i += L) acc = acc.add(ld(x, xo + i).sub(max).lanewise(VectorOperators.EXP));
             sum = acc.reduceLanes(VectorOperators.ADD);
             for (; i < len; i++) sum += Math.exp(x.get(ElementIO.FLOAT, (xo + i) * 4) - max);
-            float shift = (float) (max + Math.log(sum));
-            unary(Kind.ADD_S, x, xo, o, oo, len, -shift, 0);
+            // (x - max) - log(sum) in two steps: folding both into one float shift would round it at max's scale
+            float logSum = (float) Math.log(sum);
+            for (i = 0; i < bound; i += L) ld(x, xo + i).sub(max).sub(logSum).intoMemorySegment(o, (oo + i) * 4, ORDER);
+            for (; i < len; i++) o.set(ElementIO.FLOAT, (oo + i) * 4, (x.get(ElementIO.FLOAT, (xo + i) * 4) - max) - logSum);
         }
     }
 }

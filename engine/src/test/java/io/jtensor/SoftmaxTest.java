@@ -1,0 +1,136 @@
+package io.jtensor;
+
+import static io.jtensor.Checks.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class SoftmaxTest {
+
+    /** Softmax (or log-softmax) of each group of a dim, computed naively in double with a max shift. */
+    static double[] reference(double[] v, long[] shape, int dim, boolean log) {
+        double[] out = new double[v.length];
+        long inner = 1;
+        for (int d = dim + 1; d < shape.length; d++) inner *= shape[d];
+        long n = shape.length == 0 ? 1 : shape[dim];
+        long outer = v.length / Math.max(n * inner, 1);
+        for (long o = 0; o < outer; o++) {
+            for (long i = 0; i < inner; i++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (long k = 0; k < n; k++) max = Math.max(max, v[(int) ((o * n + k) * inner + i)]);
+                for (long k = 0; k < n; k++) sum += Math.exp(v[(int) ((o * n + k) * inner + i)] - max);
+                for (long k = 0; k < n; k++) {
+                    int at = (int) ((o * n + k) * inner + i);
+                    out[at] = log ? v[at] - max - Math.log(sum) : Math.exp(v[at] - max) / sum;
+                }
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void everyDimOfAPermutedArray(Device d) {
+        double[] v = randomValues(5, 3 * 4 * 5, -4, 4);
+        long[] shape = {4, 5, 3}; // base [3, 4, 5] permuted (1, 2, 0)
+        for (DType dt : List.of(DType.F32, DType.F64, DType.F16, DType.BF16)) {
+            double[] stored = Arrays.stream(v).map(x -> roundTo(dt, x)).toArray();
+            double[] xv = viewValues(stored, shape, new long[] {5, 1, 20}, 0);
+            try (NDArray base = on(d, dt, v, 3, 4, 5); NDArray x = base.permute(1, 2, 0)) {
+                for (int dim = -3; dim < 3; dim++) {
+                    int nd = dim < 0 ? dim + 3 : dim;
+                    for (boolean log : new boolean[] {false, true}) {
+                        try (NDArray y = log ? x.logSoftmax(dim) : x.softmax(dim)) {
+                            assertEquals(dt, y.dtype());
+                            double[] want = Arrays.stream(reference(xv, shape, nd, log)).map(w -> roundTo(dt, w)).toArray();
+                            assertClose((log ? "logSoftmax " : "softmax ") + dim + " " + dt, want, y, tol(dt) * 2, tol(dt) * 1e-2);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void longRowsAndChannelLayouts(Device d) {
+        // rows of 1003 (SIMD body plus tail), 70 rows (parallel), and [2, 30, 40] over dim 1 (adjacent rows contiguous)
+        for (long[] shape : new long[][] {{70, 1003}, {2, 30, 40}}) {
+            int n = (int) Shapes.numel(shape);
+            int dim = shape.length == 2 ? 1 : 1;
+            double[] v = randomValues(n, n, -20, 20);
+            for (DType dt : List.of(DType.F32, DType.F64)) {
+            double[] stored = Arrays.stream(v).map(x -> roundTo(dt, x)).toArray();
+            try (NDArray x = on(d, dt, v, shape)) {
+                for (boolean log : new boolean[] {false, true}) {
+                    try (NDArray y = log ? x.logSoftmax(dim) : x.softmax(dim)) {
+                        double[] want = reference(stored, shape, dim, log);
+                        double rel = dt == DType.F32 ? 1e-5 : 1e-12;
+                        assertClose(Arrays.toString(shape) + (log ? " log " : " ") + dt, want, y, rel, rel * 1e-2);
+                    }
+                }
+                try (NDArray y = x.softmax(dim); NDArray s = y.sum(dim, false)) {
+                    for (double e : s.toDoubleArray()) assertEquals(1, e, 1e-5, "rows sum to 1");
+                }
+            }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void stabilityIntegersAndScalars(Device d) {
+        try (NDArray x = on(d, DType.F32, new double[] {1000, 1001, 1002, -1000}, 4); NDArray y = x.softmax(0); NDArray l = x.logSoftmax(-1)) {
+            double[] want = reference(new double[] {1000, 1001, 1002, -1000}, new long[] {4}, 0, false);
+            assertClose("softmax of large values", want, y, 1e-6, 1e-9);
+            assertClose("logSoftmax of large values", reference(new double[] {1000, 1001, 1002, -1000}, new long[] {4}, 0, true), l, 1e-6, 1e-6);
+        }
+        try (NDArray x = on(d, DType.I64, new double[] {1, 2}, 2); NDArray y = x.softmax(0)) {
+            assertEquals(DType.F32, y.dtype(), "integers are computed in F32");
+            assertClose("int softmax", new double[] {1 / (1 + Math.E), Math.E / (1 + Math.E)}, y, 1e-6, 0);
+        }
+        try (NDArray s = NDArray.scalar(3, DType.F64, d); NDArray y = s.softmax(0); NDArray l = s.logSoftmax(-1)) {
+            assertEquals(1, y.item());
+            assertEquals(0, l.item());
+        }
+        try (NDArray x = NDArray.zeros(DType.F32, d, 2, 3)) {
+            assertThrows(IndexOutOfBoundsException.class, () -> x.softmax(2));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void backwardMatchesTheJacobian(Device d) {
+        long[] shape = {3, 5};
+        double[] v = randomValues(8, 15, -2, 2), g = randomValues(9, 15, -1, 1);
+        for (int dim = 0; dim < 2; dim++) {
+            for (boolean log : new boolean[] {false, true}) {
+                double[] sm = reference(v, shape, dim, false);
+                double[] want = new double[15];
+                // gx_i = sum_j gy_j * dy_j/dx_i over the elements j sharing i's group
+                for (int i = 0; i < 15; i++) {
+                    int ri = i / 5, ci = i % 5;
+                    for (int j = 0; j < 15; j++) {
+                        int rj = j / 5, cj = j % 5;
+                        boolean sameGroup = dim == 1 ? ri == rj : ci == cj;
+                        if (!sameGroup) continue;
+                        double delta = i == j ? 1 : 0;
+                        double dyjdxi = log ? delta - sm[i] : sm[j] * (delta - sm[i]);
+                        want[i] += g[j] * dyjdxi;
+                    }
+                }
+                for (DType dt : List.of(DType.F64, DType.F32)) {
+                    try (NDArray x = on(d, dt, v, shape); NDArray y = log ? x.logSoftmax(dim) : x.softmax(dim);
+                         NDArray gBase = on(d, dt, g, 5, 3); NDArray gt = gBase.t(); NDArray gyC = gt.contiguous();
+                         NDArray gy = on(d, dt, g, shape); NDArray gx = NDArray.softmaxBackward(y, gy, dim, log)) {
+                        assertClose("softmaxBackward dim " + dim + (log ? " log " : " ") + dt, want, gx, tol(dt) * 10, tol(dt) * 10);
+                        assertNotNull(gyC);
+                    }
+                }
+            }
+        }
+    }
+}
