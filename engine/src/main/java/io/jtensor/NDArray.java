@@ -971,10 +971,9 @@ public final class NDArray implements AutoCloseable {
         checkOpen(op);
         requireSameDevice(op, this, src);
         checkWritable(op);
-        long[] sh = Shapes.broadcast(op, src.shape, shape);
-        if (!Arrays.equals(sh, shape)) {
-            throw new IllegalArgumentException(op + ": cannot write an array of shape " + Arrays.toString(src.shape) + " into one of shape "
-                    + Arrays.toString(shape));
+        if (!broadcastsTo(src.shape, shape)) {
+            throw new IllegalArgumentException(op + ": cannot expand the source of shape " + Arrays.toString(src.shape)
+                    + " to this array's shape " + Arrays.toString(shape));
         }
         if (result && !canCast(src.dtype, dtype)) {
             throw new IllegalArgumentException(op + ": the result type " + src.dtype + " cannot be stored in this array of type " + dtype);
@@ -983,6 +982,16 @@ public final class NDArray implements AutoCloseable {
             backend().copy(e, this);
         }
         return this;
+    }
+
+    /** Whether an array of shape from can be expanded to shape to (sizes equal or 1, aligned at the right). */
+    private static boolean broadcastsTo(long[] from, long[] to) {
+        if (from.length > to.length) return false;
+        for (int i = 1; i <= from.length; i++) {
+            long f = from[from.length - i];
+            if (f != 1 && f != to[to.length - i]) return false;
+        }
+        return true;
     }
 
     /** PyTorch's can_cast: no floating to integral or bool, no integral to bool. */
@@ -1307,7 +1316,7 @@ public final class NDArray implements AutoCloseable {
 
     /** Max pooling with the index (h*W+w within its plane) of each maximum. */
     public ValuesIndices maxPool2d(int kH, int kW, ConvParams p) {
-        checkPoolInput("maxPool2d", kH, kW, p);
+        checkPoolInput("maxPool2d", kH, kW, p, p.dilationH(), p.dilationW());
         long oh = ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), p.dilationH());
         long ow = ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), p.dilationW());
         long[] outShape = {shape[0], shape[1], oh, ow};
@@ -1328,10 +1337,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public NDArray avgPool2d(int kH, int kW, ConvParams p, boolean countIncludePad) {
-        if (p.dilationH() != 1 || p.dilationW() != 1) {
-            throw new IllegalArgumentException("avgPool2d: expected dilation 1x1 (average pooling has none), got " + p.dilationH() + "x" + p.dilationW());
-        }
-        checkPoolInput("avgPool2d", kH, kW, p);
+        checkPoolInput("avgPool2d", kH, kW, p, 1, 1); // average pooling has no dilation: the params' is not used
         long oh = ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), 1);
         long ow = ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), 1);
         NDArray out = allocate("avgPool2d", dtype, device(), new long[] {shape[0], shape[1], oh, ow});
@@ -1344,7 +1350,7 @@ public final class NDArray implements AutoCloseable {
         return runInto(gi, () -> gradOut.backend().avgPool2dBackward(gradOut, kH, kW, p, countIncludePad, gi));
     }
 
-    private void checkPoolInput(String op, int kH, int kW, ConvParams p) {
+    private void checkPoolInput(String op, int kH, int kW, ConvParams p, int dilationH, int dilationW) {
         checkOpen(op);
         if (dim() != 4) throw new IllegalArgumentException(op + ": expected input [N,C,H,W], got " + Arrays.toString(shape));
         if (!dtype.isFloating()) throw new IllegalArgumentException(op + ": expected a floating dtype, got " + dtype);
@@ -1356,8 +1362,8 @@ public final class NDArray implements AutoCloseable {
         if (2L * p.padH() > kH || 2L * p.padW() > kW) {
             throw new IllegalArgumentException(op + ": padding " + p.padH() + "x" + p.padW() + " must be at most half the kernel " + kH + "x" + kW);
         }
-        if (ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), p.dilationH()) <= 0
-                || ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), p.dilationW()) <= 0) {
+        if (ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), dilationH) <= 0
+                || ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), dilationW) <= 0) {
             throw new IllegalArgumentException(op + ": kernel " + kH + "x" + kW + " larger than input " + shape[2] + "x" + shape[3]);
         }
     }
