@@ -68,6 +68,7 @@ final class CpuElementwise {
         if (nest.numel == 0) return;
         boolean vector = a.dtype() == DType.F32 && b.dtype() == DType.F32 && out.dtype() == DType.F32 && VectorF32.hasBinary(op);
         boolean vector64 = a.dtype() == DType.F64 && b.dtype() == DType.F64 && out.dtype() == DType.F64 && VectorF64.hasBinary(op);
+        boolean compare32 = a.dtype() == DType.F32 && b.dtype() == DType.F32 && out.dtype() == DType.BOOL && VectorF32.hasCompare(op);
         boolean longDomain = a.dtype().isIntegral() && b.dtype().isIntegral();
         boolean precise = a.dtype() == DType.F64 || out.dtype() == DType.F64;
         long os = nest.innerStride(0), as = nest.innerStride(1), bs = nest.innerStride(2);
@@ -80,6 +81,7 @@ final class CpuElementwise {
             nest.forRuns(start, end, base, (offs, len) -> {
                 if (vector && VectorF32.binary(op, a.seg(), offs[1], as, b.seg(), offs[2], bs, out.seg(), offs[0], os, len)) return;
                 if (vector64 && VectorF64.binary(op, a.seg(), offs[1], as, b.seg(), offs[2], bs, out.seg(), offs[0], os, len)) return;
+                if (compare32 && VectorF32.compare(op, a.seg(), offs[1], as, b.seg(), offs[2], bs, out.seg(), offs[0], os, len)) return;
                 for (long c = 0; c < len; c += CHUNK) {
                     int m = (int) Math.min(CHUNK, len - c);
                     if (longDomain) {

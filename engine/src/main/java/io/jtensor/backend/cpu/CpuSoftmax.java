@@ -155,6 +155,7 @@ final class CpuSoftmax {
         long d = rows.length();
         if (rows.nest().numel == 0 || d == 0) return;
         long gxs = rows.rowStrides()[0], ys = rows.rowStrides()[1], gys = rows.rowStrides()[2];
+        boolean f32 = gx.dtype() == DType.F32 && y.dtype() == DType.F32 && gy.dtype() == DType.F32 && gxs == 1 && ys == 1 && gys == 1;
         long[] base = rows.bases(ops);
         LoopNest nest = rows.nest();
         Parallel.forRange(nest.numel, d * 3, (start, end) -> {
@@ -163,6 +164,10 @@ final class CpuSoftmax {
             nest.forRuns(start, end, base, (offs, len) -> {
                 for (long i = 0; i < len; i++) {
                     long go = offs[0] + i * nest.innerStride(0), yo = offs[1] + i * nest.innerStride(1), gyo = offs[2] + i * nest.innerStride(2);
+                    if (f32) {
+                        VectorF32.softmaxBackwardRow(y.seg(), yo, gy.seg(), gyo, gx.seg(), go, d, log);
+                        continue;
+                    }
                     double s = 0;
                     for (long c = 0; c < d; c += CHUNK) {
                         int m = (int) Math.min(CHUNK, d - c);
