@@ -1,6 +1,8 @@
 package io.jtensor.backend.cpu;
 
 import io.jtensor.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -60,9 +62,23 @@ final class CpuSoftmax {
         }
     }
 
+    /** Inputs at least this large that are not laid out like out are first copied into out's layout. */
+    private static final long RELAYOUT_MIN = 4096;
+
     static void softmax(Operand x, int dim, boolean log, Operand out) {
         String name = log ? "logSoftmax" : "softmax";
         checkDim(name, x, dim, out);
+        if (x.numel() >= RELAYOUT_MIN && !x.isContiguous() && out.isContiguous()) {
+            // A strided input (a transpose, say) would make every row pass stride through memory; one tiled copy
+            // into out's layout turns it into contiguous rows or adjacent columns.
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment tmp = arena.allocate(x.numel() * x.dtype().byteSize(), 64);
+                Operand packed = new Operand(tmp, x.dtype(), 0, x.shape(), out.strides());
+                CpuCopy.copy(x, packed);
+                softmax(packed, dim, log, out);
+            }
+            return;
+        }
         Operand[] ops = {out, x};
         Rows rows = Rows.of(ops, dim);
         long d = rows.length();
@@ -71,6 +87,7 @@ final class CpuSoftmax {
         boolean f32 = x.dtype() == DType.F32 && out.dtype() == DType.F32 && os == 1 && xs == 1;
         boolean f64 = x.dtype() == DType.F64 && out.dtype() == DType.F64 && os == 1 && xs == 1;
         boolean columns = !f32 && !f64 && rows.columnar();
+        boolean columns32 = columns && x.dtype() == DType.F32 && out.dtype() == DType.F32;
         long[] base = rows.bases(ops);
         LoopNest nest = rows.nest();
         Parallel.forRange(nest.numel, d * 4, (start, end) -> {
@@ -80,7 +97,8 @@ final class CpuSoftmax {
                 if (columns) {
                     for (long c = 0; c < len; c += CHUNK) {
                         int m = (int) Math.min(CHUNK, len - c);
-                        softmaxColumns(x, offs[1] + c, xs, out, offs[0] + c, os, d, m, log, bufs);
+                        if (columns32) VectorF32.softmaxColumns(x.seg(), offs[1] + c, xs, out.seg(), offs[0] + c, os, d, m, log);
+                        else softmaxColumns(x, offs[1] + c, xs, out, offs[0] + c, os, d, m, log, bufs);
                     }
                     return;
                 }

@@ -517,4 +517,43 @@ final class VectorF32 {
             gx.set(ElementIO.FLOAT, (xo + i) * 4, log ? g - (float) Math.exp(yv) * s : yv * (g - s));
         }
     }
+
+    /**
+     * Softmax of m adjacent rows at once, for a dim whose elements are xs apart while neighbouring rows are
+     * contiguous (channels of NCHW): every step along the dim loads m contiguous floats.
+     */
+    static void softmaxColumns(MemorySegment x, long xo, long xs, MemorySegment o, long oo, long os, long d, int m, boolean log) {
+        float[] max = new float[m], sum = new float[m];
+        long bound = S.loopBound(m);
+        MemorySegment.copy(x, ElementIO.FLOAT, xo * 4, max, 0, m);
+        for (long k = 1; k < d; k++) {
+            long at = xo + k * xs;
+            int j = 0;
+            for (; j < bound; j += L) FloatVector.fromArray(S, max, j).max(ld(x, at + j)).intoArray(max, j);
+            for (; j < m; j++) max[j] = Math.max(max[j], x.get(ElementIO.FLOAT, (at + j) * 4));
+        }
+        for (long k = 0; k < d; k++) {
+            long at = xo + k * xs;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector e = ld(x, at + j).sub(FloatVector.fromArray(S, max, j)).lanewise(VectorOperators.EXP);
+                FloatVector.fromArray(S, sum, j).add(e).intoArray(sum, j);
+            }
+            for (; j < m; j++) sum[j] += (float) Math.exp(x.get(ElementIO.FLOAT, (at + j) * 4) - max[j]);
+        }
+        // log: x - max - log(sum); softmax: exp(x - max) * (1 / sum)
+        for (int j = 0; j < m; j++) sum[j] = log ? (float) Math.log(sum[j]) : 1f / sum[j];
+        for (long k = 0; k < d; k++) {
+            long at = xo + k * xs, to = oo + k * os;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector v = ld(x, at + j).sub(FloatVector.fromArray(S, max, j)), s = FloatVector.fromArray(S, sum, j);
+                (log ? v.sub(s) : v.lanewise(VectorOperators.EXP).mul(s)).intoMemorySegment(o, (to + j) * 4, ORDER);
+            }
+            for (; j < m; j++) {
+                float v = x.get(ElementIO.FLOAT, (at + j) * 4) - max[j];
+                o.set(ElementIO.FLOAT, (to + j) * 4, log ? v - sum[j] : (float) Math.exp(v) * sum[j]);
+            }
+        }
+    }
 }
