@@ -748,7 +748,11 @@ public final class NDArray implements AutoCloseable {
         }
     }
 
-    private NDArray binary(BinaryOp op, NDArray o) {
+    /**
+     * this op o elementwise with broadcasting and promotion; public for the fused gradient helpers
+     * ({@link BinaryOp#RELU_BACKWARD} and the like) that autograd calls.
+     */
+    public NDArray binary(BinaryOp op, NDArray o) {
         String name = op.name().toLowerCase();
         checkOpen(name);
         o.checkOpen(name);

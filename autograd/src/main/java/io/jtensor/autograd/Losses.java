@@ -1,0 +1,110 @@
+package io.jtensor.autograd;
+
+import io.jtensor.DType;
+import io.jtensor.Generator;
+import io.jtensor.NDArray;
+import java.util.Arrays;
+
+/**
+ * Softmax (with its own rule) and the losses and dropout, composed of differentiable ops so that their gradients
+ * follow from rules that exist once.
+ */
+final class Losses {
+    /** PyTorch's default ignore_index. */
+    static final long DEFAULT_IGNORE_INDEX = -100;
+
+    private Losses() {}
+
+    static Tensor softmax(Tensor x, int dim, boolean log) {
+        NDArray out = log ? x.data().logSoftmax(dim) : x.data().softmax(dim);
+        String op = log ? "logSoftmax" : "softmax";
+        return Recorder.record(op, out, x, s -> {
+            NDArray y = s.save(out);
+            return (g, need) -> new NDArray[] {NDArray.softmaxBackward(y, g, dim, log)};
+        });
+    }
+
+    /**
+     * Mean cross-entropy of logits [N, C, d1...] against class indices [N, d1...]: targets equal to
+     * {@code ignoreIndex} are left out of both the sum and the count; {@code labelSmoothing} mixes the one-hot target
+     * with the uniform distribution over classes.
+     */
+    static Tensor crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, double labelSmoothing) {
+        checkTargets("crossEntropy", logits, targets);
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException("crossEntropy: labelSmoothing must be in [0, 1], got " + labelSmoothing);
+        }
+        Tensor lsm = logits.logSoftmax(1);
+        Tensor loss = negLogLikelihood(lsm, targets, ignoreIndex, labelSmoothing);
+        lsm.data().close();
+        return loss;
+    }
+
+    /** Mean negative log-likelihood of log-probabilities [N, C, d1...] at class indices [N, d1...]. */
+    static Tensor nllLoss(Tensor logProbs, Tensor targets, long ignoreIndex) {
+        checkTargets("nllLoss", logProbs, targets);
+        return negLogLikelihood(logProbs, targets, ignoreIndex, 0);
+    }
+
+    /**
+     * -(1-e) lp[target] - e mean_c lp[c] per position, averaged over positions whose target is not ignored
+     * (NaN when all are ignored, as in PyTorch).
+     */
+    private static Tensor negLogLikelihood(Tensor lp, Tensor targets, long ignoreIndex, double smoothing) {
+        NDArray t = targets.data();
+        Tensor valid, safeTargets;
+        try (NDArray keep = t.ne((double) ignoreIndex); NDArray zero = NDArray.scalar(0, DType.I64, t.device());
+             NDArray t64 = t.to(DType.I64); NDArray safe = NDArray.where(keep, t64, zero)) {
+            valid = new Tensor(keep.to(lp.dtype()), false, null);
+            safeTargets = new Tensor(safe.unsqueeze(1), false, null);
+        }
+        Tensor picked = lp.gather(1, safeTargets);
+        Tensor perPos = picked.squeeze(1);
+        Tensor perPosLoss;
+        if (smoothing > 0) {
+            long classes = lp.shape()[1];
+            Tensor hit = perPos.mul(1 - smoothing);
+            Tensor all = lp.sum(1, false);
+            Tensor spread = all.mul(smoothing / classes);
+            perPosLoss = hit.add(spread);
+            Reductions.closeIntermediates(hit, all, spread);
+        } else {
+            perPosLoss = perPos;
+        }
+        Tensor masked = perPosLoss.mul(valid);
+        Tensor total = masked.sum();
+        Tensor count = valid.sum();
+        Tensor mean = total.div(count);
+        Tensor loss = mean.neg();
+        if (perPosLoss != perPos) perPosLoss.data().close();
+        Reductions.closeIntermediates(valid, safeTargets, picked, perPos, masked, total, count, mean);
+        return loss;
+    }
+
+    private static void checkTargets(String op, Tensor scores, Tensor targets) {
+        long[] s = scores.shape(), t = targets.shape();
+        if (s.length < 2) throw new IllegalArgumentException(op + ": expected scores [N, C, ...], got " + Arrays.toString(s));
+        long[] expected = new long[s.length - 1];
+        expected[0] = s[0];
+        System.arraycopy(s, 2, expected, 1, s.length - 2);
+        if (!Arrays.equals(t, expected)) {
+            throw new IllegalArgumentException(op + ": expected targets of shape " + Arrays.toString(expected) + " for scores "
+                    + Arrays.toString(s) + ", got " + Arrays.toString(t));
+        }
+        if (targets.dtype().isFloating() || targets.dtype() == DType.BOOL) {
+            throw new IllegalArgumentException(op + ": expected integer class indices, got " + targets.dtype());
+        }
+        if (!scores.dtype().isFloating()) throw new IllegalArgumentException(op + ": expected floating scores, got " + scores.dtype());
+    }
+
+    /** Inverted dropout: zero with probability p, the rest scaled by 1/(1-p); the identity when not training. */
+    static Tensor dropout(Tensor x, double p, boolean training, Generator gen) {
+        if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("dropout: p must be in [0, 1], got " + p);
+        if (!training || p == 0) return Views.alias("dropout", x, x.data().share());
+        if (p == 1) return x.mul(0.0);
+        Tensor mask = new Tensor(NDArray.dropoutMask(gen, p, x.dtype(), x.device(), x.shape()), false, null);
+        Tensor out = x.mul(mask);
+        mask.data().close();
+        return out;
+    }
+}

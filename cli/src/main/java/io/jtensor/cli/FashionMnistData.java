@@ -1,0 +1,49 @@
+package io.jtensor.cli;
+
+import io.jtensor.Device;
+import io.jtensor.NDArray;
+import io.jtensor.nn.data.DataLoader;
+import io.jtensor.nn.data.FashionMnist;
+import io.jtensor.nn.data.TensorDataset;
+import io.jtensor.nn.data.Transform;
+import io.jtensor.nn.data.transforms.Normalize;
+import io.jtensor.nn.data.transforms.RandomCrop;
+import io.jtensor.nn.data.transforms.RandomHorizontalFlip;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
+/** Fashion-MNIST as the commands use it: normalised with the training set's mean and std, optionally augmented. */
+final class FashionMnistData {
+    /** Mean and standard deviation of the training images' pixels (in [0, 1]). */
+    static final double MEAN = 0.2860, STD = 0.3530;
+
+    private FashionMnistData() {}
+
+    static TensorDataset load(Path dir, FashionMnist.Split split, long limit) {
+        try {
+            TensorDataset full = FashionMnist.load(dir, split);
+            if (limit <= 0 || limit >= full.size()) return full;
+            try (full; NDArray x = full.arrays().get(0).narrow(0, 0, limit); NDArray y = full.arrays().get(1).narrow(0, 0, limit)) {
+                return new TensorDataset(x, y);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading Fashion-MNIST from " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Shuffled batches for training; with augment, random shifts by up to 2 pixels and horizontal flips. */
+    static DataLoader trainLoader(TensorDataset d, int batchSize, boolean augment, long seed, int workers, Device device) {
+        DataLoader.Builder b = DataLoader.builder(d).batchSize(batchSize).shuffle(true).seed(seed).numWorkers(workers).device(device);
+        if (augment) {
+            Transform t = new RandomCrop(FashionMnist.SIDE, 2).andThen(new RandomHorizontalFlip());
+            b.transform(0, t);
+        }
+        return b.batchTransform(0, new Normalize(MEAN, STD)).build();
+    }
+
+    static DataLoader testLoader(TensorDataset d, int batchSize, int workers, Device device) {
+        return DataLoader.builder(d).batchSize(batchSize).numWorkers(workers).device(device)
+                .batchTransform(0, new Normalize(MEAN, STD)).build();
+    }
+}

@@ -1,0 +1,178 @@
+package io.jtensor.cli;
+
+import io.jtensor.Device;
+import io.jtensor.Generator;
+import io.jtensor.nn.CrossEntropyLoss;
+import io.jtensor.nn.Module;
+import io.jtensor.nn.data.DataLoader;
+import io.jtensor.nn.data.FashionMnist;
+import io.jtensor.nn.data.TensorDataset;
+import io.jtensor.nn.models.Models;
+import io.jtensor.nn.optim.Adam;
+import io.jtensor.nn.optim.AdamW;
+import io.jtensor.nn.optim.CosineAnnealingLR;
+import io.jtensor.nn.optim.Optimizer;
+import io.jtensor.nn.optim.RMSprop;
+import io.jtensor.nn.optim.SGD;
+import io.jtensor.nn.optim.Scheduler;
+import io.jtensor.nn.optim.StepLR;
+import io.jtensor.nn.train.Checkpoint;
+import io.jtensor.nn.train.CheckpointIO;
+import io.jtensor.nn.train.Logs;
+import io.jtensor.nn.train.MetricsLog;
+import io.jtensor.nn.train.ProgressBar;
+import io.jtensor.nn.train.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code jtensor train}: trains a model from the registry on Fashion-MNIST with a progress bar, optionally
+ * checkpointing and logging each epoch, then evaluates it on the test set and ends with one line
+ * {@code test accuracy: 0.9123 (lenet5, 10 epochs, cpu)}.
+ */
+final class TrainCommand {
+    static final List<String> OPTIMIZERS = List.of("sgd", "adam", "adamw", "rmsprop");
+    static final List<String> SCHEDULES = List.of("cosine", "step", "none");
+    /**
+     * With momentum 0.9, batch 64 and the cosine schedule this reaches 0.916 (lenet5-bn) and 0.896 (mlp) test
+     * accuracy in 10 epochs on Fashion-MNIST (seed 42, CPU).
+     */
+    static final double DEFAULT_SGD_LR = 0.05;
+
+    static final List<Flag> FLAGS = List.of(
+            Flag.value("model", "NAME", "lenet5", "model to train: " + String.join(", ", Models.names())),
+            Flag.value("data", "NAME", "fashion-mnist", "dataset; fashion-mnist is the one there is"),
+            Flag.value("epochs", "N", "10", "passes over the training set"),
+            Flag.value("device", "DEV", "auto", "auto (cuda:0 when CUDA works, else cpu), cpu, cuda or cuda:N"),
+            Flag.value("batch-size", "N", "64", "training batch size"),
+            Flag.value("lr", "X", null, "learning rate (default: 0.05 for sgd, 0.001 for adam, adamw and rmsprop)"),
+            Flag.value("optimizer", "NAME", "sgd", "sgd, adam, adamw or rmsprop"),
+            Flag.value("momentum", "X", null, "momentum for sgd and rmsprop (default: 0.9 for sgd, 0 for rmsprop)"),
+            Flag.value("weight-decay", "X", null, "weight decay (default 0; 0.01 for adamw)"),
+            Flag.value("schedule", "NAME", "cosine", "learning-rate schedule over the epochs: cosine, step (x0.1 every third) or none"),
+            Flag.toggle("augment", "random 2-pixel shifts and horizontal flips of the training images"),
+            Flag.value("seed", "N", "42", "seed for initialisation, shuffling, dropout and augmentation"),
+            Flag.value("checkpoint-dir", "DIR", null, "save a checkpoint there after every epoch"),
+            Flag.toggle("resume", "continue the run saved in --checkpoint-dir"),
+            Flag.value("data-dir", "DIR", null, "where the Fashion-MNIST files are (default " + FashionMnist.SYSTEM_DIR + ")"),
+            Flag.value("limit", "N", null, "use only the first N training examples (for quick runs)"),
+            Flag.value("log", "FILE", null, "write per-epoch metrics to FILE (CSV, or JSON lines for .jsonl)"),
+            Flag.value("workers", "N", "2", "background threads preparing batches"),
+            Flag.toggle("help", "show this help"));
+
+    private TrainCommand() {}
+
+    /** The options after checking; everything that can be wrong with the command line is found here. */
+    record Options(String model, int epochs, String device, int batchSize, double lr, String optimizer, double momentum,
+                   double weightDecay, String schedule, boolean augment, long seed, Path checkpointDir, boolean resume,
+                   Path dataDir, long limit, Path log, int workers) {}
+
+    static Options parse(ParsedArgs a) {
+        String model = a.choice("model", Models.names());
+        a.choice("data", List.of("fashion-mnist"));
+        int epochs = a.integer("epochs", 1);
+        String device = DeviceOption.check(a.string("device"));
+        int batch = a.integer("batch-size", 1);
+        String opt = a.choice("optimizer", OPTIMIZERS);
+        double lr = a.has("lr") ? a.number("lr", Double.MIN_VALUE, 10) : opt.equals("sgd") ? DEFAULT_SGD_LR : 0.001;
+        double momentum = a.has("momentum") ? a.number("momentum", 0, 0.999999) : opt.equals("sgd") ? 0.9 : 0;
+        double wd = a.has("weight-decay") ? a.number("weight-decay", 0, 1) : opt.equals("adamw") ? 0.01 : 0;
+        String schedule = a.choice("schedule", SCHEDULES);
+        long seed = a.longValue("seed");
+        Path ckpt = a.path("checkpoint-dir");
+        boolean resume = a.toggle("resume");
+        if (resume && ckpt == null) throw new UsageException("--resume: needs --checkpoint-dir DIR to resume from");
+        long limit = a.has("limit") ? a.integer("limit", 1) : 0;
+        int workers = a.integer("workers", 0);
+        return new Options(model, epochs, device, batch, lr, opt, momentum, wd, schedule, a.toggle("augment"), seed, ckpt, resume,
+                a.path("data-dir"), limit, a.path("log"), workers);
+    }
+
+    static int run(ParsedArgs args, PrintStream out, PrintStream err) {
+        Options o = parse(args);
+        Device device = DeviceOption.resolve(o.device());
+        Path dataDir = FashionMnistSetup.locate(o.dataDir(), err);
+        Generator.manualSeed(o.seed());
+        Module model = Models.create(o.model()).to(device);
+        CrossEntropyLoss ce = new CrossEntropyLoss();
+        try (TensorDataset trainSet = FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit());
+             TensorDataset testSet = FashionMnistData.load(dataDir, FashionMnist.Split.TEST, 0);
+             DataLoader train = FashionMnistData.trainLoader(trainSet, o.batchSize(), o.augment(), o.seed(), o.workers(), device);
+             DataLoader test = FashionMnistData.testLoader(testSet, 1000, Math.min(o.workers(), 1), device);
+             Optimizer opt = optimizer(o, model)) {
+            Scheduler sched = switch (o.schedule()) {
+                case "cosine" -> o.epochs() > 1 ? new CosineAnnealingLR(opt, o.epochs(), 0) : null;
+                case "step" -> new StepLR(opt, 3, 0.1);
+                default -> null;
+            };
+            Trainer.Builder b = Trainer.builder(model, opt, ce::forward).trainData(train).epochs(o.epochs()).device(device)
+                    .scheduler(sched).callback(new ProgressBar(out, out == System.out && ProgressBar.stdoutIsTerminal(), 10))
+                    .checkpointMetadata("model", o.model()).checkpointMetadata("data", "fashion-mnist")
+                    .checkpointMetadata("normalize.mean", String.valueOf(FashionMnistData.MEAN))
+                    .checkpointMetadata("normalize.std", String.valueOf(FashionMnistData.STD))
+                    .checkpointMetadata("recipe", recipe(o, trainSet.size()));
+            if (o.log() != null) b.callback(MetricsLog.forFile(o.log()));
+            if (o.checkpointDir() != null) b.callback(new Checkpoint(o.checkpointDir()));
+            Trainer trainer = b.build();
+
+            out.println("train: " + recipe(o, trainSet.size()) + ", " + model.parameterCount() + " parameters, on " + deviceName(device));
+            long start = System.nanoTime();
+            if (o.resume()) {
+                checkSameModel(o);
+                trainer.restore(o.checkpointDir());
+                out.println("train: resuming from " + o.checkpointDir() + " after epoch " + trainer.startEpoch());
+            }
+            trainer.fit();
+            double secs = (System.nanoTime() - start) / 1e9;
+            out.println(String.format(Locale.ROOT, "train: done in %s", ProgressBar.formatDuration(secs)));
+            Map<String, Double> r = Trainer.evaluate(model, test, ce::forward, device);
+            out.println(accuracyLine(r.get(Logs.ACCURACY), o.model(), o.epochs() + (o.epochs() == 1 ? " epoch" : " epochs"), device));
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    private static void checkSameModel(Options o) throws IOException {
+        Map<String, String> meta = CheckpointIO.metadata(o.checkpointDir());
+        String saved = meta.get("model");
+        if (saved != null && !saved.equals(o.model())) {
+            throw new CommandException("--resume: the checkpoint in " + o.checkpointDir() + " is of model " + saved + ", not " + o.model()
+                    + "; pass --model " + saved);
+        }
+    }
+
+    static Optimizer optimizer(Options o, Module model) {
+        return switch (o.optimizer()) {
+            case "sgd" -> new SGD(model.parameters(), o.lr(), o.momentum(), 0, o.weightDecay(), false);
+            case "adam" -> new Adam(model.parameters(), o.lr(), 0.9, 0.999, 1e-8, o.weightDecay(), false);
+            case "adamw" -> new AdamW(model.parameters(), o.lr(), 0.9, 0.999, 1e-8, o.weightDecay(), false);
+            case "rmsprop" -> new RMSprop(model.parameters(), o.lr(), 0.99, 1e-8, o.weightDecay(), o.momentum(), false);
+            default -> throw new UsageException("--optimizer: unknown '" + o.optimizer() + "'");
+        };
+    }
+
+    /** The recipe in one line, so that a run can be repeated (or mirrored in another framework). */
+    static String recipe(Options o, long trainSize) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(o.model()).append(" on fashion-mnist (").append(trainSize).append(" training images), ")
+                .append(o.epochs()).append(o.epochs() == 1 ? " epoch" : " epochs").append(", batch ").append(o.batchSize())
+                .append(", ").append(o.optimizer()).append(" lr ").append(o.lr());
+        if (o.optimizer().equals("sgd") || o.optimizer().equals("rmsprop")) sb.append(" momentum ").append(o.momentum());
+        sb.append(" weight decay ").append(o.weightDecay()).append(", ").append(o.schedule()).append(" schedule");
+        if (o.augment()) sb.append(", augmented");
+        return sb.append(", seed ").append(o.seed()).toString();
+    }
+
+    /** "cpu" for the CPU, "cuda:N" for a GPU. */
+    static String deviceName(Device d) { return d.isCpu() ? "cpu" : d.toString(); }
+
+    static String accuracyLine(double accuracy, String model, String what, Device device) {
+        return String.format(Locale.ROOT, "test accuracy: %.4f (%s, %s, %s)", accuracy, model, what, deviceName(device));
+    }
+}

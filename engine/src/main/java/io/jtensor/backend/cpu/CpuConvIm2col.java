@@ -1,0 +1,158 @@
+package io.jtensor.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Unfolding one image's group of channels into the column matrix of a convolution, and folding it back.
+ * Row (ci*kh + i)*kw + j of the columns holds, for every output position (y, x), the input pixel under kernel tap
+ * (i, j) of channel ci, or zero where that tap falls into the padding. im2col copies raw bits, so it serves F32 and
+ * F64 alike; col2im adds and has one loop per type.
+ */
+final class CpuConvIm2col {
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED;
+    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** AVX-512 masks loads and stores per byte in hardware; narrower machines would emulate it. */
+    private static final boolean MASKS_ARE_FAST = BYTES.vectorBitSize() >= 512;
+
+    private CpuConvIm2col() {}
+
+    /** The output columns [lo, hi) whose tap at horizontal offset base = j*dilation - pad lands inside the row. */
+    private static int firstValid(int base, int stride) { return base >= 0 ? 0 : (-base + stride - 1) / stride; }
+    private static int endValid(int base, int stride, int width, int outWidth) {
+        int room = width - base;
+        return room <= 0 ? 0 : Math.min(outWidth, (room + stride - 1) / stride);
+    }
+
+    /**
+     * col [ckk, ohw] (contiguous, element size es) = the unfolded channels of x starting at element xBase, where
+     * channel, row and column strides are sC, sH, sW.
+     */
+    static void im2col(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, long sW, int es, MemorySegment col) {
+        var p = g.p();
+        int ow = g.ow(), oh = g.oh(), sw = p.strideW(), sh = p.strideH();
+        long row = 0;
+        for (int ci = 0; ci < g.cg(); ci++) {
+            for (int i = 0; i < g.kh(); i++) {
+                int ihBase = i * p.dilationH() - p.padH();
+                for (int j = 0; j < g.kw(); j++, row++) {
+                    int iwBase = j * p.dilationW() - p.padW();
+                    int lo = Math.min(ow, firstValid(iwBase, sw)), hi = Math.max(lo, endValid(iwBase, sw, g.w(), ow));
+                    long dst = row * g.ohw();
+                    for (int y = 0; y < oh; y++, dst += ow) {
+                        int ih = y * sh + ihBase;
+                        if (ih < 0 || ih >= g.h()) {
+                            zero(col, dst, ow, es);
+                            continue;
+                        }
+                        zero(col, dst, lo, es);
+                        long src = xBase + ci * sC + ih * sH + (long) (lo * sw + iwBase) * sW;
+                        long step = sw * sW;
+                        if (hi == lo) {
+                            // no tap of this row lands inside the image
+                        } else if (step == 1) {
+                            copy(x, src * es, col, (dst + lo) * es, (hi - lo) * es);
+                        } else if (es == 4) {
+                            for (int xo = lo; xo < hi; xo++, src += step) col.setAtIndex(I32, dst + xo, x.getAtIndex(I32, src));
+                        } else {
+                            for (int xo = lo; xo < hi; xo++, src += step) col.setAtIndex(I64, dst + xo, x.getAtIndex(I64, src));
+                        }
+                        zero(col, dst + hi, ow - hi, es);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Copies bytes with vector moves. Rows of a LeNet-sized image are a few dozen floats, where the JDK's bulk
+     * copy spends more on its checks than on the move.
+     */
+    private static void copy(MemorySegment src, long from, MemorySegment dst, long to, int bytes) {
+        int i = 0, vb = BYTES.length();
+        for (; i + vb <= bytes; i += vb) bytesAt(src, from + i).intoMemorySegment(dst, to + i, ORDER);
+        if (i == bytes) return;
+        if (MASKS_ARE_FAST) {
+            VectorMask<Byte> m = BYTES.indexInRange(i, bytes);
+            ByteVector.fromMemorySegment(BYTES, src, from + i, ORDER, m).intoMemorySegment(dst, to + i, ORDER, m);
+        } else {
+            for (; i + 4 <= bytes; i += 4) dst.set(I32, to + i, src.get(I32, from + i));
+            for (; i < bytes; i++) dst.set(ValueLayout.JAVA_BYTE, to + i, src.get(ValueLayout.JAVA_BYTE, from + i));
+        }
+    }
+
+    private static ByteVector bytesAt(MemorySegment seg, long at) { return ByteVector.fromMemorySegment(BYTES, seg, at, ORDER); }
+
+    /** x[dst + t] += col[src + t] for t < count, contiguous on both sides, F32 when es is 4 else F64. */
+    private static void addInto(MemorySegment x, long dst, MemorySegment col, long src, int count, int es) {
+        int t = 0;
+        if (es == 4) {
+            for (int vl = FLOATS.length(); t + vl <= count; t += vl) {
+                long xo = (dst + t) * 4, co = (src + t) * 4;
+                FloatVector.fromMemorySegment(FLOATS, x, xo, ORDER).add(FloatVector.fromMemorySegment(FLOATS, col, co, ORDER)).intoMemorySegment(x, xo, ORDER);
+            }
+            for (; t < count; t++) x.setAtIndex(F32, dst + t, x.getAtIndex(F32, dst + t) + col.getAtIndex(F32, src + t));
+        } else {
+            for (int vl = DOUBLES.length(); t + vl <= count; t += vl) {
+                long xo = (dst + t) * 8, co = (src + t) * 8;
+                DoubleVector.fromMemorySegment(DOUBLES, x, xo, ORDER).add(DoubleVector.fromMemorySegment(DOUBLES, col, co, ORDER)).intoMemorySegment(x, xo, ORDER);
+            }
+            for (; t < count; t++) x.setAtIndex(F64, dst + t, x.getAtIndex(F64, dst + t) + col.getAtIndex(F64, src + t));
+        }
+    }
+
+    private static void zero(MemorySegment seg, long from, int count, int es) {
+        if (count <= 0) return;
+        if (es == 4) for (int i = 0; i < count; i++) seg.setAtIndex(I32, from + i, 0);
+        else for (int i = 0; i < count; i++) seg.setAtIndex(I64, from + i, 0L);
+    }
+
+    /**
+     * x[...] += col folded back: every column entry is added to the input pixel it was unfolded from (entries
+     * from the padding are dropped). x is F32 when es is 4, else F64, with strides as in im2col.
+     */
+    static void col2im(CpuConvGeometry g, MemorySegment col, MemorySegment x, long xBase, long sC, long sH, long sW, int es) {
+        var p = g.p();
+        int ow = g.ow(), oh = g.oh(), sw = p.strideW(), sh = p.strideH();
+        long row = 0;
+        for (int ci = 0; ci < g.cg(); ci++) {
+            for (int i = 0; i < g.kh(); i++) {
+                int ihBase = i * p.dilationH() - p.padH();
+                for (int j = 0; j < g.kw(); j++, row++) {
+                    int iwBase = j * p.dilationW() - p.padW();
+                    int lo = Math.min(ow, firstValid(iwBase, sw)), hi = Math.max(lo, endValid(iwBase, sw, g.w(), ow));
+                    long src = row * g.ohw();
+                    for (int y = 0; y < oh; y++, src += ow) {
+                        int ih = y * sh + ihBase;
+                        if (ih < 0 || ih >= g.h() || hi == lo) continue;
+                        long dst = xBase + ci * sC + ih * sH + (long) (lo * sw + iwBase) * sW;
+                        long step = sw * sW;
+                        if (step == 1) {
+                            addInto(x, dst, col, src + lo, hi - lo, es);
+                        } else if (es == 4) {
+                            for (int xo = lo; xo < hi; xo++, dst += step) {
+                                x.setAtIndex(F32, dst, x.getAtIndex(F32, dst) + col.getAtIndex(F32, src + xo));
+                            }
+                        } else {
+                            for (int xo = lo; xo < hi; xo++, dst += step) {
+                                x.setAtIndex(F64, dst, x.getAtIndex(F64, dst) + col.getAtIndex(F64, src + xo));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

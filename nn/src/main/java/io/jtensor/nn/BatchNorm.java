@@ -1,0 +1,66 @@
+package io.jtensor.nn;
+
+import io.jtensor.DType;
+import io.jtensor.Device;
+import io.jtensor.NDArray;
+import io.jtensor.autograd.Tensor;
+import java.util.Arrays;
+
+/**
+ * Batch normalisation per channel (dim 1), PyTorch's {@code _BatchNorm}: in training, the batch mean and biased
+ * variance normalise and the running statistics move by {@code momentum} towards the batch mean and unbiased
+ * variance; in eval, the running statistics normalise. Parameters "weight" (ones) and "bias" (zeros) when affine;
+ * buffers "running_mean" (zeros), "running_var" (ones) and "num_batches_tracked" when tracking running statistics.
+ */
+public abstract class BatchNorm extends Module {
+    private final long numFeatures;
+    private final double eps;
+    private final double momentum;
+    private final boolean affine;
+    private final boolean trackRunningStats;
+    private final Tensor weight;
+    private final Tensor bias;
+
+    protected BatchNorm(long numFeatures, double eps, double momentum, boolean affine, boolean trackRunningStats) {
+        if (numFeatures < 1) throw new IllegalArgumentException(getClass().getSimpleName() + ": numFeatures must be >= 1, got " + numFeatures);
+        this.numFeatures = numFeatures;
+        this.eps = eps;
+        this.momentum = momentum;
+        this.affine = affine;
+        this.trackRunningStats = trackRunningStats;
+        weight = affine ? registerParameter("weight", NDArray.ones(DType.F32, Device.cpu(), numFeatures)) : null;
+        bias = affine ? registerParameter("bias", NDArray.zeros(DType.F32, Device.cpu(), numFeatures)) : null;
+        if (trackRunningStats) {
+            registerBuffer("running_mean", NDArray.zeros(DType.F32, Device.cpu(), numFeatures));
+            registerBuffer("running_var", NDArray.ones(DType.F32, Device.cpu(), numFeatures));
+            registerBuffer("num_batches_tracked", NDArray.zeros(DType.I64, Device.cpu()));
+        }
+    }
+
+    /** The input ranks this variant accepts (e.g. 2 or 3 for BatchNorm1d). */
+    protected abstract boolean acceptsRank(int rank);
+
+    protected abstract String expectedInput();
+
+    @Override public Tensor forward(Tensor x) {
+        if (!acceptsRank(x.dim()) || x.size(1) != numFeatures) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": expected input " + expectedInput() + " with C = "
+                    + numFeatures + ", got " + Arrays.toString(x.shape()));
+        }
+        NDArray mean = trackRunningStats ? buffer("running_mean") : null;
+        NDArray var = trackRunningStats ? buffer("running_var") : null;
+        if (isTraining() && trackRunningStats) buffer("num_batches_tracked").addInPlace(1);
+        // Without running statistics, eval also normalises with the batch's own (Functional sees null buffers).
+        return Functional.batchNorm(x, mean, var, weight, bias, isTraining(), momentum, eps);
+    }
+
+    public Tensor weight() { return weight; }
+    public Tensor bias() { return bias; }
+    public NDArray runningMean() { return trackRunningStats ? buffer("running_mean") : null; }
+    public NDArray runningVar() { return trackRunningStats ? buffer("running_var") : null; }
+    public long numBatchesTracked() { return trackRunningStats ? (long) buffer("num_batches_tracked").item() : 0; }
+
+    @Override protected String extraRepr() {
+        return numFeatures + ", eps=" + py(eps) + ", momentum=" + py(momentum) + ", affine=" + py(affine) + ", track_running_stats=" + py(trackRunningStats);
+    }
+}

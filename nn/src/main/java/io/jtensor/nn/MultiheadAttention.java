@@ -1,0 +1,154 @@
+package io.jtensor.nn;
+
+import io.jtensor.DType;
+import io.jtensor.Device;
+import io.jtensor.Generator;
+import io.jtensor.NDArray;
+import io.jtensor.autograd.Tensor;
+import java.util.Arrays;
+
+/**
+ * Multi-head scaled dot-product attention, PyTorch's {@code nn.MultiheadAttention} with batch-first inputs by
+ * default: query [B, T, E], key and value [B, S, E]. Parameters "in_proj_weight" [3E, E] (rows for q, k, v; Xavier
+ * uniform), "in_proj_bias" [3E] (zeros) and the submodule "out_proj" (Linear E -> E, bias zeros). Each of the
+ * {@code numHeads} heads attends with its own E/numHeads slice; dropout applies to the attention weights in
+ * training.
+ */
+public class MultiheadAttention extends Module {
+    /** The attended values [B, T, E] and the attention weights averaged over heads [B, T, S] (null when not asked). */
+    public record Output(Tensor output, Tensor weights) {}
+
+    private final long embedDim;
+    private final int numHeads;
+    private final double dropout;
+    private final boolean batchFirst;
+    private final Tensor inProjWeight;
+    private final Tensor inProjBias;
+    private final Linear outProj;
+    private final Generator generator;
+
+    public MultiheadAttention(long embedDim, int numHeads) { this(embedDim, numHeads, 0, true, true, null); }
+
+    public MultiheadAttention(long embedDim, int numHeads, double dropout) { this(embedDim, numHeads, dropout, true, true, null); }
+
+    /** {@code generator} (null: the default one) draws the initial weights and the dropout masks. */
+    public MultiheadAttention(long embedDim, int numHeads, double dropout, boolean bias, boolean batchFirst, Generator generator) {
+        if (numHeads < 1 || embedDim < 1 || embedDim % numHeads != 0) {
+            throw new IllegalArgumentException("MultiheadAttention: embedDim (" + embedDim + ") must be a positive multiple of numHeads (" + numHeads + ")");
+        }
+        if (!(dropout >= 0 && dropout <= 1)) throw new IllegalArgumentException("MultiheadAttention: dropout must be in [0, 1], got " + dropout);
+        Generator g = generator == null ? Generator.defaultGenerator() : generator;
+        this.embedDim = embedDim;
+        this.numHeads = numHeads;
+        this.dropout = dropout;
+        this.batchFirst = batchFirst;
+        this.generator = generator;
+        inProjWeight = registerParameter("in_proj_weight", NDArray.empty(DType.F32, Device.cpu(), 3 * embedDim, embedDim));
+        inProjBias = bias ? registerParameter("in_proj_bias", NDArray.zeros(DType.F32, Device.cpu(), 3 * embedDim)) : null;
+        outProj = registerModule("out_proj", new Linear(embedDim, embedDim, bias, g));
+        Init.xavierUniform(inProjWeight, 1.0, g);
+        if (bias) Init.zeros(outProj.bias());
+    }
+
+    /** Self-attention without masks. */
+    @Override public Tensor forward(Tensor x) { return forward(x, x, x, null, false, false).output(); }
+
+    /**
+     * Attention of query over key/value. {@code keyPaddingMask} [B, S] (BOOL, or null) is true at key positions to
+     * ignore; {@code causal} hides keys after the query's position (j > i). Fully masked rows give NaN, as in
+     * PyTorch. The head-averaged weights come back when {@code needWeights}.
+     */
+    public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, boolean causal) {
+        return forward(query, key, value, keyPaddingMask, null, causal, needWeights);
+    }
+
+    /** As above, with an extra BOOL {@code attnMask} [T, S] (true = not allowed) combined with the others. */
+    public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, Tensor attnMask, boolean causal, boolean needWeights) {
+        Tensor q0 = batchFirst ? query : query.transpose(0, 1);
+        Tensor k0 = batchFirst ? key : key.transpose(0, 1);
+        Tensor v0 = batchFirst ? value : value.transpose(0, 1);
+        checkInput("query", q0);
+        checkInput("key", k0);
+        checkInput("value", v0);
+        long b = q0.size(0), t = q0.size(1), s = k0.size(1);
+        if (k0.size(0) != b || v0.size(0) != b || v0.size(1) != s) {
+            throw new IllegalArgumentException("MultiheadAttention: query " + Arrays.toString(query.shape()) + ", key " + Arrays.toString(key.shape())
+                    + " and value " + Arrays.toString(value.shape()) + " disagree on batch or key length");
+        }
+        Tensor q, k, v;
+        if (query == key && key == value) {
+            // Self-attention: one product gives q, k and v.
+            Tensor qkv = Functional.linear(q0, inProjWeight, inProjBias);
+            q = qkv.narrow(-1, 0, embedDim);
+            k = qkv.narrow(-1, embedDim, embedDim);
+            v = qkv.narrow(-1, 2 * embedDim, embedDim);
+        } else {
+            q = Functional.linear(q0, inProjWeight.narrow(0, 0, embedDim), part(inProjBias, 0));
+            k = Functional.linear(k0, inProjWeight.narrow(0, embedDim, embedDim), part(inProjBias, 1));
+            v = Functional.linear(v0, inProjWeight.narrow(0, 2 * embedDim, embedDim), part(inProjBias, 2));
+        }
+        Tensor mask = combinedMask(b, t, s, keyPaddingMask, attnMask, causal, q.device());
+        var att = Functional.scaledDotProductAttention(heads(q, b, t), heads(k, b, s), heads(v, b, s), mask, dropout, isTraining(),
+                generator == null ? Generator.defaultGenerator() : generator);
+        Tensor merged = att.output().permute(0, 2, 1, 3).reshape(b, t, embedDim);
+        Tensor out = outProj.forward(merged);
+        if (!batchFirst) out = out.transpose(0, 1);
+        return new Output(out, needWeights ? att.weights().mean(1, false) : null);
+    }
+
+    private Tensor part(Tensor bias, int i) { return bias == null ? null : bias.narrow(0, i * embedDim, embedDim); }
+
+    /** [B, L, E] -> [B, heads, L, E/heads]. */
+    private Tensor heads(Tensor x, long b, long len) {
+        return x.reshape(b, len, numHeads, embedDim / numHeads).permute(0, 2, 1, 3);
+    }
+
+    private void checkInput(String what, Tensor x) {
+        if (x.dim() != 3 || x.size(2) != embedDim) {
+            throw new IllegalArgumentException("MultiheadAttention: expected " + what + (batchFirst ? " [B, L, " : " [L, B, ") + embedDim
+                    + "], got " + Arrays.toString(x.shape()));
+        }
+    }
+
+    /** One BOOL mask broadcastable to [B, heads, T, S] (true = hidden), or null when nothing is masked. */
+    static Tensor combinedMask(long b, long t, long s, Tensor keyPadding, Tensor attnMask, boolean causal, Device device) {
+        NDArray mask = null;
+        if (keyPadding != null) {
+            if (keyPadding.dtype() != DType.BOOL || !Arrays.equals(keyPadding.shape(), new long[] {b, s})) {
+                throw new IllegalArgumentException("MultiheadAttention: expected a BOOL keyPaddingMask [" + b + ", " + s + "], got "
+                        + Arrays.toString(keyPadding.shape()) + " " + keyPadding.dtype());
+            }
+            mask = keyPadding.data().reshape(b, 1, 1, s);
+        }
+        if (attnMask != null) {
+            if (attnMask.dtype() != DType.BOOL || !Arrays.equals(attnMask.shape(), new long[] {t, s})) {
+                throw new IllegalArgumentException("MultiheadAttention: expected a BOOL attnMask [" + t + ", " + s + "], got "
+                        + Arrays.toString(attnMask.shape()) + " " + attnMask.dtype());
+            }
+            mask = or(mask, attnMask.data().share());
+        }
+        if (causal) {
+            boolean[] upper = new boolean[Math.toIntExact(t * s)];
+            for (int i = 0; i < t; i++) for (int j = 0; j < s; j++) upper[(int) (i * s + j)] = j > i;
+            try (NDArray host = NDArray.of(upper, t, s)) {
+                mask = or(mask, host.to(device));
+            }
+        }
+        return mask == null ? null : Tensor.wrap(mask);
+    }
+
+    /** a | b, consuming both (a may be null). */
+    private static NDArray or(NDArray a, NDArray b) {
+        if (a == null) return b;
+        try (a; b) {
+            return a.logicalOr(b);
+        }
+    }
+
+    public Linear outProj() { return outProj; }
+    public Tensor inProjWeight() { return inProjWeight; }
+    public Tensor inProjBias() { return inProjBias; }
+    public int numHeads() { return numHeads; }
+
+    @Override protected String extraRepr() { return "embed_dim=" + embedDim + ", num_heads=" + numHeads + ", dropout=" + dropout; }
+}

@@ -1,0 +1,11 @@
+package io.jtensor.nn.data;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** An IDX file (the MNIST format) whose content is not what was expected; the message names the file. */
+public final class IdxFormatException extends IOException {
+    public IdxFormatException(Path file, String message) {
+        super("IDX file " + file + ": " + message);
+    }
+}
