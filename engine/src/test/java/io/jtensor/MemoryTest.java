@@ -154,6 +154,26 @@ class MemoryTest {
     }
 
     @Test
+    void largeBlocksAreCachedReusedAndReleased() {
+        Device d = Device.cpu(12);
+        MemoryStats st = stats(d);
+        long before = st.allocated();
+        long first;
+        try (NDArray big = NDArray.empty(DType.F32, d, 2 << 20)) { // 8 MiB
+            first = big.storage().address();
+            assertEquals(0, first % (2 << 20), "large blocks are huge-page aligned");
+        }
+        assertEquals(before, st.allocated());
+        assertTrue(st.reserved() >= before + (8 << 20), "the freed block stays reserved in the cache: " + st);
+        try (NDArray again = NDArray.empty(DType.F32, d, 2 << 20)) {
+            assertEquals(first, again.storage().address(), "a same-size request reuses the cached block");
+            assertEquals(before + (8 << 20), st.allocated());
+        }
+        Backends.of(d).emptyCache();
+        assertEquals(st.allocated(), st.reserved(), "emptyCache gives cached blocks back: " + st);
+    }
+
+    @Test
     void allocationIsAlignedAndZeroSizedArraysWork() {
         try (NDArray a = NDArray.empty(DType.U8, 3); NDArray b = NDArray.empty(DType.F64, 0); NDArray c = NDArray.empty(DType.F32, 1)) {
             assertEquals(0, a.storage().address() % 64);
