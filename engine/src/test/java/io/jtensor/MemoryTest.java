@@ -108,6 +108,11 @@ class MemoryTest {
             ops.put("norms", () -> java.util.List.of(a.norm(), a.norm(3, new int[] {1}, false), a.norm(Double.POSITIVE_INFINITY, new int[] {0}, true)));
             ops.put("extremes", () -> java.util.List.of(a.max(1, true), a.min(0, false), a.argmin(0, false), a.logsumexp(1, false), a.any(), a.max()));
             ops.put("softmax", () -> java.util.List.of(a.softmax(1), a.logSoftmax(0), NDArray.softmaxBackward(y, a, 1, false)));
+            ops.put("softmaxRepack", () -> {
+                try (NDArray big = NDArray.rand(g, DType.F32, d, 100, 80); NDArray t = big.t()) {
+                    return t.softmax(1); // large and strided: repacked through scratch memory
+                }
+            });
             ops.put("host", () -> java.util.List.of(a.toFloatArray(), a.toDoubleArray(), a.toLongArray(), a.toIntArray(), a.toBooleanArray(),
                     a.getDouble(1, 2), a.toString(), a.toBytes()));
             ops.put("layout", () -> {

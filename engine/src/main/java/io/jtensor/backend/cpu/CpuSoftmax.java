@@ -1,9 +1,8 @@
 package io.jtensor.backend.cpu;
 
 import io.jtensor.DType;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.function.LongFunction;
 
 /**
  * Softmax, log-softmax and their gradient along one dim. Rows whose elements are contiguous take the SIMD row
@@ -65,17 +64,19 @@ final class CpuSoftmax {
     /** Inputs at least this large that are not laid out like out are first copied into out's layout. */
     private static final long RELAYOUT_MIN = 4096;
 
-    static void softmax(Operand x, int dim, boolean log, Operand out) {
+    /**
+     * @param scratch temporary memory for repacking a strided input, or null to compute on it in place
+     */
+    static void softmax(Operand x, int dim, boolean log, Operand out, LongFunction<CpuAllocator.Scratch> scratch) {
         String name = log ? "logSoftmax" : "softmax";
         checkDim(name, x, dim, out);
-        if (x.numel() >= RELAYOUT_MIN && !x.isContiguous() && out.isContiguous()) {
+        if (scratch != null && x.numel() >= RELAYOUT_MIN && !x.isContiguous() && out.isContiguous()) {
             // A strided input (a transpose, say) would make every row pass stride through memory; one tiled copy
             // into out's layout turns it into contiguous rows or adjacent columns.
-            try (Arena arena = Arena.ofShared()) {
-                MemorySegment tmp = arena.allocate(x.numel() * x.dtype().byteSize(), 64);
-                Operand packed = new Operand(tmp, x.dtype(), 0, x.shape(), out.strides());
+            try (CpuAllocator.Scratch tmp = scratch.apply(x.numel() * x.dtype().byteSize())) {
+                Operand packed = new Operand(tmp.segment, x.dtype(), 0, x.shape(), out.strides());
                 CpuCopy.copy(x, packed);
-                softmax(packed, dim, log, out);
+                softmax(packed, dim, log, out, null);
             }
             return;
         }
