@@ -7,7 +7,8 @@ import io.jtensor.backend.UnaryOp;
 /**
  * Unary, binary and where over strided, broadcast operands of any dtype. Each run of the loop nest is computed in
  * chunks: loaded into double (or long) buffers, transformed by {@link UnaryMath}/{@link BinaryMath}, stored with a
- * cast. Contiguous F32 runs of the common ops go straight to the SIMD loops of {@link VectorF32}.
+ * cast. Runs of the common ops on F32 or F64 whose operands are contiguous (or a broadcast scalar) go straight to
+ * the SIMD loops of {@link VectorF32}/{@link VectorF64}, as do F32 comparisons into BOOL.
  */
 final class CpuElementwise {
     /** Elements per buffered chunk: three double buffers stay within L1. */

@@ -10,9 +10,11 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD kernels for contiguous F32 runs: the common elementwise ops, sum/max/min and softmax rows. Each op has its
- * own loop so that the JIT sees constant vector operations; scalar tails use the same semantics as the vectors
- * (MAX/MIN and so RELU/CLAMP propagate NaN, as {@link Math#max} does). Offsets are in elements.
+ * SIMD kernels for contiguous F32 runs: the common elementwise ops and comparisons, the fused gradient helpers,
+ * sum/max/min of rows and columns, softmax rows and columns and their gradient. Each op has its own loop so that
+ * the JIT sees a constant vector operation (a variable operator would fall back to scalar code); scalar tails use
+ * the vectors' semantics (MAX/MIN and so RELU/CLAMP propagate NaN, as {@link Math#max} does). Offsets are in
+ * elements.
  */
 final class VectorF32 {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -21,7 +23,10 @@ final class VectorF32 {
 
     private VectorF32() {}
 
-    /** Unary ops with a vector loop here; the scalar-operand kinds are also used for broadcast binary ops. */
+    /**
+     * Unary ops with a vector loop (here and in {@link VectorF64}); the scalar-operand kinds (ADD_S ...) also serve
+     * binary ops whose other operand is a broadcast scalar.
+     */
     enum Kind { NEG, ABS, RELU, SQUARE, SQRT, RSQRT, RECIPROCAL, EXP, LOG, TANH, SIGMOID, LEAKY_RELU, CLAMP, GELU,
         ADD_S, MUL_S, RSUB_S, RDIV_S, DIV_S, MAX_S, MIN_S }
 
