@@ -72,6 +72,8 @@ final class CpuReduce {
             }
         }
         if (indices != null) out.requireShape(name, indices);
+        boolean reportsIndex = indices != null || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN;
+        if (!reportsIndex) sortByStride(redShape, redX); // any walking order gives the same result: take memory's
         LoopNest outer = LoopNest.of(keptShape, keptX, keptOut, keptIdx);
         LoopNest inner = LoopNest.of(redShape, redX);
         if (outer.numel == 0) return;
@@ -101,6 +103,20 @@ final class CpuReduce {
             reduceColumns(op, fold, longDomain, x, outer, inner, writer);
         } else {
             reduceRows(op, fold, longDomain, x, outer, inner, writer);
+        }
+    }
+
+    /**
+     * Reorders dims so that strides decrease (the smallest stride innermost), as memory lays them out: a reduction
+     * over all of a transposed array then reads it sequentially. Only for folds that report no index, whose
+     * result does not depend on the order (up to rounding).
+     */
+    private static void sortByStride(long[] shape, long[] strides) {
+        for (int i = 1; i < shape.length; i++) {
+            for (int j = i; j > 0 && Math.abs(strides[j]) > Math.abs(strides[j - 1]); j--) {
+                long t = strides[j]; strides[j] = strides[j - 1]; strides[j - 1] = t;
+                t = shape[j]; shape[j] = shape[j - 1]; shape[j - 1] = t;
+            }
         }
     }
 
