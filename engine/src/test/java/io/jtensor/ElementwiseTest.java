@@ -82,7 +82,7 @@ class ElementwiseTest {
     @ParameterizedTest
     @MethodSource("io.jtensor.TestDevices#all")
     void unaryOpsOnLongContiguousArraysUseTheFastPathCorrectly(Device d) {
-        int n = 70_001; // above the parallel threshold, not a multiple of the vector length
+        int n = 140_001; // above the parallel threshold even for cheap ops, not a multiple of the vector length
         for (DType dt : List.of(DType.F32, DType.F64)) {
             double rel = dt == DType.F32 ? 3e-6 : 1e-13, abs = dt == DType.F32 ? 1e-7 : 1e-15;
             for (UnaryOp op : UnaryOp.values()) {
@@ -283,6 +283,23 @@ class ElementwiseTest {
                         assertNear(roundTo(outType, Reference.binary(op, c, x)), g5[k], rel, "scalar left", op, dt);
                         assertNear(roundTo(outType, Reference.binary(op, x, x)), g6[j * rows + i], rel, "transposed", op, dt);
                     }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void largeBroadcastBinaryOpsSplitAcrossCores(Device d) {
+        int rows = 600, cols = 501; // 300600 elements: split across cores, pieces not aligned to rows or vectors
+        double[] av = randomValues(31, rows * cols, -3, 3), bv = randomValues(32, cols, 0.5, 2);
+        for (DType dt : List.of(DType.F32, DType.F64, DType.BF16, DType.I64)) {
+            try (NDArray a = on(d, dt, av, rows, cols); NDArray row = on(d, dt, bv, cols); NDArray y = a.mul(row); NDArray z = a.sub(row)) {
+                double[] gy = y.toDoubleArray(), gz = z.toDoubleArray();
+                for (int k = 0; k < gy.length; k += 7) {
+                    double x = roundTo(dt, av[k]), b = roundTo(dt, bv[k % cols]);
+                    assertNear(roundTo(dt, x * b), gy[k], 0, "row-broadcast", BinaryOp.MUL, dt);
+                    assertNear(roundTo(dt, x - b), gz[k], 0, "row-broadcast", BinaryOp.SUB, dt);
                 }
             }
         }
