@@ -158,24 +158,6 @@ class GemmKernelTest {
         }
     }
 
-    /**
-     * Guards against the kernel's vectors being boxed (an edit that blows C2's inlining budget drops it from
-     * ~200 to 1-5 GFLOP/s while every result stays right). The bound is 15 times below the normal speed, and the
-     * best of many short runs is taken, so that a busy machine does not trip it.
-     */
-    @Test void kernelIsCompiledToVectorCode() {
-        int n = 256;
-        MemorySegment a = ARENA.allocate(4L * n * n, 64), b = ARENA.allocate(4L * n * n, 64), c = ARENA.allocate(4L * n * n, 64);
-        CpuGemmMatrix am = new CpuGemmMatrix(a, 0, n, 1, DType.F32), bm = new CpuGemmMatrix(b, 0, n, 1, DType.F32);
-        double best = 0;
-        for (int rep = 0; rep < 60; rep++) {
-            long t = System.nanoTime();
-            CpuGemmF32.gemm(n, n, n, am, bm, c, 0, n, false);
-            best = Math.max(best, 2.0 * n * n * n / (System.nanoTime() - t));
-        }
-        assertTrue(best > 12, "single-threaded F32 GEMM ran at only " + best + " GFLOP/s");
-    }
-
     @Test void bf16RoundingIsNearestEven() {
         assertEquals((short) 0x3F80, CpuGemmHalf.floatToBf16(1.0f));
         // 1 + 2^-8 is exactly halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1.0).
