@@ -40,27 +40,31 @@ public final class NDArray implements AutoCloseable {
     // ------------------------------------------------------------------ creation
 
     /** An uninitialised contiguous array. */
-    public static NDArray empty(DType dtype, Device device, long... shape) {
-        for (long s : shape) {
-            if (s < 0) throw new IllegalArgumentException("empty: negative size in shape " + Arrays.toString(shape));
-        }
+    public static NDArray empty(DType dtype, Device device, long... shape) { return allocate("empty", dtype, device, shape); }
+
+    public static NDArray empty(DType dtype, long... shape) { return empty(dtype, Device.cpu(), shape); }
+
+    /**
+     * A fresh contiguous array. The byte count is computed without overflow: a shape whose element count does not fit
+     * a long could otherwise wrap to a small allocation that the kernels would then index far beyond.
+     */
+    private static NDArray allocate(String op, DType dtype, Device device, long[] shape) {
         long[] sh = shape.clone();
-        long bytes = Math.max(Shapes.numel(sh) * dtype.byteSize(), 1);
+        long bytes = Math.max(Shapes.byteSize(op, sh, dtype), 1);
         Storage st = new Storage(Backends.of(device).allocator(), device, bytes);
         return new NDArray(st, dtype, sh, Shapes.contiguousStrides(sh), 0);
     }
 
-    public static NDArray empty(DType dtype, long... shape) { return empty(dtype, Device.cpu(), shape); }
+    public static NDArray full(double value, DType dtype, Device device, long... shape) { return filled("full", value, dtype, device, shape); }
 
-    public static NDArray full(double value, DType dtype, Device device, long... shape) {
-        NDArray a = empty(dtype, device, shape);
-        a.backend().fill(a, value);
-        return a;
+    private static NDArray filled(String op, double value, DType dtype, Device device, long[] shape) {
+        NDArray a = allocate(op, dtype, device, shape);
+        return runInto(a, () -> a.backend().fill(a, value));
     }
 
-    public static NDArray zeros(DType dtype, Device device, long... shape) { return full(0, dtype, device, shape); }
+    public static NDArray zeros(DType dtype, Device device, long... shape) { return filled("zeros", 0, dtype, device, shape); }
     public static NDArray zeros(long... shape) { return zeros(DType.F32, Device.cpu(), shape); }
-    public static NDArray ones(DType dtype, Device device, long... shape) { return full(1, dtype, device, shape); }
+    public static NDArray ones(DType dtype, Device device, long... shape) { return filled("ones", 1, dtype, device, shape); }
     public static NDArray ones(long... shape) { return ones(DType.F32, Device.cpu(), shape); }
 
     /** A zero-dimensional array holding one value. */
@@ -88,13 +92,18 @@ public final class NDArray implements AutoCloseable {
     /** Copies contiguous host data of the given dtype into a new CPU array. */
     public static NDArray fromHost(MemorySegment src, long count, DType dtype, long... shape) {
         long[] sh = shape.length == 0 && count != 1 ? new long[] {count} : shape;
-        if (Shapes.numel(sh) != count) {
-            throw new IllegalArgumentException("of: shape " + Arrays.toString(sh) + " holds " + Shapes.numel(sh)
+        long numel = Shapes.checkedNumel("of", sh);
+        if (numel != count) {
+            throw new IllegalArgumentException("of: shape " + Arrays.toString(sh) + " holds " + numel
                     + " elements but " + count + " values were given");
         }
-        NDArray a = empty(dtype, Device.cpu(), sh);
-        a.backend().copyFromHost(src, a);
-        return a;
+        long bytes = Shapes.byteSize("of", sh, dtype);
+        if (src.byteSize() < bytes) {
+            throw new IllegalArgumentException("of: expected " + bytes + " bytes of " + dtype + " data for shape " + Arrays.toString(sh)
+                    + ", got a buffer of " + src.byteSize() + " bytes");
+        }
+        NDArray a = allocate("of", dtype, Device.cpu(), sh);
+        return runInto(a, () -> a.backend().copyFromHost(src, a));
     }
 
     /** 0, 1, ..., n-1 as I64. */
@@ -102,24 +111,31 @@ public final class NDArray implements AutoCloseable {
 
     public static NDArray arange(double start, double end, double step, DType dtype, Device device) {
         if (step == 0) throw new IllegalArgumentException("arange: step must be nonzero");
-        long n = (long) Math.max(0, Math.ceil((end - start) / step));
-        double[] v = new double[(int) n];
+        if (!Double.isFinite(start) || !Double.isFinite(end) || !Double.isFinite(step)) {
+            throw new IllegalArgumentException("arange: expected finite start, end and step, got " + start + ", " + end + ", " + step);
+        }
+        double count = Math.max(0, Math.ceil((end - start) / step));
+        // The values are generated on the host, in one Java array.
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("arange: expected at most " + (Integer.MAX_VALUE - 8) + " elements, got " + (long) count
+                    + " for start " + start + ", end " + end + ", step " + step);
+        }
+        int n = (int) count;
+        double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = start + i * step;
-        try (NDArray d = of(v, n)) {
-            try (NDArray cast = d.to(dtype)) {
-                return cast.to(device);
-            }
+        try (NDArray d = of(v, n); NDArray cast = d.to(dtype)) {
+            return cast.to(device);
         }
     }
 
     public static NDArray eye(long n, DType dtype, Device device) {
-        double[] v = new double[(int) (n * n)];
-        for (int i = 0; i < n; i++) v[(int) (i * n + i)] = 1;
-        try (NDArray d = of(v, n, n)) {
-            try (NDArray cast = d.to(dtype)) {
-                return cast.to(device);
-            }
+        if (n < 0) throw new IllegalArgumentException("eye: expected n >= 0, got " + n);
+        NDArray out = filled("eye", 0, dtype, device, new long[] {n, n});
+        // The diagonal is the view that steps n + 1 elements at a time.
+        try (NDArray diagonal = out.viewOf("eye", new long[] {n}, new long[] {n + 1}, 0)) {
+            diagonal.fill(1);
         }
+        return out;
     }
 
     // ------------------------------------------------------------------ random
@@ -177,10 +193,9 @@ public final class NDArray implements AutoCloseable {
 
     private static NDArray random(Backend.RandomKind kind, Generator g, double a, double b, DType dtype, Device device, long... shape) {
         if (!dtype.isFloating()) throw new IllegalArgumentException("random: expected a floating dtype, got " + dtype);
-        NDArray out = empty(dtype, device, shape);
+        NDArray out = allocate("random", dtype, device, shape);
         long offset = g.reserve(out.numel());
-        out.backend().random(kind, g.seed(), offset, a, b, out);
-        return out;
+        return runInto(out, () -> out.backend().random(kind, g.seed(), offset, a, b, out));
     }
 
     // ------------------------------------------------------------------ accessors
@@ -194,7 +209,16 @@ public final class NDArray implements AutoCloseable {
     public long numel() { return Shapes.numel(shape); }
 
     /** Size of one dim; negative dims count from the end. */
-    public long size(int d) { return shape[Shapes.normalizeDim("size", d, dim())]; }
+    public long size(int d) {
+        int dd = Shapes.normalizeDim("size", d, dim());
+        requireDims("size");
+        return shape[dd];
+    }
+
+    /** Ops that pick along a dim need one: a zero-dimensional array has none. */
+    private void requireDims(String op) {
+        if (dim() == 0) throw new IndexOutOfBoundsException(op + ": expected an array with at least 1 dim, got a zero-dimensional one");
+    }
 
     /** The storage this array is a view of; for backends. */
     public Storage storage() {
@@ -242,14 +266,40 @@ public final class NDArray implements AutoCloseable {
         }
     }
 
-    private NDArray view(long[] newShape, long[] newStrides, long newOffset) {
-        checkOpen("view");
+    /**
+     * A new array over this storage. Every element the view can reach must lie inside the storage: kernels trust
+     * an array's layout (the GEMM and convolution address memory from it directly), so this is the one place that
+     * keeps the public API from reaching memory it does not own.
+     */
+    private NDArray viewOf(String op, long[] newShape, long[] newStrides, long newOffset) {
+        checkOpen(op);
+        checkInsideStorage(op, newShape, newStrides, newOffset);
         storage.retain();
         return new NDArray(storage, dtype, newShape, newStrides, newOffset);
     }
 
+    private void checkInsideStorage(String op, long[] sh, long[] st, long off) {
+        long lo = off, hi = off;
+        try {
+            for (int i = 0; i < sh.length; i++) {
+                if (sh[i] < 0) throw new IllegalStateException(op + ": negative size in view shape " + Arrays.toString(sh));
+                if (sh[i] == 0) return; // no element is reachable
+                long reach = Math.multiplyExact(sh[i] - 1, st[i]);
+                if (reach < 0) lo = Math.addExact(lo, reach);
+                else hi = Math.addExact(hi, reach);
+            }
+        } catch (ArithmeticException e) {
+            hi = Long.MAX_VALUE;
+        }
+        long capacity = storage.byteSize() / dtype.byteSize();
+        if (lo < 0 || hi >= capacity) {
+            throw new IllegalStateException(op + ": a view of shape " + Arrays.toString(sh) + ", strides " + Arrays.toString(st)
+                    + " and offset " + off + " would reach elements outside its storage of " + capacity + " elements");
+        }
+    }
+
     /** A new array reference to the same data, with its own lifetime. */
-    public NDArray share() { return view(shape.clone(), strides.clone(), offset); }
+    public NDArray share() { return viewOf("share", shape.clone(), strides.clone(), offset); }
 
     // ------------------------------------------------------------------ host transfer
 
@@ -261,6 +311,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public float[] toFloatArray() {
+        checkOpen("toFloatArray");
         try (NDArray c = contiguousAs(DType.F32)) {
             float[] out = new float[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
@@ -269,6 +320,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public double[] toDoubleArray() {
+        checkOpen("toDoubleArray");
         try (NDArray c = contiguousAs(DType.F64)) {
             double[] out = new double[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
@@ -277,6 +329,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public long[] toLongArray() {
+        checkOpen("toLongArray");
         try (NDArray c = contiguousAs(DType.I64)) {
             long[] out = new long[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
@@ -285,6 +338,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public int[] toIntArray() {
+        checkOpen("toIntArray");
         try (NDArray c = contiguousAs(DType.I32)) {
             int[] out = new int[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
@@ -293,6 +347,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public boolean[] toBooleanArray() {
+        checkOpen("toBooleanArray");
         try (NDArray c = contiguousAs(DType.BOOL)) {
             byte[] raw = new byte[Math.toIntExact(c.numel())];
             c.backend().copyToHost(c, MemorySegment.ofArray(raw));
@@ -304,6 +359,7 @@ public final class NDArray implements AutoCloseable {
 
     /** The raw little-endian bytes of the elements in row-major order. */
     public byte[] toBytes() {
+        checkOpen("toBytes");
         try (NDArray c = contiguous()) {
             byte[] out = new byte[Math.toIntExact(c.numel() * dtype.byteSize())];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
@@ -313,6 +369,7 @@ public final class NDArray implements AutoCloseable {
 
     /** The single value of a one-element array. */
     public double item() {
+        checkOpen("item");
         if (numel() != 1) throw new IllegalStateException("item: expected one element, got shape " + Arrays.toString(shape));
         return toDoubleArray()[0];
     }
@@ -322,17 +379,17 @@ public final class NDArray implements AutoCloseable {
         checkOpen("to");
         if (device.equals(device())) return share();
         try (NDArray c = contiguous()) {
-            NDArray out = empty(dtype, device, shape);
-            if (device.isCpu()) {
-                c.backend().copyToHost(c, out.storage.segment().asSlice(0, c.numel() * dtype.byteSize()));
-            } else if (c.device().isCpu()) {
-                out.backend().copyFromHost(c.storage.segment().asSlice(c.offset * dtype.byteSize(), c.numel() * dtype.byteSize()), out);
-            } else {
-                try (NDArray host = c.to(Device.cpu())) {
-                    out.backend().copyFromHost(host.storage.segment().asSlice(0, host.numel() * dtype.byteSize()), out);
+            return runInto(allocate("to", dtype, device, shape), out -> {
+                if (device.isCpu()) {
+                    c.backend().copyToHost(c, out.storage.segment().asSlice(0, c.numel() * dtype.byteSize()));
+                } else if (c.device().isCpu()) {
+                    out.backend().copyFromHost(c.storage.segment().asSlice(c.offset * dtype.byteSize(), c.numel() * dtype.byteSize()), out);
+                } else {
+                    try (NDArray host = c.to(Device.cpu())) {
+                        out.backend().copyFromHost(host.storage.segment().asSlice(0, host.numel() * dtype.byteSize()), out);
+                    }
                 }
-            }
-            return out;
+            });
         }
     }
 
@@ -340,9 +397,8 @@ public final class NDArray implements AutoCloseable {
     public NDArray to(DType target) {
         checkOpen("to");
         if (target == dtype) return share();
-        NDArray out = empty(target, device(), shape);
-        backend().copy(this, out);
-        return out;
+        NDArray out = allocate("to", target, device(), shape);
+        return runInto(out, () -> backend().copy(this, out));
     }
 
     /** A contiguous copy, or this data shared when already contiguous. */
@@ -355,9 +411,8 @@ public final class NDArray implements AutoCloseable {
     /** Always a fresh contiguous copy. */
     public NDArray copy() {
         checkOpen("copy");
-        NDArray out = empty(dtype, device(), shape);
-        backend().copy(this, out);
-        return out;
+        NDArray out = allocate("copy", dtype, device(), shape);
+        return runInto(out, () -> backend().copy(this, out));
     }
 
     // ------------------------------------------------------------------ views
@@ -366,9 +421,9 @@ public final class NDArray implements AutoCloseable {
         checkOpen("reshape");
         long[] sh = Shapes.inferShape("reshape", newShape, numel());
         long[] st = Shapes.viewStrides(shape, strides, sh);
-        if (st != null) return view(sh, st, offset);
+        if (st != null) return viewOf("reshape", sh, st, offset);
         try (NDArray c = copy()) {
-            return c.view(sh, Shapes.contiguousStrides(sh), 0);
+            return c.viewOf("reshape", sh, Shapes.contiguousStrides(sh), 0);
         }
     }
 
@@ -381,13 +436,17 @@ public final class NDArray implements AutoCloseable {
             throw new IllegalStateException("view: shape " + Arrays.toString(newShape) + " is incompatible with strides "
                     + Arrays.toString(strides) + "; use reshape(), which copies");
         }
-        return view(sh, st, offset);
+        return viewOf("view", sh, st, offset);
     }
 
-    public NDArray flatten() { return reshape(-1); }
+    public NDArray flatten() {
+        checkOpen("flatten");
+        return reshape(-1);
+    }
 
     /** Flattens dims start..end (inclusive) into one. */
     public NDArray flatten(int start, int end) {
+        checkOpen("flatten");
         int s = Shapes.normalizeDim("flatten", start, dim()), e = Shapes.normalizeDim("flatten", end, dim());
         if (dim() == 0) return reshape(1);
         if (s > e) throw new IllegalArgumentException("flatten: start dim " + start + " is after end dim " + end);
@@ -402,6 +461,7 @@ public final class NDArray implements AutoCloseable {
     }
 
     public NDArray permute(int... dims) {
+        checkOpen("permute");
         if (dims.length != dim()) {
             throw new IllegalArgumentException("permute: expected " + dim() + " dims, got " + Arrays.toString(dims));
         }
@@ -414,24 +474,26 @@ public final class NDArray implements AutoCloseable {
             sh[i] = shape[d];
             st[i] = strides[d];
         }
-        return view(sh, st, offset);
+        return viewOf("permute", sh, st, offset);
     }
 
     public NDArray transpose(int a, int b) {
-        if (dim() == 0) return share();
+        checkOpen("transpose");
         int da = Shapes.normalizeDim("transpose", a, dim()), db = Shapes.normalizeDim("transpose", b, dim());
+        if (dim() == 0) return viewOf("transpose", shape, strides, offset);
         long[] sh = shape.clone(), st = strides.clone();
         sh[da] = shape[db];
         sh[db] = shape[da];
         st[da] = strides[db];
         st[db] = strides[da];
-        return view(sh, st, offset);
+        return viewOf("transpose", sh, st, offset);
     }
 
     /** Transpose of a matrix (rank <= 2). */
     public NDArray t() {
+        checkOpen("t");
         if (dim() > 2) throw new IllegalArgumentException("t: expected a tensor of rank <= 2, got rank " + dim() + "; use transpose");
-        return dim() < 2 ? share() : transpose(0, 1);
+        return dim() < 2 ? viewOf("t", shape, strides, offset) : transpose(0, 1);
     }
 
     /** Broadcasts to a larger shape without copying (size-1 dims get stride 0; -1 keeps a size). */
@@ -443,8 +505,11 @@ public final class NDArray implements AutoCloseable {
         int lead = newShape.length - dim();
         long[] sh = new long[newShape.length], st = new long[newShape.length];
         for (int i = 0; i < newShape.length; i++) {
+            if (newShape[i] < -1 || (i < lead && newShape[i] == -1)) {
+                throw new IllegalArgumentException("expand: expected sizes >= 0 (or -1 to keep an existing dim), got " + newShape[i]
+                        + " at dim " + i + " of target " + Arrays.toString(newShape) + " for shape " + Arrays.toString(shape));
+            }
             if (i < lead) {
-                if (newShape[i] < 0) throw new IllegalArgumentException("expand: -1 not allowed for a new leading dim in " + Arrays.toString(newShape));
                 sh[i] = newShape[i];
                 st[i] = 0;
             } else {
@@ -462,12 +527,13 @@ public final class NDArray implements AutoCloseable {
                 }
             }
         }
-        return view(sh, st, offset);
+        return viewOf("expand", sh, st, offset);
     }
 
     public NDArray broadcastTo(long... newShape) { return expand(newShape); }
 
     public NDArray squeeze() {
+        checkOpen("squeeze");
         int n = 0;
         for (long s : shape) if (s != 1) n++;
         long[] sh = new long[n], st = new long[n];
@@ -478,68 +544,82 @@ public final class NDArray implements AutoCloseable {
                 st[j++] = strides[i];
             }
         }
-        return view(sh, st, offset);
+        return viewOf("squeeze", sh, st, offset);
     }
 
     public NDArray squeeze(int d) {
-        if (dim() == 0) return share();
+        checkOpen("squeeze");
         int dd = Shapes.normalizeDim("squeeze", d, dim());
-        if (shape[dd] != 1) return share();
-        return view(remove(shape, dd), remove(strides, dd), offset);
+        if (dim() == 0 || shape[dd] != 1) return viewOf("squeeze", shape, strides, offset);
+        return viewOf("squeeze", remove(shape, dd), remove(strides, dd), offset);
     }
 
     public NDArray unsqueeze(int d) {
+        checkOpen("unsqueeze");
         int dd = Shapes.normalizeDim("unsqueeze", d, dim() + 1);
         long stride = dd < dim() ? strides[dd] * shape[dd] : 1;
-        return view(insert(shape, dd, 1), insert(strides, dd, stride), offset);
+        return viewOf("unsqueeze", insert(shape, dd, 1), insert(strides, dd, stride), offset);
     }
 
     /** Elements start..start+length-1 of dim d. */
     public NDArray narrow(int d, long start, long length) {
+        checkOpen("narrow");
         int dd = Shapes.normalizeDim("narrow", d, dim());
-        if (start < 0) start += shape[dd];
-        if (start < 0 || length < 0 || start + length > shape[dd]) {
-            throw new IndexOutOfBoundsException("narrow: range [" + start + ", " + (start + length) + ") out of bounds for dim "
-                    + dd + " of size " + shape[dd]);
+        requireDims("narrow");
+        long n = shape[dd];
+        long s = start < 0 ? start + n : start;
+        // Written as "length > n - s" so that a huge length cannot overflow past the check.
+        if (s < 0 || s > n || length < 0 || length > n - s) {
+            throw new IndexOutOfBoundsException("narrow: expected start in [" + (-n) + ", " + n + "] and length in [0, size - start] for dim "
+                    + dd + " of size " + n + ", got start " + start + ", length " + length);
         }
         long[] sh = shape.clone();
         sh[dd] = length;
-        return view(sh, strides.clone(), offset + start * strides[dd]);
+        return viewOf("narrow", sh, strides.clone(), offset + s * strides[dd]);
     }
 
     /** Python-style slice of dim d: start (inclusive), end (exclusive), step > 0; negatives count from the end. */
     public NDArray slice(int d, long start, long end, long step) {
+        checkOpen("slice");
         int dd = Shapes.normalizeDim("slice", d, dim());
+        requireDims("slice");
         if (step <= 0) throw new IllegalArgumentException("slice: step must be positive, got " + step);
         long n = shape[dd];
         long s = start < 0 ? Math.max(start + n, 0) : Math.min(start, n);
         long e = end < 0 ? Math.max(end + n, 0) : Math.min(end, n);
-        long len = e > s ? (e - s + step - 1) / step : 0;
+        long len = e > s ? (e - s - 1) / step + 1 : 0; // no "+ step - 1": a huge step must not overflow
         long[] sh = shape.clone(), st = strides.clone();
         sh[dd] = len;
-        st[dd] = strides[dd] * step;
-        return view(sh, st, offset + s * strides[dd]);
+        st[dd] = len > 1 ? strides[dd] * step : strides[dd]; // (len - 1) * step < n, so the product fits when len > 1
+        return viewOf("slice", sh, st, offset + s * strides[dd]);
     }
 
     /** The slice at index i of dim d, with d removed. */
     public NDArray select(int d, long i) {
+        checkOpen("select");
         int dd = Shapes.normalizeDim("select", d, dim());
+        requireDims("select");
         long idx = i < 0 ? i + shape[dd] : i;
         if (idx < 0 || idx >= shape[dd]) {
-            throw new IndexOutOfBoundsException("select: index " + i + " out of bounds for dim " + dd + " of size " + shape[dd]);
+            throw new IndexOutOfBoundsException("select: index " + i + " out of bounds for dim " + dd + " of size " + shape[dd]
+                    + " (expected " + (-shape[dd]) + ".." + (shape[dd] - 1) + ")");
         }
-        return view(remove(shape, dd), remove(strides, dd), offset + idx * strides[dd]);
+        return viewOf("select", remove(shape, dd), remove(strides, dd), offset + idx * strides[dd]);
     }
 
     public static NDArray cat(List<NDArray> parts, int d) {
         if (parts.isEmpty()) throw new IllegalArgumentException("cat: expected at least one array");
         NDArray first = parts.get(0);
+        for (NDArray p : parts) p.checkOpen("cat");
         int dd = Shapes.normalizeDim("cat", d, first.dim());
         DType dt = first.dtype;
         long total = 0;
-        for (NDArray p : parts) {
+        for (int k = 0; k < parts.size(); k++) {
+            NDArray p = parts.get(k);
+            if (p.dim() == 0) throw new IllegalArgumentException("cat: expected arrays with at least 1 dim, got a zero-dimensional one at position " + k);
             if (p.dim() != first.dim()) {
-                throw new IllegalArgumentException("cat: expected arrays of rank " + first.dim() + ", got " + Arrays.toString(p.shape));
+                throw new IllegalArgumentException("cat: expected arrays of rank " + first.dim() + ", got " + Arrays.toString(p.shape)
+                        + " at position " + k);
             }
             if (!p.device().equals(first.device())) {
                 throw new IllegalArgumentException("cat: expected all arrays on " + first.device() + ", got one on " + p.device());
@@ -555,19 +635,25 @@ public final class NDArray implements AutoCloseable {
         }
         long[] sh = first.shape.clone();
         sh[dd] = total;
-        NDArray out = empty(dt, first.device(), sh);
-        long at = 0;
-        for (NDArray p : parts) {
-            try (NDArray dst = out.narrow(dd, at, p.shape[dd])) {
-                out.backend().copy(p, dst);
+        NDArray out = allocate("cat", dt, first.device(), sh);
+        try {
+            long at = 0;
+            for (NDArray p : parts) {
+                try (NDArray dst = out.narrow(dd, at, p.shape[dd])) {
+                    out.backend().copy(p, dst);
+                }
+                at += p.shape[dd];
             }
-            at += p.shape[dd];
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
         }
-        return out;
     }
 
     public static NDArray stack(List<NDArray> parts, int d) {
         if (parts.isEmpty()) throw new IllegalArgumentException("stack: expected at least one array");
+        requireSameDevice("stack", parts.toArray(new NDArray[0]));
         int dd = Shapes.normalizeDim("stack", d, parts.get(0).dim() + 1);
         List<NDArray> us = new ArrayList<>();
         try {
@@ -586,11 +672,20 @@ public final class NDArray implements AutoCloseable {
 
     /** Views of consecutive pieces of dim d of the given sizes. */
     public List<NDArray> split(int d, long... sizes) {
+        checkOpen("split");
         int dd = Shapes.normalizeDim("split", d, dim());
+        requireDims("split");
         long sum = 0;
-        for (long s : sizes) sum += s;
+        for (long s : sizes) {
+            if (s < 0 || s > shape[dd]) {
+                throw new IllegalArgumentException("split: expected sizes in [0, " + shape[dd] + "] adding to " + shape[dd] + ", got " + Arrays.toString(sizes));
+            }
+            sum += s; // each term is at most the dim's size, so the sum cannot overflow before it exceeds it
+            if (sum > shape[dd]) break;
+        }
         if (sum != shape[dd]) {
-            throw new IllegalArgumentException("split: sizes " + Arrays.toString(sizes) + " add to " + sum + " but dim " + dd + " has size " + shape[dd]);
+            throw new IllegalArgumentException("split: sizes " + Arrays.toString(sizes) + " must add to " + shape[dd]
+                    + ", the size of dim " + dd + ", got " + (sum > shape[dd] ? "more" : String.valueOf(sum)));
         }
         List<NDArray> out = new ArrayList<>();
         long at = 0;
@@ -601,17 +696,22 @@ public final class NDArray implements AutoCloseable {
         return out;
     }
 
-    /** Views of pieces of dim d of size {@code size} each (the last may be smaller). */
+    /** Views of pieces of dim d of size {@code size} each (the last may be smaller); one empty piece for an empty dim. */
     public List<NDArray> split(long size, int d) {
+        checkOpen("split");
         int dd = Shapes.normalizeDim("split", d, dim());
+        requireDims("split");
         if (size <= 0) throw new IllegalArgumentException("split: size must be positive, got " + size);
         List<NDArray> out = new ArrayList<>();
+        if (shape[dd] == 0) out.add(narrow(dd, 0, 0));
         for (long at = 0; at < shape[dd]; at += size) out.add(narrow(dd, at, Math.min(size, shape[dd] - at)));
         return out;
     }
 
     public List<NDArray> chunk(int chunks, int d) {
+        checkOpen("chunk");
         int dd = Shapes.normalizeDim("chunk", d, dim());
+        requireDims("chunk");
         if (chunks <= 0) throw new IllegalArgumentException("chunk: chunks must be positive, got " + chunks);
         long size = (shape[dd] + chunks - 1) / chunks;
         return split(Math.max(size, 1), dd);
@@ -696,18 +796,16 @@ public final class NDArray implements AutoCloseable {
         try (NDArray c = cond.to(DType.BOOL); NDArray ce = c.expand(sh);
              NDArray ac = a.to(dt); NDArray ae = ac.expand(sh);
              NDArray bc = b.to(dt); NDArray be = bc.expand(sh)) {
-            NDArray out = empty(dt, a.device(), sh);
-            out.backend().where(ce, ae, be, out);
-            return out;
+            NDArray out = allocate("where", dt, a.device(), sh);
+            return runInto(out, () -> out.backend().where(ce, ae, be, out));
         }
     }
 
     /** out = op(this) with op-specific parameters; the dtype is kept. */
     public NDArray unary(UnaryOp op, double p1, double p2) {
         checkOpen(op.name().toLowerCase());
-        NDArray out = empty(dtype, device(), shape);
-        backend().unary(op, this, out, p1, p2);
-        return out;
+        NDArray out = allocate(op.name().toLowerCase(), dtype, device(), shape);
+        return runInto(out, () -> backend().unary(op, this, out, p1, p2));
     }
 
     private NDArray floatUnary(UnaryOp op) { return floatUnary(op, 0, 0); }
@@ -721,9 +819,8 @@ public final class NDArray implements AutoCloseable {
 
     private NDArray boolUnary(UnaryOp op) {
         checkOpen(op.name().toLowerCase());
-        NDArray out = empty(DType.BOOL, device(), shape);
-        backend().unary(op, this, out, 0, 0);
-        return out;
+        NDArray out = allocate(op.name().toLowerCase(), DType.BOOL, device(), shape);
+        return runInto(out, () -> backend().unary(op, this, out, 0, 0));
     }
 
     private NDArray scalarOp(UnaryOp op, double s) {
@@ -762,9 +859,8 @@ public final class NDArray implements AutoCloseable {
         long[] sh = Shapes.broadcast(name, shape, o.shape);
         DType outType = op.isComparison() ? DType.BOOL : common;
         try (NDArray a = to(common); NDArray ae = a.expand(sh); NDArray b = o.to(common); NDArray be = b.expand(sh)) {
-            NDArray out = empty(outType, device(), sh);
-            backend().binary(op, ae, be, out);
-            return out;
+            NDArray out = allocate(name, outType, device(), sh);
+            return runInto(out, () -> backend().binary(op, ae, be, out));
         }
     }
 
@@ -792,58 +888,134 @@ public final class NDArray implements AutoCloseable {
 
     /** this += alpha * o (o broadcast to this shape); returns this. */
     public NDArray addInPlace(NDArray o, double alpha) {
+        checkInPlace("addInPlace", o);
         try (NDArray scaled = alpha == 1 ? o.share() : o.mul(alpha); NDArray sum = add(scaled)) {
-            copyFrom(sum);
+            return writeFrom("addInPlace", sum, true);
         }
-        return this;
     }
 
     public NDArray addInPlace(NDArray o) { return addInPlace(o, 1); }
 
     public NDArray mulInPlace(double s) {
+        checkInPlace("mulInPlace", null);
         try (NDArray r = mul(s)) {
-            copyFrom(r);
+            return writeFrom("mulInPlace", r, true);
         }
-        return this;
     }
 
     public NDArray mulInPlace(NDArray o) {
+        checkInPlace("mulInPlace", o);
         try (NDArray r = mul(o)) {
-            copyFrom(r);
+            return writeFrom("mulInPlace", r, true);
         }
-        return this;
     }
 
     public NDArray subInPlace(NDArray o) { return addInPlace(o, -1); }
 
     public NDArray divInPlace(NDArray o) {
+        checkInPlace("divInPlace", o);
         try (NDArray r = div(o)) {
-            copyFrom(r);
+            return writeFrom("divInPlace", r, true);
         }
-        return this;
     }
 
     public NDArray addInPlace(double s) {
+        checkInPlace("addInPlace", null);
         try (NDArray r = add(s)) {
-            copyFrom(r);
+            return writeFrom("addInPlace", r, true);
         }
-        return this;
     }
 
     /** Copies (with broadcasting and casting) src into this array's elements; returns this. */
-    public NDArray copyFrom(NDArray src) {
-        checkOpen("copyFrom");
-        requireSameDevice("copyFrom", this, src);
-        try (NDArray e = src.expand(shape)) {
+    public NDArray copyFrom(NDArray src) { return writeFrom("copyFrom", src, false); }
+
+    public NDArray fill(double value) {
+        checkOpen("fill");
+        checkWritable("fill");
+        backend().fill(this, value);
+        return this;
+    }
+
+    /** Fails before any work when an in-place op could not store its result in this array. */
+    private void checkInPlace(String op, NDArray o) {
+        checkOpen(op);
+        checkWritable(op);
+        if (o == null) return;
+        requireSameDevice(op, this, o);
+        long[] sh = Shapes.broadcast(op, shape, o.shape);
+        if (!Arrays.equals(sh, shape)) {
+            throw new IllegalArgumentException(op + ": the result of shape " + Arrays.toString(sh) + " does not fit into this array of shape "
+                    + Arrays.toString(shape) + " (operand " + Arrays.toString(o.shape) + ")");
+        }
+    }
+
+    /**
+     * Writing one memory location through several elements (an expanded dim) would give a result that depends on the
+     * order of the writes; like PyTorch, refuse it.
+     */
+    private void checkWritable(String op) {
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] > 1 && strides[i] == 0) {
+                throw new IllegalStateException(op + ": cannot write into an array whose elements share memory (dim " + i + " of shape "
+                        + Arrays.toString(shape) + " has stride 0, e.g. from expand); write into a copy() instead");
+            }
+        }
+    }
+
+    /**
+     * Writes src, broadcast, into this array. A src that overlaps this array's memory in another layout is copied
+     * first, so that no element is read after it was overwritten. {@code result} says that src is the computed
+     * result of an in-place op, which must not be narrowed into this dtype as PyTorch's can_cast forbids.
+     */
+    private NDArray writeFrom(String op, NDArray src, boolean result) {
+        checkOpen(op);
+        requireSameDevice(op, this, src);
+        checkWritable(op);
+        if (!broadcastsTo(src.shape, shape)) {
+            throw new IllegalArgumentException(op + ": cannot expand the source of shape " + Arrays.toString(src.shape)
+                    + " to this array's shape " + Arrays.toString(shape));
+        }
+        if (result && !canCast(src.dtype, dtype)) {
+            throw new IllegalArgumentException(op + ": the result type " + src.dtype + " cannot be stored in this array of type " + dtype);
+        }
+        try (NDArray from = overlapsInAnotherLayout(src) ? src.copy() : src.share(); NDArray e = from.expand(shape)) {
             backend().copy(e, this);
         }
         return this;
     }
 
-    public NDArray fill(double value) {
-        checkOpen("fill");
-        backend().fill(this, value);
-        return this;
+    /** Whether an array of shape from can be expanded to shape to (sizes equal or 1, aligned at the right). */
+    private static boolean broadcastsTo(long[] from, long[] to) {
+        if (from.length > to.length) return false;
+        for (int i = 1; i <= from.length; i++) {
+            long f = from[from.length - i];
+            if (f != 1 && f != to[to.length - i]) return false;
+        }
+        return true;
+    }
+
+    /** PyTorch's can_cast: no floating to integral or bool, no integral to bool. */
+    private static boolean canCast(DType from, DType to) {
+        return from.category().compareTo(to.category()) <= 0;
+    }
+
+    private boolean overlapsInAnotherLayout(NDArray o) {
+        if (o.storage != storage) return false;
+        if (o.offset == offset && Arrays.equals(o.shape, shape) && Arrays.equals(o.strides, strides) && o.dtype == dtype) return false;
+        long[] mine = elementRange(), theirs = o.elementRange();
+        return mine != null && theirs != null && mine[0] <= theirs[1] && theirs[0] <= mine[1];
+    }
+
+    /** The lowest and highest storage element this view reaches, or null when it has no elements. */
+    private long[] elementRange() {
+        long lo = offset, hi = offset;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] == 0) return null;
+            long reach = (shape[i] - 1) * strides[i]; // fits: checked when the view was made
+            if (reach < 0) lo += reach;
+            else hi += reach;
+        }
+        return new long[] {lo, hi};
     }
 
     public NDArray zero() { return fill(0); }
@@ -882,9 +1054,15 @@ public final class NDArray implements AutoCloseable {
         int d = Shapes.normalizeDim(name, dim, dim());
         if (dim() > 0 && shape[d] == 0) throw new IllegalArgumentException(name + ": cannot reduce an empty dim " + d);
         long[] kept = keptShape(new int[] {d});
-        NDArray values = empty(dtype, device(), kept);
-        NDArray idx = empty(DType.I64, device(), kept);
-        backend().reduce(op, this, dim() == 0 ? new int[0] : new int[] {d}, values, idx);
+        NDArray values = allocate(name, dtype, device(), kept);
+        NDArray idx;
+        try {
+            idx = runInto(allocate(name, DType.I64, device(), kept),
+                    i -> backend().reduce(op, this, dim() == 0 ? new int[0] : new int[] {d}, values, i));
+        } catch (RuntimeException | Error e) {
+            values.close();
+            throw e;
+        }
         if (keepDim || dim() == 0) return new ValuesIndices(values, idx);
         try (values; idx) {
             return new ValuesIndices(values.squeeze(d), idx.squeeze(d));
@@ -895,6 +1073,7 @@ public final class NDArray implements AutoCloseable {
     public NDArray mean(int dim, boolean keepDim) { return mean(new int[] {dim}, keepDim); }
 
     public NDArray mean(int[] dims, boolean keepDim) {
+        checkOpen("mean");
         if (!dtype.isFloating()) {
             throw new IllegalArgumentException("mean: expected a floating dtype, got " + dtype + "; convert with to(DType.F32)");
         }
@@ -906,6 +1085,7 @@ public final class NDArray implements AutoCloseable {
 
     /** Variance with Bessel's correction {@code correction} (1 = unbiased, PyTorch's default). */
     public NDArray var(int[] dims, boolean keepDim, int correction) {
+        checkOpen("var");
         if (!dtype.isFloating()) throw new IllegalArgumentException("var: expected a floating dtype, got " + dtype);
         long n = countOver(dims, "var");
         try (NDArray m = mean(dims, true); NDArray d = sub(m); NDArray sq = d.square(); NDArray s = sq.sum(dims, keepDim)) {
@@ -916,6 +1096,9 @@ public final class NDArray implements AutoCloseable {
     public NDArray var(int dim, boolean keepDim) { return var(new int[] {dim}, keepDim, 1); }
 
     public NDArray std(int[] dims, boolean keepDim, int correction) {
+        checkOpen("std");
+        if (!dtype.isFloating()) throw new IllegalArgumentException("std: expected a floating dtype, got " + dtype);
+        normalizeDims("std", dims);
         try (NDArray v = var(dims, keepDim, correction)) {
             return v.sqrt();
         }
@@ -923,10 +1106,16 @@ public final class NDArray implements AutoCloseable {
 
     public NDArray std(int dim, boolean keepDim) { return std(new int[] {dim}, keepDim, 1); }
 
-    /** The p-norm over dims (p may be Double.POSITIVE_INFINITY). */
+    /** The p-norm over dims: p > 0, or +-infinity for the largest or smallest magnitude. */
     public NDArray norm(double p, int[] dims, boolean keepDim) {
+        checkOpen("norm");
+        if (!dtype.isFloating()) throw new IllegalArgumentException("norm: expected a floating dtype, got " + dtype);
+        // p = 0 (a count of non-zeros in PyTorch) and other p <= 0 would silently give something else through pow.
+        if (!(p > 0) && p != Double.NEGATIVE_INFINITY) throw new IllegalArgumentException("norm: expected p > 0 or +-infinity, got " + p);
+        normalizeDims("norm", dims);
         try (NDArray a = abs()) {
             if (p == Double.POSITIVE_INFINITY) return a.amax(dims, keepDim);
+            if (p == Double.NEGATIVE_INFINITY) return a.amin(dims, keepDim);
             if (p == 1) return a.sum(dims, keepDim);
             if (p == 2) {
                 try (NDArray sq = a.square(); NDArray s = sq.sum(dims, keepDim)) {
@@ -955,7 +1144,10 @@ public final class NDArray implements AutoCloseable {
     }
 
     private int[] normalizeDims(String op, int[] dims) {
-        if (dim() == 0) return new int[0];
+        if (dim() == 0) { // a scalar accepts dim 0 and -1, and reduces over nothing
+            for (int d : dims) Shapes.normalizeDim(op, d, 0);
+            return new int[0];
+        }
         int[] out = new int[dims.length];
         for (int i = 0; i < dims.length; i++) out[i] = Shapes.normalizeDim(op, dims[i], dim());
         Arrays.sort(out);
@@ -986,8 +1178,7 @@ public final class NDArray implements AutoCloseable {
         }
         NDArray src = op == ReduceOp.LOGSUMEXP && !dtype.isFloating() ? to(DType.F32) : share();
         try (src) {
-            NDArray out = empty(outType, device(), keptShape(d));
-            backend().reduce(op, src, d, out, null);
+            NDArray out = runInto(allocate(name, outType, device(), keptShape(d)), o -> backend().reduce(op, src, d, o, null));
             if (keepDim) return out;
             try (out) {
                 long[] sq = new long[dim() - d.length];
@@ -1023,21 +1214,25 @@ public final class NDArray implements AutoCloseable {
                         + " (" + k + " vs " + k2 + ")");
             }
             long[] batchA = Arrays.copyOf(a.shape, a.dim() - 2), batchB = Arrays.copyOf(b.shape, b.dim() - 2);
-            long[] batch = Shapes.broadcast("matmul", batchA, batchB);
+            long[] batch;
+            try {
+                batch = Shapes.broadcast("matmul", batchA, batchB);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("matmul: batch dims " + Arrays.toString(batchA) + " and " + Arrays.toString(batchB)
+                        + " of " + Arrays.toString(shape) + " @ " + Arrays.toString(o.shape) + " cannot be broadcast", e);
+            }
             long bn = Shapes.numel(batch);
             NDArray out3;
             if (b.dim() == 2 && batch.length > 0) {
                 // Weight-style right operand: fold the batch into the rows instead of repeating the matrix.
                 try (NDArray a2 = a.reshape(bn * m, k); NDArray a3 = a2.unsqueeze(0); NDArray b3 = b.unsqueeze(0)) {
-                    out3 = empty(dt, device(), 1, bn * m, n);
-                    backend().matmul(a3, b3, out3);
+                    out3 = runInto(allocate("matmul", dt, device(), new long[] {1, bn * m, n}), r -> backend().matmul(a3, b3, r));
                 }
             } else {
                 long[] fullA = concat(batch, m, k), fullB = concat(batch, k, n);
                 try (NDArray ae = a.expand(fullA); NDArray be = b.expand(fullB);
                      NDArray a3 = ae.reshape(bn, m, k); NDArray b3 = be.reshape(bn, k, n)) {
-                    out3 = empty(dt, device(), bn, m, n);
-                    backend().matmul(a3, b3, out3);
+                    out3 = runInto(allocate("matmul", dt, device(), new long[] {bn, m, n}), r -> backend().matmul(a3, b3, r));
                 }
             }
             try (out3) {
@@ -1059,7 +1254,8 @@ public final class NDArray implements AutoCloseable {
     // ------------------------------------------------------------------ convolution and pooling
 
     public static NDArray conv2d(NDArray x, NDArray w, NDArray bias, ConvParams p) {
-        requireSameDevice("conv2d", x, w);
+        if (bias == null) requireSameDevice("conv2d", x, w);
+        else requireSameDevice("conv2d", x, w, bias);
         if (x.dim() != 4) throw new IllegalArgumentException("conv2d: expected input [N,C,H,W], got " + Arrays.toString(x.shape));
         if (w.dim() != 4) throw new IllegalArgumentException("conv2d: expected weight [O,C/groups,KH,KW], got " + Arrays.toString(w.shape));
         if (x.shape[1] != w.shape[1] * p.groups()) {
@@ -1071,77 +1267,103 @@ public final class NDArray implements AutoCloseable {
         }
         if (x.dtype != w.dtype) throw new IllegalArgumentException("conv2d: input is " + x.dtype + " but weight is " + w.dtype);
         if (!x.dtype.isFloating()) throw new IllegalArgumentException("conv2d: expected a floating dtype, got " + x.dtype);
+        if (w.shape[2] > Integer.MAX_VALUE || w.shape[3] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("conv2d: expected kernel sizes below 2^31, got " + w.shape[2] + "x" + w.shape[3]);
+        }
+        if (bias != null && (bias.dim() != 1 || bias.shape[0] != w.shape[0])) {
+            throw new IllegalArgumentException("conv2d: expected bias of shape [" + w.shape[0] + "], got " + Arrays.toString(bias.shape));
+        }
         long oh = ConvParams.outSize(x.shape[2], (int) w.shape[2], p.strideH(), p.padH(), p.dilationH());
         long ow = ConvParams.outSize(x.shape[3], (int) w.shape[3], p.strideW(), p.padW(), p.dilationW());
         if (oh <= 0 || ow <= 0) {
             throw new IllegalArgumentException("conv2d: kernel " + w.shape[2] + "x" + w.shape[3] + " does not fit input "
                     + x.shape[2] + "x" + x.shape[3] + " with padding " + p.padH() + "x" + p.padW());
         }
-        NDArray out = empty(x.dtype, x.device(), x.shape[0], w.shape[0], oh, ow);
-        x.backend().conv2d(x, w, out, p);
+        NDArray out = runInto(allocate("conv2d", x.dtype, x.device(), new long[] {x.shape[0], w.shape[0], oh, ow}),
+                o -> x.backend().conv2d(x, w, o, p));
         if (bias == null) return out;
-        if (bias.dim() != 1 || bias.shape[0] != w.shape[0]) {
-            out.close();
-            throw new IllegalArgumentException("conv2d: expected bias of shape [" + w.shape[0] + "], got " + Arrays.toString(bias.shape));
-        }
-        try (out; NDArray b = bias.view(1, w.shape[0], 1, 1)) {
+        try (out; NDArray b = bias.reshape(1, w.shape[0], 1, 1)) {
             return out.add(b);
         }
     }
 
     public static NDArray conv2dBackwardInput(NDArray gradOut, NDArray w, long[] inputShape, ConvParams p) {
-        NDArray gi = zeros(gradOut.dtype, gradOut.device(), inputShape);
-        gradOut.backend().conv2dBackwardInput(gradOut, w, gi, p);
-        return gi;
+        requireSameDevice("conv2dBackwardInput", gradOut, w);
+        NDArray gi = filled("conv2dBackwardInput", 0, gradOut.dtype, gradOut.device(), inputShape);
+        return runInto(gi, () -> gradOut.backend().conv2dBackwardInput(gradOut, w, gi, p));
     }
 
     public static NDArray conv2dBackwardWeight(NDArray x, NDArray gradOut, long[] weightShape, ConvParams p) {
-        NDArray gw = zeros(x.dtype, x.device(), weightShape);
-        x.backend().conv2dBackwardWeight(x, gradOut, gw, p);
-        return gw;
+        requireSameDevice("conv2dBackwardWeight", x, gradOut);
+        NDArray gw = filled("conv2dBackwardWeight", 0, x.dtype, x.device(), weightShape);
+        return runInto(gw, () -> x.backend().conv2dBackwardWeight(x, gradOut, gw, p));
+    }
+
+    /** Runs a kernel that fills out and returns out; closes out when the kernel rejects its arguments. */
+    private static NDArray runInto(NDArray out, Runnable kernel) {
+        try {
+            kernel.run();
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    private static NDArray runInto(NDArray out, java.util.function.Consumer<NDArray> kernel) {
+        return runInto(out, () -> kernel.accept(out));
     }
 
     /** Max pooling with the index (h*W+w within its plane) of each maximum. */
     public ValuesIndices maxPool2d(int kH, int kW, ConvParams p) {
-        checkPoolInput("maxPool2d", kH, kW, p);
+        checkPoolInput("maxPool2d", kH, kW, p, p.dilationH(), p.dilationW());
         long oh = ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), p.dilationH());
         long ow = ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), p.dilationW());
-        NDArray out = empty(dtype, device(), shape[0], shape[1], oh, ow);
-        NDArray idx = empty(DType.I64, device(), shape[0], shape[1], oh, ow);
-        backend().maxPool2d(this, kH, kW, p, out, idx);
-        return new ValuesIndices(out, idx);
+        long[] outShape = {shape[0], shape[1], oh, ow};
+        NDArray out = allocate("maxPool2d", dtype, device(), outShape);
+        try {
+            NDArray idx = runInto(allocate("maxPool2d", DType.I64, device(), outShape), i -> backend().maxPool2d(this, kH, kW, p, out, i));
+            return new ValuesIndices(out, idx);
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
     }
 
     public static NDArray maxPool2dBackward(NDArray gradOut, NDArray indices, long[] inputShape) {
-        NDArray gi = zeros(gradOut.dtype, gradOut.device(), inputShape);
-        gradOut.backend().maxPool2dBackward(gradOut, indices, gi);
-        return gi;
+        requireSameDevice("maxPool2dBackward", gradOut, indices);
+        NDArray gi = filled("maxPool2dBackward", 0, gradOut.dtype, gradOut.device(), inputShape);
+        return runInto(gi, () -> gradOut.backend().maxPool2dBackward(gradOut, indices, gi));
     }
 
     public NDArray avgPool2d(int kH, int kW, ConvParams p, boolean countIncludePad) {
-        checkPoolInput("avgPool2d", kH, kW, p);
+        checkPoolInput("avgPool2d", kH, kW, p, 1, 1); // average pooling has no dilation: the params' is not used
         long oh = ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), 1);
         long ow = ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), 1);
-        NDArray out = empty(dtype, device(), shape[0], shape[1], oh, ow);
-        backend().avgPool2d(this, kH, kW, p, countIncludePad, out);
-        return out;
+        NDArray out = allocate("avgPool2d", dtype, device(), new long[] {shape[0], shape[1], oh, ow});
+        return runInto(out, () -> backend().avgPool2d(this, kH, kW, p, countIncludePad, out));
     }
 
     public static NDArray avgPool2dBackward(NDArray gradOut, int kH, int kW, ConvParams p, boolean countIncludePad, long[] inputShape) {
-        NDArray gi = zeros(gradOut.dtype, gradOut.device(), inputShape);
-        gradOut.backend().avgPool2dBackward(gradOut, kH, kW, p, countIncludePad, gi);
-        return gi;
+        requireSameDevice("avgPool2dBackward", gradOut);
+        NDArray gi = filled("avgPool2dBackward", 0, gradOut.dtype, gradOut.device(), inputShape);
+        return runInto(gi, () -> gradOut.backend().avgPool2dBackward(gradOut, kH, kW, p, countIncludePad, gi));
     }
 
-    private void checkPoolInput(String op, int kH, int kW, ConvParams p) {
+    private void checkPoolInput(String op, int kH, int kW, ConvParams p, int dilationH, int dilationW) {
         checkOpen(op);
         if (dim() != 4) throw new IllegalArgumentException(op + ": expected input [N,C,H,W], got " + Arrays.toString(shape));
+        if (!dtype.isFloating()) throw new IllegalArgumentException(op + ": expected a floating dtype, got " + dtype);
+        // As in PyTorch only the batch may be empty: a window over an empty plane has no element to report.
+        if (shape[1] == 0 || shape[2] == 0 || shape[3] == 0) {
+            throw new IllegalArgumentException(op + ": expected non-zero channels, height and width, got " + Arrays.toString(shape));
+        }
         if (kH < 1 || kW < 1) throw new IllegalArgumentException(op + ": kernel must be >= 1, got " + kH + "x" + kW);
-        if (p.padH() * 2 > kH || p.padW() * 2 > kW) {
+        if (2L * p.padH() > kH || 2L * p.padW() > kW) {
             throw new IllegalArgumentException(op + ": padding " + p.padH() + "x" + p.padW() + " must be at most half the kernel " + kH + "x" + kW);
         }
-        if (ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), p.dilationH()) <= 0
-                || ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), p.dilationW()) <= 0) {
+        if (ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), dilationH) <= 0
+                || ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), dilationW) <= 0) {
             throw new IllegalArgumentException(op + ": kernel " + kH + "x" + kW + " larger than input " + shape[2] + "x" + shape[3]);
         }
     }
@@ -1157,30 +1379,39 @@ public final class NDArray implements AutoCloseable {
         int d = Shapes.normalizeDim(name, dim, dim());
         NDArray src = dtype.isFloating() ? share() : to(DType.F32);
         try (src) {
-            NDArray out = empty(src.dtype, device(), shape);
-            backend().softmax(src, dim() == 0 ? 0 : d, log, out);
-            return out;
+            return runInto(allocate(name, src.dtype, device(), shape), o -> backend().softmax(src, dim() == 0 ? 0 : d, log, o));
         }
     }
 
     public static NDArray softmaxBackward(NDArray y, NDArray gy, int dim, boolean log) {
+        requireSameDevice("softmaxBackward", y, gy);
         int d = Shapes.normalizeDim("softmaxBackward", dim, y.dim());
-        NDArray gx = empty(y.dtype, y.device(), y.shape);
-        y.backend().softmaxBackward(y, gy, d, log, gx);
-        return gx;
+        NDArray gx = allocate("softmaxBackward", y.dtype, y.device(), y.shape);
+        return runInto(gx, () -> y.backend().softmaxBackward(y, gy, d, log, gx));
     }
 
     /** Mean cross-entropy of logits [N, C] against class indices [N] (I64 or I32). */
     public NDArray crossEntropy(NDArray targets) {
         checkClassTargets("crossEntropy", targets);
+        if (!dtype.isFloating()) throw new IllegalArgumentException("crossEntropy: expected floating logits, got " + dtype);
         try (NDArray lsm = logSoftmax(1); NDArray t = targets.to(DType.I64); NDArray t2 = t.unsqueeze(1);
-             NDArray picked = lsm.gather(1, t2); NDArray m = picked.mean()) {
+             NDArray picked = gatherClasses("crossEntropy", lsm, t2); NDArray m = picked.mean()) {
             return m.neg();
         }
     }
 
-    /** Checks logits [N, C] and integer class indices [N] in [0, C). */
+    /** scores.gather(1, classes), with an out-of-range class reported as the caller's op. */
+    private static NDArray gatherClasses(String op, NDArray scores, NDArray classes) {
+        try {
+            return scores.gather(1, classes);
+        } catch (IndexOutOfBoundsException e) {
+            throw renamed(op, "expected class indices in [0, " + scores.shape[1] + ")", e);
+        }
+    }
+
+    /** Checks logits [N, C] and integer class indices [N] on the same device. */
     public void checkClassTargets(String op, NDArray targets) {
+        requireSameDevice(op, this, targets);
         if (dim() != 2) throw new IllegalArgumentException(op + ": expected logits [N, C], got " + Arrays.toString(shape));
         if (targets.dim() != 1 || targets.shape[0] != shape[0]) {
             throw new IllegalArgumentException(op + ": expected targets [" + shape[0] + "], got " + Arrays.toString(targets.shape));
@@ -1190,15 +1421,25 @@ public final class NDArray implements AutoCloseable {
         }
     }
 
-    /** Rows of a one-hot encoding of integer classes, I64. */
+    /** Rows of a one-hot encoding of integer classes in [0, numClasses), I64. */
     public NDArray oneHot(long numClasses) {
         checkOpen("oneHot");
-        if (dtype.isFloating()) throw new IllegalArgumentException("oneHot: expected integer class indices, got " + dtype);
+        if (dtype.isFloating() || dtype == DType.BOOL) throw new IllegalArgumentException("oneHot: expected integer class indices, got " + dtype);
+        if (numClasses < 0) throw new IllegalArgumentException("oneHot: expected numClasses >= 0, got " + numClasses);
         try (NDArray idx = to(DType.I64); NDArray u = idx.unsqueeze(-1);
-             NDArray zero = zeros(DType.I64, device(), concat(shape, numClasses)); NDArray src = ones(DType.I64, device(), u.shape)) {
+             NDArray zero = filled("oneHot", 0, DType.I64, device(), concat(shape, numClasses)); NDArray src = ones(DType.I64, device(), u.shape)) {
             zero.backend().scatterAdd(zero, dim(), u, src);
             return zero.share();
+        } catch (IndexOutOfBoundsException e) {
+            throw renamed("oneHot", "expected class indices in [0, " + numClasses + ")", e);
         }
+    }
+
+    /** A backend's index error restated as the op the user called, keeping the offending value in the message. */
+    private static IndexOutOfBoundsException renamed(String op, String expected, IndexOutOfBoundsException e) {
+        IndexOutOfBoundsException r = new IndexOutOfBoundsException(op + ": " + expected + ", but " + e.getMessage());
+        r.initCause(e);
+        return r;
     }
 
     // ------------------------------------------------------------------ indexing
@@ -1208,11 +1449,10 @@ public final class NDArray implements AutoCloseable {
         checkOpen("gather");
         int d = Shapes.normalizeDim("gather", dim, dim());
         checkIndex("gather", index, d);
-        NDArray out = empty(dtype, device(), index.shape);
+        NDArray out = allocate("gather", dtype, device(), index.shape);
         try (NDArray idx = index.to(DType.I64)) {
-            backend().gather(this, d, idx, out);
+            return runInto(out, () -> backend().gather(this, d, idx, out));
         }
-        return out;
     }
 
     /** A copy of this array with src added at index along dim (PyTorch's scatter_add, out of place). */
@@ -1220,36 +1460,44 @@ public final class NDArray implements AutoCloseable {
         checkOpen("scatterAdd");
         int d = Shapes.normalizeDim("scatterAdd", dim, dim());
         checkIndex("scatterAdd", index, d);
+        requireSameDevice("scatterAdd", this, src);
         if (!Arrays.equals(index.shape, src.shape)) {
             throw new IllegalArgumentException("scatterAdd: index " + Arrays.toString(index.shape) + " and src " + Arrays.toString(src.shape) + " must have one shape");
         }
         NDArray out = copy();
         try (NDArray idx = index.to(DType.I64); NDArray s = src.to(dtype)) {
-            backend().scatterAdd(out, d, idx, s);
+            return runInto(out, () -> backend().scatterAdd(out, d, idx, s));
         }
-        return out;
     }
 
     public NDArray indexSelect(int dim, NDArray index) {
         checkOpen("indexSelect");
         int d = Shapes.normalizeDim("indexSelect", dim, dim());
-        if (index.dim() != 1 || index.dtype.isFloating()) {
+        requireDims("indexSelect");
+        requireSameDevice("indexSelect", this, index);
+        if (index.dim() != 1 || index.dtype.isFloating() || index.dtype == DType.BOOL) {
             throw new IllegalArgumentException("indexSelect: expected a 1-D integer index, got " + Arrays.toString(index.shape) + " " + index.dtype);
         }
         long[] sh = shape.clone();
         sh[d] = index.shape[0];
-        NDArray out = empty(dtype, device(), sh);
+        NDArray out = allocate("indexSelect", dtype, device(), sh);
         try (NDArray idx = index.to(DType.I64)) {
-            backend().indexSelect(this, d, idx, out);
+            return runInto(out, () -> backend().indexSelect(this, d, idx, out));
         }
-        return out;
     }
 
     /** Rows of this [V, D] table picked by integer ids of any shape: result ids.shape + [D]. */
     public NDArray embedding(NDArray ids) {
+        checkOpen("embedding");
+        requireSameDevice("embedding", this, ids);
         if (dim() != 2) throw new IllegalArgumentException("embedding: expected a table [V, D], got " + Arrays.toString(shape));
+        if (ids.dtype.isFloating() || ids.dtype == DType.BOOL) {
+            throw new IllegalArgumentException("embedding: expected integer ids, got " + ids.dtype);
+        }
         try (NDArray flat = ids.reshape(-1); NDArray rows = indexSelect(0, flat)) {
             return rows.reshape(concat(ids.shape, shape[1]));
+        } catch (IndexOutOfBoundsException e) {
+            throw renamed("embedding", "expected ids in [0, " + shape[0] + ")", e);
         }
     }
 
@@ -1300,6 +1548,7 @@ public final class NDArray implements AutoCloseable {
 
     /** Reads one element by index; for tests and debugging, not for loops. */
     public double getDouble(long... index) {
+        checkOpen("getDouble");
         if (index.length != dim()) throw new IllegalArgumentException("getDouble: expected " + dim() + " indices, got " + index.length);
         long off = offset;
         for (int i = 0; i < index.length; i++) {
@@ -1308,7 +1557,7 @@ public final class NDArray implements AutoCloseable {
             }
             off += index[i] * strides[i];
         }
-        try (NDArray one = view(new long[0], new long[0], off)) {
+        try (NDArray one = viewOf("getDouble", new long[0], new long[0], off)) {
             return one.item();
         }
     }

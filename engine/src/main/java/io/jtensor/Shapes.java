@@ -12,6 +12,37 @@ public final class Shapes {
         return n;
     }
 
+    /**
+     * The element count of a shape that an array may have: every size >= 0 and the product representable. Fails
+     * naming {@code op} otherwise.
+     */
+    public static long checkedNumel(String op, long[] shape) {
+        long n = 1;
+        boolean empty = false;
+        for (long s : shape) {
+            if (s < 0) throw new IllegalArgumentException(op + ": expected sizes >= 0, got " + s + " in shape " + Arrays.toString(shape));
+            if (s == 0) empty = true;
+        }
+        if (empty) return 0;
+        for (long s : shape) {
+            try {
+                n = Math.multiplyExact(n, s);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException(op + ": shape " + Arrays.toString(shape) + " has more than 2^63-1 elements");
+            }
+        }
+        return n;
+    }
+
+    /** Bytes an array of this shape and dtype needs, checked as {@link #checkedNumel}. */
+    public static long byteSize(String op, long[] shape, DType dtype) {
+        long n = checkedNumel(op, shape);
+        if (n > Long.MAX_VALUE / dtype.byteSize()) {
+            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(shape) + " of " + dtype + " needs more than 2^63-1 bytes");
+        }
+        return n * dtype.byteSize();
+    }
+
     public static long[] contiguousStrides(long[] shape) {
         long[] st = new long[shape.length];
         long acc = 1;
@@ -52,15 +83,27 @@ public final class Shapes {
     public static long[] inferShape(String op, long[] requested, long numel) {
         long[] shape = requested.clone();
         int infer = -1;
-        long known = 1;
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] == -1) {
                 if (infer >= 0) throw new IllegalArgumentException(op + ": only one dimension can be -1, got " + Arrays.toString(requested));
                 infer = i;
             } else if (shape[i] < 0) {
                 throw new IllegalArgumentException(op + ": invalid size " + shape[i] + " in " + Arrays.toString(requested));
-            } else {
-                known *= shape[i];
+            }
+        }
+        long known = 1;
+        boolean hasZero = false;
+        for (int i = 0; i < shape.length; i++) if (i != infer && shape[i] == 0) hasZero = true;
+        if (hasZero) {
+            known = 0;
+        } else {
+            for (int i = 0; i < shape.length; i++) {
+                if (i == infer) continue;
+                try {
+                    known = Math.multiplyExact(known, shape[i]);
+                } catch (ArithmeticException e) { // more elements than any array can hold
+                    throw new IllegalArgumentException(op + ": shape " + Arrays.toString(requested) + " is invalid for " + numel + " elements");
+                }
             }
         }
         if (infer >= 0) {

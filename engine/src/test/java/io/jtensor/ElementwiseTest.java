@@ -82,7 +82,7 @@ class ElementwiseTest {
     @ParameterizedTest
     @MethodSource("io.jtensor.TestDevices#all")
     void unaryOpsOnLongContiguousArraysUseTheFastPathCorrectly(Device d) {
-        int n = 70_001; // above the parallel threshold, not a multiple of the vector length
+        int n = 140_001; // above the parallel threshold even for cheap ops, not a multiple of the vector length
         for (DType dt : List.of(DType.F32, DType.F64)) {
             double rel = dt == DType.F32 ? 3e-6 : 1e-13, abs = dt == DType.F32 ? 1e-7 : 1e-15;
             for (UnaryOp op : UnaryOp.values()) {
@@ -255,10 +255,16 @@ class ElementwiseTest {
     @ParameterizedTest
     @MethodSource("io.jtensor.TestDevices#all")
     void binaryFastPathShapes(Device d) {
-        int rows = 300, cols = 257; // 77100 elements: parallel, and rows not a multiple of the vector length
+        int rows = 130, cols = 257; // 33410 elements: parallel, and rows not a multiple of the vector length
         double[] av = randomValues(11, rows * cols, -2, 2), bv = randomValues(12, cols, 0.5, 2), sv = {1.75};
+        for (int k = 0; k < av.length; k += 101) av[k] = Double.NaN; // NaN lanes inside the SIMD body
+        for (int k = 50; k < av.length; k += 103) av[k] = sv[0]; // ties with the scalar
         for (DType dt : List.of(DType.F32, DType.F64))
-        for (BinaryOp op : List.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV, BinaryOp.MAXIMUM, BinaryOp.MINIMUM)) {
+        for (BinaryOp op : List.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV, BinaryOp.MAXIMUM, BinaryOp.MINIMUM,
+                BinaryOp.EQ, BinaryOp.NE, BinaryOp.LT, BinaryOp.LE, BinaryOp.GT, BinaryOp.GE,
+                BinaryOp.RELU_BACKWARD, BinaryOp.SIGMOID_BACKWARD, BinaryOp.TANH_BACKWARD)) {
+            DType outType = op.isComparison() ? DType.BOOL : dt;
+            double rel = op.name().endsWith("BACKWARD") ? tol(dt) : 0;
             try (NDArray a = on(d, dt, av, rows, cols); NDArray row = on(d, dt, bv, cols);
                  NDArray s = on(d, dt, sv, 1, 1); NDArray at = a.t();
                  NDArray same = applyBinary(op, a, a); NDArray bias = applyBinary(op, a, row); NDArray biasLeft = applyBinary(op, row, a);
@@ -269,17 +275,40 @@ class ElementwiseTest {
                     for (int j = 0; j < cols; j++) {
                         int k = i * cols + j;
                         double x = roundTo(dt, av[k]), b = roundTo(dt, bv[j]), c = roundTo(dt, sv[0]);
-                        // exact: +, -, *, / and max/min are correctly rounded in either precision
-                        assertEquals(roundTo(dt, Reference.binary(op, x, x)), g1[k], 0, op + " same " + dt);
-                        assertEquals(roundTo(dt, Reference.binary(op, x, b)), g2[k], 0, op + " row " + dt);
-                        assertEquals(roundTo(dt, Reference.binary(op, b, x)), g3[k], 0, op + " row left " + dt);
-                        assertEquals(roundTo(dt, Reference.binary(op, x, c)), g4[k], 0, op + " scalar " + dt);
-                        assertEquals(roundTo(dt, Reference.binary(op, c, x)), g5[k], 0, op + " scalar left " + dt);
-                        assertEquals(roundTo(dt, Reference.binary(op, x, x)), g6[j * rows + i], 0, op + " transposed " + dt);
+                        // exact for +, -, *, /, max/min and comparisons: each is correctly rounded in either precision
+                        assertNear(roundTo(outType, Reference.binary(op, x, x)), g1[k], rel, "same", op, dt);
+                        assertNear(roundTo(outType, Reference.binary(op, x, b)), g2[k], rel, "row", op, dt);
+                        assertNear(roundTo(outType, Reference.binary(op, b, x)), g3[k], rel, "row left", op, dt);
+                        assertNear(roundTo(outType, Reference.binary(op, x, c)), g4[k], rel, "scalar", op, dt);
+                        assertNear(roundTo(outType, Reference.binary(op, c, x)), g5[k], rel, "scalar left", op, dt);
+                        assertNear(roundTo(outType, Reference.binary(op, x, x)), g6[j * rows + i], rel, "transposed", op, dt);
                     }
                 }
             }
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void largeBroadcastBinaryOpsSplitAcrossCores(Device d) {
+        int rows = 600, cols = 501; // 300600 elements: split across cores, pieces not aligned to rows or vectors
+        double[] av = randomValues(31, rows * cols, -3, 3), bv = randomValues(32, cols, 0.5, 2);
+        for (DType dt : List.of(DType.F32, DType.F64, DType.BF16, DType.I64)) {
+            try (NDArray a = on(d, dt, av, rows, cols); NDArray row = on(d, dt, bv, cols); NDArray y = a.mul(row); NDArray z = a.sub(row)) {
+                double[] gy = y.toDoubleArray(), gz = z.toDoubleArray();
+                for (int k = 0; k < gy.length; k += 7) {
+                    double x = roundTo(dt, av[k]), b = roundTo(dt, bv[k % cols]);
+                    assertNear(roundTo(dt, x * b), gy[k], 0, "row-broadcast", BinaryOp.MUL, dt);
+                    assertNear(roundTo(dt, x - b), gz[k], 0, "row-broadcast", BinaryOp.SUB, dt);
+                }
+            }
+        }
+    }
+
+    /** Checks one element; the message is only built on failure (these loops check hundreds of thousands). */
+    private static void assertNear(double want, double got, double rel, String where, BinaryOp op, DType dt) {
+        boolean ok = Double.isNaN(want) ? Double.isNaN(got) : Math.abs(want - got) <= rel * Math.abs(want) + rel * 1e-3;
+        if (!ok) fail(op + " " + where + " " + dt + ": expected " + want + ", got " + got);
     }
 
     @ParameterizedTest

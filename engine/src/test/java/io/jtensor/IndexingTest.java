@@ -78,9 +78,9 @@ class IndexingTest {
             IndexOutOfBoundsException i = assertThrows(IndexOutOfBoundsException.class, () -> x.indexSelect(0, neg));
             assertMessage(i, "indexSelect", "-1", "2");
             IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> table.embedding(ids));
-            assertMessage(e, "indexSelect", "4", "4");
+            assertMessage(e, "embedding", "4", "4");
             IndexOutOfBoundsException o = assertThrows(IndexOutOfBoundsException.class, () -> ids.oneHot(3));
-            assertMessage(o, "scatterAdd", "4", "3");
+            assertMessage(o, "oneHot", "4", "3");
             assertArrayEquals(new double[] {0, 0, 0, 0, 0, 0}, x.toDoubleArray(), "a failed op writes nothing");
         }
     }

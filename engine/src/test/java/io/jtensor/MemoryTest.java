@@ -108,6 +108,11 @@ class MemoryTest {
             ops.put("norms", () -> java.util.List.of(a.norm(), a.norm(3, new int[] {1}, false), a.norm(Double.POSITIVE_INFINITY, new int[] {0}, true)));
             ops.put("extremes", () -> java.util.List.of(a.max(1, true), a.min(0, false), a.argmin(0, false), a.logsumexp(1, false), a.any(), a.max()));
             ops.put("softmax", () -> java.util.List.of(a.softmax(1), a.logSoftmax(0), NDArray.softmaxBackward(y, a, 1, false)));
+            ops.put("softmaxRepack", () -> {
+                try (NDArray big = NDArray.rand(g, DType.F32, d, 100, 80); NDArray t = big.t()) {
+                    return t.softmax(1); // large and strided: repacked through scratch memory
+                }
+            });
             ops.put("host", () -> java.util.List.of(a.toFloatArray(), a.toDoubleArray(), a.toLongArray(), a.toIntArray(), a.toBooleanArray(),
                     a.getDouble(1, 2), a.toString(), a.toBytes()));
             ops.put("layout", () -> {
@@ -151,6 +156,26 @@ class MemoryTest {
         OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> NDArray.empty(DType.F32, d, 1L << 50));
         assertTrue(e.getMessage().contains(Long.toString(4L << 50)) && e.getMessage().contains("cpu:9"), e.getMessage());
         assertEquals(before, stats(d).allocated());
+    }
+
+    @Test
+    void largeBlocksAreCachedReusedAndReleased() {
+        Device d = Device.cpu(12);
+        MemoryStats st = stats(d);
+        long before = st.allocated();
+        long first;
+        try (NDArray big = NDArray.empty(DType.F32, d, 2 << 20)) { // 8 MiB
+            first = big.storage().address();
+            assertEquals(0, first % (2 << 20), "large blocks are huge-page aligned");
+        }
+        assertEquals(before, st.allocated());
+        assertTrue(st.reserved() >= before + (8 << 20), "the freed block stays reserved in the cache: " + st);
+        try (NDArray again = NDArray.empty(DType.F32, d, 2 << 20)) {
+            assertEquals(first, again.storage().address(), "a same-size request reuses the cached block");
+            assertEquals(before + (8 << 20), st.allocated());
+        }
+        Backends.of(d).emptyCache();
+        assertEquals(st.allocated(), st.reserved(), "emptyCache gives cached blocks back: " + st);
     }
 
     @Test

@@ -82,6 +82,29 @@ class SoftmaxTest {
 
     @ParameterizedTest
     @MethodSource("io.jtensor.TestDevices#all")
+    void largeTransposedInputs(Device d) {
+        // [80, 70] viewed transposed as [70, 80]: big enough to be repacked into the output's layout first
+        double[] v = randomValues(77, 80 * 70, -10, 10);
+        long[] shape = {70, 80};
+        for (DType dt : List.of(DType.F32, DType.BF16)) {
+            double[] stored = Arrays.stream(v).map(q -> roundTo(dt, q)).toArray();
+            double[] xv = viewValues(stored, shape, new long[] {1, 70}, 0);
+            try (NDArray base = on(d, dt, v, 80, 70); NDArray x = base.t()) {
+                for (int dim = 0; dim < 2; dim++) {
+                    for (boolean log : new boolean[] {false, true}) {
+                        try (NDArray y = log ? x.logSoftmax(dim) : x.softmax(dim)) {
+                            double[] want = Arrays.stream(reference(xv, shape, dim, log)).map(w -> roundTo(dt, w)).toArray();
+                            double rel = dt == DType.F32 ? 1e-5 : tol(dt) * 2;
+                            assertClose("transposed " + dim + (log ? " log " : " ") + dt, want, y, rel, rel * 1e-2);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
     void stabilityIntegersAndScalars(Device d) {
         try (NDArray x = on(d, DType.F32, new double[] {1000, 1001, 1002, -1000}, 4); NDArray y = x.softmax(0); NDArray l = x.logSoftmax(-1)) {
             double[] want = reference(new double[] {1000, 1001, 1002, -1000}, new long[] {4}, 0, false);

@@ -47,11 +47,24 @@ final class Indexing {
         if (ids.dtype().isFloating() || ids.dtype() == DType.BOOL) {
             throw new IllegalArgumentException("embedding: expected integer ids, got " + ids.dtype());
         }
+        Losses.checkOpen("embedding", weight);
+        Losses.checkOpen("embedding", ids);
+        if (!weight.device().equals(ids.device())) {
+            throw new IllegalArgumentException("embedding: expected the weight and ids on one device, got " + weight.device() + " and " + ids.device());
+        }
         long[] idShape = ids.shape();
         long[] outShape = Arrays.copyOf(idShape, idShape.length + 1);
         outShape[idShape.length] = weight.shape()[1];
         Tensor flat = ids.reshape(-1);
-        Tensor rows = indexSelect(weight, 0, flat);
+        Tensor rows;
+        try {
+            rows = indexSelect(weight, 0, flat);
+        } catch (IndexOutOfBoundsException e) {
+            flat.data().close();
+            IndexOutOfBoundsException r = new IndexOutOfBoundsException("embedding: expected ids in [0, " + weight.shape()[0] + "), but " + e.getMessage());
+            r.initCause(e);
+            throw r;
+        }
         Tensor out = rows.reshape(outShape);
         Reductions.closeIntermediates(flat, rows);
         return out;

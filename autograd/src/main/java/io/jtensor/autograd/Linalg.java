@@ -9,6 +9,11 @@ final class Linalg {
 
     /** torch.matmul: 1-D and 2-D products and batched products with broadcast batch dims. */
     static Tensor matmul(Tensor a, Tensor b) {
+        Losses.checkOpen("matmul", a);
+        Losses.checkOpen("matmul", b);
+        if (!a.device().equals(b.device())) {
+            throw new IllegalArgumentException("matmul: expected all arrays on one device, got " + a.device() + " and " + b.device());
+        }
         if (a.dim() == 0 || b.dim() == 0) {
             throw new IllegalArgumentException("matmul: both arguments need at least 1 dim, got " + Arrays.toString(a.shape())
                     + " and " + Arrays.toString(b.shape()));

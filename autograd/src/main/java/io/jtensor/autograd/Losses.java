@@ -35,7 +35,7 @@ final class Losses {
             throw new IllegalArgumentException("crossEntropy: labelSmoothing must be in [0, 1], got " + labelSmoothing);
         }
         Tensor lsm = logits.logSoftmax(1);
-        Tensor loss = negLogLikelihood(lsm, targets, ignoreIndex, labelSmoothing);
+        Tensor loss = negLogLikelihood("crossEntropy", lsm, targets, ignoreIndex, labelSmoothing);
         lsm.data().close();
         return loss;
     }
@@ -43,14 +43,14 @@ final class Losses {
     /** Mean negative log-likelihood of log-probabilities [N, C, d1...] at class indices [N, d1...]. */
     static Tensor nllLoss(Tensor logProbs, Tensor targets, long ignoreIndex) {
         checkTargets("nllLoss", logProbs, targets);
-        return negLogLikelihood(logProbs, targets, ignoreIndex, 0);
+        return negLogLikelihood("nllLoss", logProbs, targets, ignoreIndex, 0);
     }
 
     /**
      * -(1-e) lp[target] - e mean_c lp[c] per position, averaged over positions whose target is not ignored
      * (NaN when all are ignored, as in PyTorch).
      */
-    private static Tensor negLogLikelihood(Tensor lp, Tensor targets, long ignoreIndex, double smoothing) {
+    private static Tensor negLogLikelihood(String op, Tensor lp, Tensor targets, long ignoreIndex, double smoothing) {
         NDArray t = targets.data();
         Tensor valid, safeTargets;
         try (NDArray keep = t.ne((double) ignoreIndex); NDArray zero = NDArray.scalar(0, DType.I64, t.device());
@@ -58,7 +58,16 @@ final class Losses {
             valid = new Tensor(keep.to(lp.dtype()), false, null);
             safeTargets = new Tensor(safe.unsqueeze(1), false, null);
         }
-        Tensor picked = lp.gather(1, safeTargets);
+        Tensor picked;
+        try {
+            picked = lp.gather(1, safeTargets);
+        } catch (IndexOutOfBoundsException e) {
+            Reductions.closeIntermediates(valid, safeTargets);
+            IndexOutOfBoundsException r = new IndexOutOfBoundsException(op + ": expected class indices in [0, " + lp.shape()[1]
+                    + ") or the ignore index " + ignoreIndex + ", but " + e.getMessage());
+            r.initCause(e);
+            throw r;
+        }
         Tensor perPos = picked.squeeze(1);
         Tensor perPosLoss;
         if (smoothing > 0) {
@@ -82,6 +91,11 @@ final class Losses {
     }
 
     private static void checkTargets(String op, Tensor scores, Tensor targets) {
+        checkOpen(op, scores);
+        checkOpen(op, targets);
+        if (!scores.device().equals(targets.device())) {
+            throw new IllegalArgumentException(op + ": expected scores and targets on one device, got " + scores.device() + " and " + targets.device());
+        }
         long[] s = scores.shape(), t = targets.shape();
         if (s.length < 2) throw new IllegalArgumentException(op + ": expected scores [N, C, ...], got " + Arrays.toString(s));
         long[] expected = new long[s.length - 1];
@@ -95,6 +109,10 @@ final class Losses {
             throw new IllegalArgumentException(op + ": expected integer class indices, got " + targets.dtype());
         }
         if (!scores.dtype().isFloating()) throw new IllegalArgumentException(op + ": expected floating scores, got " + scores.dtype());
+    }
+
+    static void checkOpen(String op, Tensor t) {
+        if (t.isClosed()) throw new IllegalStateException(op + ": the tensor " + Arrays.toString(t.shape()) + " " + t.dtype() + " was closed");
     }
 
     /** Inverted dropout: zero with probability p, the rest scaled by 1/(1-p); the identity when not training. */

@@ -307,6 +307,7 @@ public final class Tensor implements AutoCloseable {
             }
             seed = NDArray.ones(dtype(), device(), shape());
         } else {
+            Losses.checkOpen("backward", gradient);
             if (!Arrays.equals(gradient.shape(), shape())) {
                 throw new IllegalArgumentException("backward: gradient of shape " + Arrays.toString(gradient.shape())
                         + " does not match the output's shape " + Arrays.toString(shape()));
@@ -484,18 +485,25 @@ public final class Tensor implements AutoCloseable {
 
     /** x [N,C,H,W], w [O,C,KH,KW], optional bias [O] (null for none). */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int padding) {
-        return Convolution.conv2d(x, w, b, ConvParams.of(stride, padding));
+        return Convolution.conv2d(x, w, b, params("conv2d", stride, padding));
     }
 
     /** With groups and dilation in {@code p}. */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor b, ConvParams p) { return Convolution.conv2d(x, w, b, p); }
 
-    public static Tensor maxPool2d(Tensor x, int kernel, int stride) { return Convolution.maxPool2d(x, kernel, kernel, ConvParams.of(stride, 0)); }
+    public static Tensor maxPool2d(Tensor x, int kernel, int stride) { return Convolution.maxPool2d(x, kernel, kernel, params("maxPool2d", stride, 0)); }
     public static Tensor maxPool2d(Tensor x, int kH, int kW, ConvParams p) { return Convolution.maxPool2d(x, kH, kW, p); }
     /** Average pooling; padding counts in the divisor, as PyTorch's default. */
-    public static Tensor avgPool2d(Tensor x, int kernel, int stride) { return Convolution.avgPool2d(x, kernel, kernel, ConvParams.of(stride, 0), true); }
+    public static Tensor avgPool2d(Tensor x, int kernel, int stride) { return Convolution.avgPool2d(x, kernel, kernel, params("avgPool2d", stride, 0), true); }
     public static Tensor avgPool2d(Tensor x, int kH, int kW, ConvParams p, boolean countIncludePad) {
         return Convolution.avgPool2d(x, kH, kW, p, countIncludePad);
+    }
+
+    /** Square-window parameters, checked here so that the error names the op the user called. */
+    private static ConvParams params(String op, int stride, int padding) {
+        if (stride < 1) throw new IllegalArgumentException(op + ": expected stride >= 1, got " + stride);
+        if (padding < 0) throw new IllegalArgumentException(op + ": expected padding >= 0, got " + padding);
+        return ConvParams.of(stride, padding);
     }
 
     // ------------------------------------------------------------------ indexing

@@ -88,7 +88,7 @@ public interface Backend {
      */
     void random(RandomKind kind, long seed, long offset, double lo, double hi, NDArray out);
 
-    /** Frees what this backend caches (the CUDA allocator's free blocks); a no-op on the CPU. */
+    /** Frees what this backend caches: the CUDA allocator's free blocks, the CPU allocator's cached large blocks. */
     default void emptyCache() {}
 
     /** Waits for all work queued on this backend's devices. */

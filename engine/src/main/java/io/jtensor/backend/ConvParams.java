@@ -11,8 +11,11 @@ public record ConvParams(int strideH, int strideW, int padH, int padW, int dilat
 
     public static ConvParams of(int stride, int padding) { return new ConvParams(stride, stride, padding, padding, 1, 1, 1); }
 
-    /** Output length of one spatial dim. */
+    /**
+     * Output length of one spatial dim; zero or less when the (dilated) kernel does not fit the padded input. The
+     * division floors: truncating toward zero turned a kernel one larger than the input into an output of 1.
+     */
     public static long outSize(long in, int kernel, int stride, int pad, int dilation) {
-        return (in + 2L * pad - (long) dilation * (kernel - 1) - 1) / stride + 1;
+        return Math.floorDiv(in + 2L * pad - (long) dilation * (kernel - 1) - 1, stride) + 1;
     }
 }

@@ -35,7 +35,7 @@ final class BinaryMath {
             case LOGICAL_XOR -> { for (int i = 0; i < n; i++) out[i] = (a[i] != 0) != (b[i] != 0) ? 1 : 0; }
             case RELU_BACKWARD -> { for (int i = 0; i < n; i++) out[i] = b[i] > 0 ? a[i] : 0; }
             case SIGMOID_BACKWARD -> { for (int i = 0; i < n; i++) out[i] = a[i] * (1 - b[i]) * b[i]; }
-            case TANH_BACKWARD -> { for (int i = 0; i < n; i++) out[i] = a[i] * (1 - b[i] * b[i]); }
+            case TANH_BACKWARD -> { for (int i = 0; i < n; i++) out[i] = a[i] * (1 - b[i]) * (1 + b[i]); }
             case GELU_BACKWARD -> {
                 for (int i = 0; i < n; i++) {
                     double x = b[i];

@@ -208,6 +208,25 @@ final class CpuAllocator implements Allocator {
         return released;
     }
 
+    /** A kernel's temporary host block; closing it returns the block (to the cache when large). */
+    final class Scratch implements AutoCloseable {
+        private final Device device;
+        private final long address, bytes;
+        final MemorySegment segment;
+
+        private Scratch(Device device, long bytes) {
+            this.device = device;
+            this.bytes = bytes;
+            this.address = allocate(device, bytes);
+            this.segment = MemorySegment.ofAddress(address).reinterpret(bytes);
+        }
+
+        @Override public void close() { free(device, address, bytes); }
+    }
+
+    /** Temporary memory for a kernel on a CPU device, accounted to it while alive. */
+    Scratch scratch(Device device, long bytes) { return new Scratch(device, Math.max(bytes, 1)); }
+
     @Override public MemoryStats stats(Device device) { return state(device).stats; }
 
     private DeviceState state(Device device) {

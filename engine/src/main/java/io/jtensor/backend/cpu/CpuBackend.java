@@ -75,7 +75,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void softmax(NDArray x, int dim, boolean log, NDArray out) {
-        CpuSoftmax.softmax(Operand.of(x), dim, log, Operand.of(out));
+        CpuSoftmax.softmax(Operand.of(x), dim, log, Operand.of(out), bytes -> allocator.scratch(x.device(), bytes));
     }
 
     @Override public void softmaxBackward(NDArray y, NDArray gy, int dim, boolean log, NDArray gx) {

@@ -103,8 +103,7 @@ final class CpuConv {
                 } else {
                     MemorySegment col = CpuConvTemps.scratch((long) ckk * ohw * es);
                     CpuGemm.gemm(f64, 1, ckk, ohw, og, a, 0, b, 0, col, 0, ohw, 0, false, !byImage);
-                    gradIn.seg().asSlice(iBase * es, (long) cg * hw * es).fill((byte) 0);
-                    CpuConvIm2col.col2im(g, col, gradIn.seg(), iBase, hw, g.w(), 1, es);
+                    CpuConvIm2col.col2im(g, col, gradIn.seg(), iBase, es);
                 }
             }
         });
@@ -119,14 +118,15 @@ final class CpuConv {
         boolean f64 = ct == DType.F64;
         int es = ct.byteSize(), og = g.og(), cg = g.cg(), ckk = g.ckk(), ohw = g.ohw();
         long wSize = (long) g.o() * ckk;
-        int parts = splitByImage(g) ? Math.min(g.n(), CpuGemmParallel.THREADS) : 1;
+        int want = splitByImage(g) ? Math.min(g.n(), CpuGemmParallel.THREADS) : 1;
+        int per = Math.max(1, (g.n() + want - 1) / want);
+        int parts = Math.max(1, (g.n() + per - 1) / per); // every part gets at least one image
         boolean direct = parts == 1 && gradW.dtype() == ct && gradW.rowMajorFrom(0);
         CpuConvTensor acc = direct ? gradW : CpuConvTensor.allocate(new long[] {parts, g.o(), ckk, 1}, ct, temps);
         if (g.n() == 0) {
             acc.seg().asSlice(acc.off() * es, wSize * es).fill((byte) 0);
         }
         boolean directX = g.pointwise() && x.rowMajorFrom(2);
-        int per = (g.n() + parts - 1) / Math.max(parts, 1);
         IntConsumer part = pi -> {
             int n0 = pi * per, n1 = Math.min(g.n(), n0 + per);
             for (int n = n0; n < n1; n++) {

@@ -3,9 +3,8 @@ package io.jtensor.backend.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,8 +20,6 @@ final class CpuConvIm2col {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED;
     private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** AVX-512 masks loads and stores per byte in hardware; narrower machines would emulate it. */
     private static final boolean MASKS_ARE_FAST = BYTES.vectorBitSize() >= 512;
@@ -95,62 +92,87 @@ final class CpuConvIm2col {
 
     private static ByteVector bytesAt(MemorySegment seg, long at) { return ByteVector.fromMemorySegment(BYTES, seg, at, ORDER); }
 
-    /** x[dst + t] += col[src + t] for t < count, contiguous on both sides, F32 when es is 4 else F64. */
-    private static void addInto(MemorySegment x, long dst, MemorySegment col, long src, int count, int es) {
-        int t = 0;
-        if (es == 4) {
-            for (int vl = FLOATS.length(); t + vl <= count; t += vl) {
-                long xo = (dst + t) * 4, co = (src + t) * 4;
-                FloatVector.fromMemorySegment(FLOATS, x, xo, ORDER).add(FloatVector.fromMemorySegment(FLOATS, col, co, ORDER)).intoMemorySegment(x, xo, ORDER);
-            }
-            for (; t < count; t++) x.setAtIndex(F32, dst + t, x.getAtIndex(F32, dst + t) + col.getAtIndex(F32, src + t));
-        } else {
-            for (int vl = DOUBLES.length(); t + vl <= count; t += vl) {
-                long xo = (dst + t) * 8, co = (src + t) * 8;
-                DoubleVector.fromMemorySegment(DOUBLES, x, xo, ORDER).add(DoubleVector.fromMemorySegment(DOUBLES, col, co, ORDER)).intoMemorySegment(x, xo, ORDER);
-            }
-            for (; t < count; t++) x.setAtIndex(F64, dst + t, x.getAtIndex(F64, dst + t) + col.getAtIndex(F64, src + t));
-        }
-    }
-
     private static void zero(MemorySegment seg, long from, int count, int es) {
         if (count <= 0) return;
         if (es == 4) for (int i = 0; i < count; i++) seg.setAtIndex(I32, from + i, 0);
         else for (int i = 0; i < count; i++) seg.setAtIndex(I64, from + i, 0L);
     }
 
+    /** Per-thread heap planes for col2im, where plain array loops beat element-wise segment access. */
+    private static final class FoldBuffers {
+        float[] colF = new float[0], planeF = new float[0];
+        double[] colD = new double[0], planeD = new double[0];
+    }
+
+    private static final ThreadLocal<FoldBuffers> FOLD = ThreadLocal.withInitial(FoldBuffers::new);
+
     /**
-     * x[...] += col folded back: every column entry is added to the input pixel it was unfolded from (entries
-     * from the padding are dropped). x is F32 when es is 4, else F64, with strides as in im2col.
+     * Input planes = the columns folded back: every column entry is added to the input pixel it was unfolded
+     * from (entries from the padding are dropped). Channel ci's plane, contiguous at element xBase + ci*h*w of
+     * x, is overwritten. Each channel's rows of col are copied to a heap array and summed into a heap plane,
+     * which is then copied out whole. x and col are F32 when es is 4, else F64.
      */
-    static void col2im(CpuConvGeometry g, MemorySegment col, MemorySegment x, long xBase, long sC, long sH, long sW, int es) {
-        var p = g.p();
-        int ow = g.ow(), oh = g.oh(), sw = p.strideW(), sh = p.strideH();
-        long row = 0;
+    static void col2im(CpuConvGeometry g, MemorySegment col, MemorySegment x, long xBase, int es) {
+        FoldBuffers buf = FOLD.get();
+        int hw = g.hw(), rows = g.kh() * g.kw() * g.ohw();
         for (int ci = 0; ci < g.cg(); ci++) {
-            for (int i = 0; i < g.kh(); i++) {
-                int ihBase = i * p.dilationH() - p.padH();
-                for (int j = 0; j < g.kw(); j++, row++) {
-                    int iwBase = j * p.dilationW() - p.padW();
-                    int lo = Math.min(ow, firstValid(iwBase, sw)), hi = Math.max(lo, endValid(iwBase, sw, g.w(), ow));
-                    long src = row * g.ohw();
-                    for (int y = 0; y < oh; y++, src += ow) {
-                        int ih = y * sh + ihBase;
-                        if (ih < 0 || ih >= g.h() || hi == lo) continue;
-                        long dst = xBase + ci * sC + ih * sH + (long) (lo * sw + iwBase) * sW;
-                        long step = sw * sW;
-                        if (step == 1) {
-                            addInto(x, dst, col, src + lo, hi - lo, es);
-                        } else if (es == 4) {
-                            for (int xo = lo; xo < hi; xo++, dst += step) {
-                                x.setAtIndex(F32, dst, x.getAtIndex(F32, dst) + col.getAtIndex(F32, src + xo));
-                            }
-                        } else {
-                            for (int xo = lo; xo < hi; xo++, dst += step) {
-                                x.setAtIndex(F64, dst, x.getAtIndex(F64, dst) + col.getAtIndex(F64, src + xo));
-                            }
-                        }
+            long colOff = (long) ci * rows, planeOff = xBase + (long) ci * hw;
+            if (es == 4) {
+                if (buf.colF.length < rows) buf.colF = new float[rows];
+                if (buf.planeF.length < hw) buf.planeF = new float[hw];
+                MemorySegment.copy(col, F32, colOff * 4, buf.colF, 0, rows);
+                Arrays.fill(buf.planeF, 0, hw, 0f);
+                foldF32(g, buf.colF, buf.planeF);
+                MemorySegment.copy(buf.planeF, 0, x, F32, planeOff * 4, hw);
+            } else {
+                if (buf.colD.length < rows) buf.colD = new double[rows];
+                if (buf.planeD.length < hw) buf.planeD = new double[hw];
+                MemorySegment.copy(col, F64, colOff * 8, buf.colD, 0, rows);
+                Arrays.fill(buf.planeD, 0, hw, 0.0);
+                foldF64(g, buf.colD, buf.planeD);
+                MemorySegment.copy(buf.planeD, 0, x, F64, planeOff * 8, hw);
+            }
+        }
+    }
+
+    /** plane [h, w] += the kh*kw rows of col [kh*kw, oh*ow] of one channel, each at its tap's offset. */
+    private static void foldF32(CpuConvGeometry g, float[] col, float[] plane) {
+        var p = g.p();
+        int ow = g.ow(), oh = g.oh(), sw = p.strideW(), sh = p.strideH(), w = g.w();
+        int src = 0;
+        for (int i = 0; i < g.kh(); i++) {
+            int ihBase = i * p.dilationH() - p.padH();
+            for (int j = 0; j < g.kw(); j++) {
+                int iwBase = j * p.dilationW() - p.padW();
+                int lo = Math.min(ow, firstValid(iwBase, sw)), hi = Math.max(lo, endValid(iwBase, sw, w, ow));
+                for (int y = 0; y < oh; y++, src += ow) {
+                    int ih = y * sh + ihBase;
+                    if (ih < 0 || ih >= g.h()) continue;
+                    int d = ih * w + lo * sw + iwBase;
+                    if (sw == 1) {
+                        for (int xo = lo; xo < hi; xo++, d++) plane[d] += col[src + xo];
+                    } else {
+                        for (int xo = lo; xo < hi; xo++, d += sw) plane[d] += col[src + xo];
                     }
+                }
+            }
+        }
+    }
+
+    private static void foldF64(CpuConvGeometry g, double[] col, double[] plane) {
+        var p = g.p();
+        int ow = g.ow(), oh = g.oh(), sw = p.strideW(), sh = p.strideH(), w = g.w();
+        int src = 0;
+        for (int i = 0; i < g.kh(); i++) {
+            int ihBase = i * p.dilationH() - p.padH();
+            for (int j = 0; j < g.kw(); j++) {
+                int iwBase = j * p.dilationW() - p.padW();
+                int lo = Math.min(ow, firstValid(iwBase, sw)), hi = Math.max(lo, endValid(iwBase, sw, w, ow));
+                for (int y = 0; y < oh; y++, src += ow) {
+                    int ih = y * sh + ihBase;
+                    if (ih < 0 || ih >= g.h()) continue;
+                    int d = ih * w + lo * sw + iwBase;
+                    for (int xo = lo; xo < hi; xo++, d += sw) plane[d] += col[src + xo];
                 }
             }
         }

@@ -7,7 +7,8 @@ import io.jtensor.backend.UnaryOp;
 /**
  * Unary, binary and where over strided, broadcast operands of any dtype. Each run of the loop nest is computed in
  * chunks: loaded into double (or long) buffers, transformed by {@link UnaryMath}/{@link BinaryMath}, stored with a
- * cast. Contiguous F32 runs of the common ops go straight to the SIMD loops of {@link VectorF32}.
+ * cast. Runs of the common ops on F32 or F64 whose operands are contiguous (or a broadcast scalar) go straight to
+ * the SIMD loops of {@link VectorF32}/{@link VectorF64}, as do F32 comparisons into BOOL.
  */
 final class CpuElementwise {
     /** Elements per buffered chunk: three double buffers stay within L1. */
@@ -68,6 +69,7 @@ final class CpuElementwise {
         if (nest.numel == 0) return;
         boolean vector = a.dtype() == DType.F32 && b.dtype() == DType.F32 && out.dtype() == DType.F32 && VectorF32.hasBinary(op);
         boolean vector64 = a.dtype() == DType.F64 && b.dtype() == DType.F64 && out.dtype() == DType.F64 && VectorF64.hasBinary(op);
+        boolean compare32 = a.dtype() == DType.F32 && b.dtype() == DType.F32 && out.dtype() == DType.BOOL && VectorF32.hasCompare(op);
         boolean longDomain = a.dtype().isIntegral() && b.dtype().isIntegral();
         boolean precise = a.dtype() == DType.F64 || out.dtype() == DType.F64;
         long os = nest.innerStride(0), as = nest.innerStride(1), bs = nest.innerStride(2);
@@ -80,6 +82,7 @@ final class CpuElementwise {
             nest.forRuns(start, end, base, (offs, len) -> {
                 if (vector && VectorF32.binary(op, a.seg(), offs[1], as, b.seg(), offs[2], bs, out.seg(), offs[0], os, len)) return;
                 if (vector64 && VectorF64.binary(op, a.seg(), offs[1], as, b.seg(), offs[2], bs, out.seg(), offs[0], os, len)) return;
+                if (compare32 && VectorF32.compare(op, a.seg(), offs[1], as, b.seg(), offs[2], bs, out.seg(), offs[0], os, len)) return;
                 for (long c = 0; c < len; c += CHUNK) {
                     int m = (int) Math.min(CHUNK, len - c);
                     if (longDomain) {

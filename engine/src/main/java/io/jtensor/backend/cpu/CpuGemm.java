@@ -58,7 +58,16 @@ final class CpuGemm {
     static void gemm(boolean f64, int batches, int m, int n, int k, CpuGemmMatrix a, long aBatchStride, CpuGemmMatrix b,
                      long bBatchStride, MemorySegment c, long cOff, long cRowStride, long cBatchStride, boolean accumulate,
                      boolean parallel) {
-        if (2.0 * batches * m * n * Math.max(k, 1) < CpuGemmSplit.PARALLEL_FLOPS) parallel = false;
+        if (2.0 * batches * m * n * Math.max(k, 1) < CpuGemmSplit.PARALLEL_FLOPS || !CpuGemmParallel.available()) parallel = false;
+        int threads = CpuGemmParallel.THREADS;
+        if (parallel && !f64 && batches < 2 * threads && m >= 2 * threads * CpuGemmKernel.MR) {
+            // Few large products: each one on all threads over a B packed once.
+            for (int bi = 0; bi < batches; bi++) {
+                CpuGemmF32.gemmSharedB(m, n, k, a.plus(bi * aBatchStride), b.plus(bi * bBatchStride), c, cOff + bi * cBatchStride,
+                        cRowStride, accumulate, 2 * threads);
+            }
+            return;
+        }
         CpuGemmSplit split = f64 ? CpuGemmSplit.plan(batches, m, n, k, CpuGemmF64.MR, CpuGemmF64.NR, parallel)
                 : CpuGemmSplit.plan(batches, m, n, k, CpuGemmKernel.MR, CpuGemmKernel.NR, parallel);
         IntConsumer job = j -> split.run(j, (bi, m0, m1, n0, n1) -> {

@@ -10,16 +10,21 @@ import java.lang.foreign.MemorySegment;
  * stride.
  */
 final class CpuGemmF32 {
-    static final int KC = 256;
-    static final int MC = 12 * 24;
-    static final int NC = 2048;
+    // Block sizes; the properties exist for tuning on other machines (the values must stay positive).
+    static final int KC = Math.max(1, Integer.getInteger("jtensor.gemm.kc", 256));
+    static final int MC = roundUp(Math.max(1, Integer.getInteger("jtensor.gemm.mc", 12 * 24)), CpuGemmKernel.MR);
+    static final int NC = roundUp(Math.max(1, Integer.getInteger("jtensor.gemm.nc", 2048)), CpuGemmKernel.NR);
+    /** A shared packed B up to this many floats is kept by the calling thread for the next call. */
+    private static final int KEEP_SHARED_B = 16 << 20;
+
+    private static final ThreadLocal<float[]> SHARED_B = new ThreadLocal<>();
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     /** Pack buffers, one set per thread, reused across calls. */
     private static final class Workspace {
-        final float[] a = new float[roundUp(MC, CpuGemmKernel.MR) * KC];
-        final float[] b = new float[roundUp(NC, CpuGemmKernel.NR) * KC];
+        final float[] a = new float[roundUp(MC, CpuGemmKernel.MR) * KC + CpuGemmPack.SLACK];
+        final float[] b = new float[roundUp(NC, CpuGemmKernel.NR) * KC + CpuGemmPack.SLACK];
         final float[] tile = new float[CpuGemmKernel.MR * CpuGemmKernel.NR];
     }
 
@@ -36,6 +41,10 @@ final class CpuGemmF32 {
             if (!accumulate) zero(m, n, c, cOff, cRowStride);
             return;
         }
+        if (CpuGemmDot.suits(m, n, k, a, b)) {
+            CpuGemmDot.gemm(m, n, k, a, b, c, cOff, cRowStride, accumulate);
+            return;
+        }
         Workspace ws = WORKSPACE.get();
         CpuGemmMatrix bT = b.transpose();
         long rowBytes = cRowStride * 4;
@@ -48,10 +57,68 @@ final class CpuGemmF32 {
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     CpuGemmPack.pack(a, ic, mc, pc, kc, CpuGemmKernel.MR, ws.a);
-                    CpuGemmKernel.macro(mc, nc, kc, ws.a, ws.b, c, (cOff + ic * cRowStride + jc) * 4, rowBytes, add, ws.tile);
+                    CpuGemmKernel.macro(mc, nc, kc, ws.a, ws.b, 0, c, (cOff + ic * cRowStride + jc) * 4, rowBytes, add, ws.tile);
                 }
             }
         }
+    }
+
+    /**
+     * The same product on all threads for one large C: B is packed once, whole, by the threads together, then the
+     * rows of C are split into mParts jobs that read the shared panels. No operand is packed twice, where cutting
+     * C into independent tiles repacks A (or B) once per tile.
+     */
+    static void gemmSharedB(int m, int n, int k, CpuGemmMatrix a, CpuGemmMatrix b, MemorySegment c, long cOff, long cRowStride,
+                            boolean accumulate, int mParts) {
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0) {
+            if (!accumulate) zero(m, n, c, cOff, cRowStride);
+            return;
+        }
+        int nr = roundUp(n, CpuGemmKernel.NR);
+        long size = (long) nr * k + CpuGemmPack.SLACK;
+        if (size > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("gemm: B of " + k + " x " + n + " is too large to pack");
+        float[] packed = sharedB((int) size);
+        CpuGemmMatrix bT = b.transpose();
+        int jBlocks = (n + NC - 1) / NC, pBlocks = (k + KC - 1) / KC;
+        CpuGemmParallel.forEach(jBlocks * pBlocks, job -> {
+            int jc = (job / pBlocks) * NC, pc = (job % pBlocks) * KC;
+            int nc = Math.min(NC, n - jc), kc = Math.min(KC, k - pc);
+            CpuGemmPack.pack(bT, jc, nc, pc, kc, CpuGemmKernel.NR, packed, sharedOffset(jc, pc, nc, k));
+        });
+        int mStep = roundUp((m + mParts - 1) / mParts, CpuGemmKernel.MR);
+        long rowBytes = cRowStride * 4;
+        CpuGemmParallel.forEach((m + mStep - 1) / mStep, part -> {
+            Workspace ws = WORKSPACE.get();
+            int m0 = part * mStep, m1 = Math.min(m, m0 + mStep);
+            for (int jc = 0; jc < n; jc += NC) {
+                int nc = Math.min(NC, n - jc);
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    int bOff = sharedOffset(jc, pc, nc, k);
+                    boolean add = accumulate || pc > 0;
+                    for (int ic = m0; ic < m1; ic += MC) {
+                        int mc = Math.min(MC, m1 - ic);
+                        CpuGemmPack.pack(a, ic, mc, pc, kc, CpuGemmKernel.MR, ws.a);
+                        CpuGemmKernel.macro(mc, nc, kc, ws.a, packed, bOff, c, (cOff + ic * cRowStride + jc) * 4, rowBytes, add, ws.tile);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Where the packed (jc, pc) block of B starts: column blocks one after another, each K deep. */
+    private static int sharedOffset(int jc, int pc, int nc, int k) {
+        return jc * k + pc * roundUp(nc, CpuGemmKernel.NR);
+    }
+
+    /** The calling thread's shared-B buffer, grown to size; very large ones are not kept. */
+    private static float[] sharedB(int size) {
+        float[] buf = SHARED_B.get();
+        if (buf != null && buf.length >= size) return buf;
+        buf = new float[size];
+        if (size <= KEEP_SHARED_B) SHARED_B.set(buf);
+        return buf;
     }
 
     static void zero(int m, int n, MemorySegment c, long cOff, long cRowStride) {

@@ -15,7 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * registers fit the register file (32 vector registers with AVX-512, 16 with AVX2).
  *
  * <p>The accumulators must start from {@code FloatVector.zero(S)} inside the method: seeding them from a static
- * final vector defeats C2's box elimination and costs a factor of forty.
+ * final vector defeats C2's box elimination and costs a factor of forty. For the same reason the kernel ends by
+ * storing its registers to a small heap tile and {@link #store} moves the tile to C: writing C's memory segment
+ * from inside the kernel inlines so much segment-access code that C2 gives up and boxes every vector (a factor of
+ * a hundred).
  */
 final class CpuGemmKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -29,16 +32,16 @@ final class CpuGemmKernel {
 
     /**
      * C[0:mc, 0:nc] = (or +=, when add) packed A (mc x kc, panels of MR rows) times packed B (kc x nc, panels of
-     * NR columns). C is F32 at byte offset cOff of c with rows cRowBytes apart and unit column stride.
+     * NR columns, from bp[bOff]). C is F32 at byte offset cOff of c with rows cRowBytes apart and unit column stride.
      */
-    static void macro(int mc, int nc, int kc, float[] ap, float[] bp, MemorySegment c, long cOff, long cRowBytes,
+    static void macro(int mc, int nc, int kc, float[] ap, float[] bp, int bOff, MemorySegment c, long cOff, long cRowBytes,
                       boolean add, float[] ctile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
                 int rows = Math.min(MR, mc - ir);
-                if (MR == 12) kernel12x2(kc, ap, ir * kc, bp, jr * kc, ctile);
-                else kernel6x2(kc, ap, ir * kc, bp, jr * kc, ctile);
+                if (MR == 12) kernel12x2(kc, ap, ir * kc, bp, bOff + jr * kc, ctile);
+                else kernel6x2(kc, ap, ir * kc, bp, bOff + jr * kc, ctile);
                 store(ctile, c, cOff + ir * cRowBytes + jr * 4L, cRowBytes, rows, cols, add);
             }
         }

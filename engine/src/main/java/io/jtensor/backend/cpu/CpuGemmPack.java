@@ -15,12 +15,16 @@ import jdk.incubator.vector.VectorSpecies;
  * needs.
  *
  * <p>For the left operand the rows are the rows of A and the columns run over K; for the right operand the
- * caller passes B transposed, so its rows are the columns of B.
+ * caller passes B transposed, so its rows are the columns of B. Destinations need {@link #SLACK} floats of room
+ * past the packed data (the 16 x 16 transposes write whole vectors).
  */
 final class CpuGemmPack {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    /** Floats a destination must have past the packed panels. */
+    static final int SLACK = 16;
 
     private CpuGemmPack() {}
 
@@ -28,15 +32,18 @@ final class CpuGemmPack {
      * Packs rows [r0, r0 + rn) and columns [k0, k0 + kn) of m into dst from index 0: panel p, column k, lane i
      * goes to {@code dst[p * w * kn + k * w + i]}.
      */
-    static void pack(CpuGemmMatrix m, int r0, int rn, int k0, int kn, int w, float[] dst) {
+    static void pack(CpuGemmMatrix m, int r0, int rn, int k0, int kn, int w, float[] dst) { pack(m, r0, rn, k0, kn, w, dst, 0); }
+
+    /** As {@link #pack(CpuGemmMatrix, int, int, int, int, int, float[])}, writing from dst[dstOff] on. */
+    static void pack(CpuGemmMatrix m, int r0, int rn, int k0, int kn, int w, float[] dst, int dstOff) {
         int panels = (rn + w - 1) / w;
         if (m.dtype() == DType.F32 && m.rowStride() == 1 && w % S.length() == 0 && rn >= w) {
-            packAdjacentRows(m.shift(r0, k0), rn, kn, w, dst);
+            packAdjacentRows(m.shift(r0, k0), rn, kn, w, dst, dstOff);
             return;
         }
         for (int p = 0; p < panels; p++) {
             int rows = Math.min(w, rn - p * w);
-            int base = p * w * kn;
+            int base = dstOff + p * w * kn;
             CpuGemmMatrix src = m.shift(r0 + (long) p * w, k0);
             if (m.dtype() == DType.F32) packF32(src, rows, kn, w, dst, base);
             else packHalf(src, rows, kn, w, dst, base);
@@ -48,13 +55,13 @@ final class CpuGemmPack {
      * floats per column k, and deals each line's vectors out to the panels. Reading in order lets the hardware
      * prefetcher stream the source; going panel by panel would jump a whole line between every 128 bytes.
      */
-    private static void packAdjacentRows(CpuGemmMatrix m, int rn, int kn, int w, float[] dst) {
+    private static void packAdjacentRows(CpuGemmMatrix m, int rn, int kn, int w, float[] dst, int dstOff) {
         MemorySegment seg = m.seg();
         int full = rn / w, vl = S.length();
         int panelSize = w * kn;
         for (int k = 0; k < kn; k++) {
             long line = (m.off() + k * m.colStride()) * 4;
-            int d = k * w;
+            int d = dstOff + k * w;
             for (int p = 0; p < full; p++, d += panelSize) {
                 long src = line + (long) p * w * 4;
                 for (int i = 0; i < w; i += vl) {
@@ -63,25 +70,29 @@ final class CpuGemmPack {
             }
         }
         int rest = rn - full * w;
-        if (rest > 0) packF32(m.shift((long) full * w, 0), rest, kn, w, dst, full * panelSize);
+        if (rest > 0) packF32(m.shift((long) full * w, 0), rest, kn, w, dst, dstOff + full * panelSize);
     }
 
     private static void packF32(CpuGemmMatrix m, int rows, int kn, int w, float[] dst, int base) {
         MemorySegment seg = m.seg();
         long rs = m.rowStride(), cs = m.colStride();
         long start = m.off();
-        if (rs == 1 && rows == w && w % S.length() == 0) {
-            // Rows are adjacent in memory (B row-major, or A transposed): each packed column is a vector copy.
-            for (int k = 0; k < kn; k++) {
-                long byteOff = (start + k * cs) * 4;
-                int d = base + k * w;
-                for (int i = 0; i < w; i += S.length()) {
-                    FloatVector.fromMemorySegment(S, seg, byteOff + i * 4L, ByteOrder.nativeOrder()).intoArray(dst, d + i);
+        if (cs == 1 && CpuGemmTranspose.AVAILABLE && (w <= 16 || w % 16 == 0)) {
+            // Columns are adjacent (A row-major, or B transposed): transpose 16 x 16 blocks in registers, each
+            // group of up to 16 rows at its lane offset in the panel; the ragged end of K goes element-wise.
+            int vecEnd = kn - kn % 16;
+            for (int g = 0; g * 16 < rows; g++) {
+                int groupRows = Math.min(16, rows - g * 16);
+                long rowOff = (start + g * 16L * rs) * 4;
+                for (int k = 0; k < vecEnd; k += 16) {
+                    CpuGemmTranspose.block16(seg, rowOff, rs * 4, groupRows, k * 4L, dst, base + k * w + g * 16, w);
                 }
             }
-            return;
-        }
-        if (cs == 1 && SCATTER_IS_FAST) {
+            for (int i = 0; i < rows; i++) {
+                long byteOff = (start + i * rs) * 4;
+                for (int k = vecEnd; k < kn; k++) dst[base + k * w + i] = seg.get(F32, byteOff + k * 4L);
+            }
+        } else if (cs == 1 && SCATTER_IS_FAST) {
             // Columns are adjacent (A row-major, or B transposed): read each row a vector at a time and scatter
             // it down its lane of the panel (stride w).
             int[] lanes = scatterIndex(w);

@@ -3,6 +3,7 @@ package io.jtensor.backend.cpu;
 import io.jtensor.DType;
 import io.jtensor.NDArray;
 import io.jtensor.backend.ConvParams;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
@@ -15,7 +16,7 @@ import java.util.Arrays;
 final class CpuPool {
     private CpuPool() {}
 
-    private static final ThreadLocal<double[][]> BUFFERS = ThreadLocal.withInitial(() -> new double[2][0]);
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     static void maxPool2d(NDArray x, int kH, int kW, ConvParams p, NDArray out, NDArray indices) {
         long[] xs = x.shape();
@@ -38,36 +39,75 @@ final class CpuPool {
             jLo[xo] = firstTap(ws, p.dilationW());
             jHi[xo] = endTap(ws, p.dilationW(), kW, w);
         }
+        boolean twoByTwo = kH == 2 && kW == 2 && p.padH() == 0 && p.padW() == 0 && p.dilationH() == 1 && p.dilationW() == 1;
         forPlanes(xs[0] * xs[1], (long) planeOut * kH * kW, (plane, buf) -> {
             double[] src = buf.get(0, h * w), dst = buf.get(1, planeOut);
-            readPlane(in, plane, src);
-            long idxBase = idx.off() + plane * planeOut;
-            int k = 0;
-            for (int y = 0; y < oh; y++) {
-                int hs = y * p.strideH() - p.padH();
-                for (int xo = 0; xo < ow; xo++, k++) {
-                    int ws = xo * p.strideW() - p.padW();
-                    double best = Double.NEGATIVE_INFINITY;
-                    int at = -1;
-                    for (int i = iLo[y]; i < iHi[y]; i++) {
-                        int row = (hs + i * p.dilationH()) * w + ws;
-                        for (int j = jLo[xo]; j < jHi[xo]; j++) {
-                            int pos = row + j * p.dilationW();
-                            double v = src[pos];
-                            // Written as selects rather than a branch: on real data the branch is a coin toss.
-                            boolean take = v > best | v != v | at < 0;
-                            best = take ? v : best;
-                            at = take ? pos : at;
-                        }
-                    }
-                    // A window wholly in the padding (possible only with dilation) reports -inf at its clipped corner.
-                    if (at < 0) at = Math.min(Math.max(hs, 0), h - 1) * w + Math.min(Math.max(ws, 0), w - 1);
-                    dst[k] = best;
-                    idx.seg().setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, idxBase + k, at);
-                }
-            }
-            writePlane(o, plane, dst);
+            readPlane(in, plane, src, buf);
+            long[] at = buf.longs(planeOut);
+            if (twoByTwo) maxPlane2x2(src, w, dst, at, (int) oh, (int) ow, p.strideH(), p.strideW());
+            else maxPlane(src, h, w, dst, at, (int) oh, (int) ow, p.strideH(), p.strideW(), p.padH(), p.padW(),
+                    p.dilationH(), p.dilationW(), iLo, iHi, jLo, jHi);
+            MemorySegment.copy(at, 0, idx.seg(), ValueLayout.JAVA_LONG_UNALIGNED, (idx.off() + plane * planeOut) * 8, planeOut);
+            writePlane(o, plane, dst, buf);
         });
+    }
+
+    /**
+     * Max pooling of one plane src [h, w] into dst [oh, ow] and the flat position of each maximum into at. A static
+     * method over plain values so that the JIT keeps the geometry in registers across the array stores.
+     */
+    private static void maxPlane(double[] src, int h, int w, double[] dst, long[] at, int oh, int ow, int sH, int sW,
+                                 int pH, int pW, int dH, int dW, int[] iLo, int[] iHi, int[] jLo, int[] jHi) {
+        int k = 0;
+        for (int y = 0; y < oh; y++) {
+            int hs = y * sH - pH, i0 = iLo[y], i1 = iHi[y];
+            for (int xo = 0; xo < ow; xo++, k++) {
+                int ws = xo * sW - pW, j0 = jLo[xo], j1 = jHi[xo];
+                double best = Double.NEGATIVE_INFINITY;
+                int bestAt = -1;
+                for (int i = i0; i < i1; i++) {
+                    int row = (hs + i * dH) * w + ws;
+                    for (int j = j0; j < j1; j++) {
+                        int pos = row + j * dW;
+                        double v = src[pos];
+                        // Written as selects rather than a branch: on real data the branch is a coin toss.
+                        boolean take = v > best | v != v | bestAt < 0;
+                        best = take ? v : best;
+                        bestAt = take ? pos : bestAt;
+                    }
+                }
+                // A window wholly in the padding (possible only with dilation) reports -inf at its clipped corner.
+                if (bestAt < 0) bestAt = Math.min(Math.max(hs, 0), h - 1) * w + Math.min(Math.max(ws, 0), w - 1);
+                dst[k] = best;
+                at[k] = bestAt;
+            }
+        }
+    }
+
+    /** The common 2x2 window without padding or dilation, every tap inside the plane, unrolled. */
+    private static void maxPlane2x2(double[] src, int w, double[] dst, long[] at, int oh, int ow, int sH, int sW) {
+        int k = 0;
+        for (int y = 0; y < oh; y++) {
+            for (int xo = 0; xo < ow; xo++, k++) {
+                int p0 = y * sH * w + xo * sW, p1 = p0 + 1, p2 = p0 + w, p3 = p2 + 1;
+                double best = src[p0];
+                int bestAt = p0;
+                double v = src[p1];
+                boolean take = v > best | v != v;
+                best = take ? v : best;
+                bestAt = take ? p1 : bestAt;
+                v = src[p2];
+                take = v > best | v != v;
+                best = take ? v : best;
+                bestAt = take ? p2 : bestAt;
+                v = src[p3];
+                take = v > best | v != v;
+                best = take ? v : best;
+                bestAt = take ? p3 : bestAt;
+                dst[k] = best;
+                at[k] = bestAt;
+            }
+        }
     }
 
     static void maxPool2dBackward(NDArray gradOut, NDArray indices, NDArray gradIn) {
@@ -82,7 +122,7 @@ final class CpuPool {
         int hw = (int) (is[2] * is[3]), oh = (int) gs[2], ow = (int) gs[3];
         forPlanes(gs[0] * gs[1], (long) oh * ow + hw, (plane, buf) -> {
             double[] go = buf.get(0, oh * ow), acc = buf.get(1, hw);
-            readPlane(g, plane, go);
+            readPlane(g, plane, go, buf);
             Arrays.fill(acc, 0, hw, 0.0);
             long n = plane / gs[1], c = plane % gs[1];
             long base = idx.off() + n * idx.stride(0) + c * idx.stride(1);
@@ -97,7 +137,7 @@ final class CpuPool {
                     acc[(int) at] += go[k];
                 }
             }
-            writePlane(gi, plane, acc);
+            writePlane(gi, plane, acc, buf);
         });
     }
 
@@ -110,7 +150,7 @@ final class CpuPool {
         int h = (int) xs[2], w = (int) xs[3], planeOut = (int) (oh * ow);
         forPlanes(xs[0] * xs[1], (long) planeOut * kH * kW, (plane, buf) -> {
             double[] src = buf.get(0, h * w), dst = buf.get(1, planeOut);
-            readPlane(in, plane, src);
+            readPlane(in, plane, src, buf);
             int k = 0;
             for (int y = 0; y < oh; y++) {
                 for (int xo = 0; xo < ow; xo++, k++) {
@@ -122,7 +162,7 @@ final class CpuPool {
                     dst[k] = s / win.divisor;
                 }
             }
-            writePlane(o, plane, dst);
+            writePlane(o, plane, dst, buf);
         });
     }
 
@@ -139,7 +179,7 @@ final class CpuPool {
         int h = (int) is[2], w = (int) is[3];
         forPlanes(is[0] * is[1], oh * ow * kH * kW + (long) h * w, (plane, buf) -> {
             double[] go = buf.get(0, (int) (oh * ow)), acc = buf.get(1, h * w);
-            readPlane(g, plane, go);
+            readPlane(g, plane, go, buf);
             Arrays.fill(acc, 0, h * w, 0.0);
             int k = 0;
             for (int y = 0; y < oh; y++) {
@@ -151,7 +191,7 @@ final class CpuPool {
                     }
                 }
             }
-            writePlane(gi, plane, acc);
+            writePlane(gi, plane, acc, buf);
         });
     }
 
@@ -182,11 +222,25 @@ final class CpuPool {
 
     // ------------------------------------------------------------------ planes
 
-    /** Two growable per-thread buffers. */
-    private record Buffers(double[][] arrays) {
+    /** Growable per-thread buffers: two planes of doubles, one of floats and one of indices for bulk moves. */
+    private static final class Buffers {
+        private final double[][] planes = {new double[0], new double[0]};
+        private float[] floats = new float[0];
+        private long[] longs = new long[0];
+
         double[] get(int which, int size) {
-            if (arrays[which].length < size) arrays[which] = new double[size];
-            return arrays[which];
+            if (planes[which].length < size) planes[which] = new double[size];
+            return planes[which];
+        }
+
+        float[] floats(int size) {
+            if (floats.length < size) floats = new float[size];
+            return floats;
+        }
+
+        long[] longs(int size) {
+            if (longs.length < size) longs = new long[size];
+            return longs;
         }
     }
 
@@ -201,18 +255,31 @@ final class CpuPool {
         long perChunk = Math.max(1, (1 << 16) / Math.max(1, workPerPlane));
         int chunks = (int) Math.min(Integer.MAX_VALUE, (count + perChunk - 1) / perChunk);
         CpuGemmParallel.forEach(chunks, ci -> {
-            Buffers buf = new Buffers(BUFFERS.get());
+            Buffers buf = BUFFERS.get();
             long end = Math.min(count, (ci + 1) * perChunk);
             for (long plane = ci * perChunk; plane < end; plane++) job.run(plane, buf);
         });
     }
 
     /** dst[y*W + x] = t[n, c, y, x] for plane = n*C + c. */
-    private static void readPlane(CpuConvTensor t, long plane, double[] dst) {
+    private static void readPlane(CpuConvTensor t, long plane, double[] dst, Buffers buf) {
         long c = plane % t.shape()[1], n = plane / t.shape()[1];
         long base = t.off() + n * t.stride(0) + c * t.stride(1), sh = t.stride(2), sw = t.stride(3);
-        int h = t.size(2), w = t.size(3);
+        int h = t.size(2), w = t.size(3), size = h * w;
         var seg = t.seg();
+        if ((sw == 1 || w == 1) && (sh == w || h == 1)) {
+            // A contiguous plane: one bulk copy, then widening in a plain array loop.
+            if (t.dtype() == DType.F64) {
+                MemorySegment.copy(seg, ValueLayout.JAVA_DOUBLE_UNALIGNED, base * 8, dst, 0, size);
+                return;
+            }
+            if (t.dtype() == DType.F32) {
+                float[] f = buf.floats(size);
+                MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED, base * 4, f, 0, size);
+                for (int k = 0; k < size; k++) dst[k] = f[k];
+                return;
+            }
+        }
         switch (t.dtype()) {
             case F32 -> {
                 for (int y = 0, k = 0; y < h; y++) for (int x = 0; x < w; x++, k++) dst[k] = seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + y * sh + x * sw);
@@ -227,13 +294,17 @@ final class CpuPool {
     }
 
     /** t[n, c] = src for a contiguous t, rounded to its dtype. */
-    private static void writePlane(CpuConvTensor t, long plane, double[] src) {
+    private static void writePlane(CpuConvTensor t, long plane, double[] src, Buffers buf) {
         int size = t.size(2) * t.size(3);
         long base = t.off() + plane * size;
         var seg = t.seg();
         switch (t.dtype()) {
-            case F32 -> { for (int k = 0; k < size; k++) seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + k, (float) src[k]); }
-            case F64 -> { for (int k = 0; k < size; k++) seg.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, base + k, src[k]); }
+            case F32 -> {
+                float[] f = buf.floats(size);
+                for (int k = 0; k < size; k++) f[k] = (float) src[k];
+                MemorySegment.copy(f, 0, seg, ValueLayout.JAVA_FLOAT_UNALIGNED, base * 4, size);
+            }
+            case F64 -> MemorySegment.copy(src, 0, seg, ValueLayout.JAVA_DOUBLE_UNALIGNED, base * 8, size);
             default -> { for (int k = 0; k < size; k++) t.write(base + k, src[k]); }
         }
     }

@@ -19,6 +19,7 @@ import java.util.Arrays;
  */
 final class CpuReduce {
     private static final int CHUNK = CpuElementwise.CHUNK;
+    private static final long COLUMN_MAX_REDUCED = 1 << 22;
 
     private CpuReduce() {}
 
@@ -71,6 +72,8 @@ final class CpuReduce {
             }
         }
         if (indices != null) out.requireShape(name, indices);
+        boolean reportsIndex = indices != null || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN;
+        if (!reportsIndex) sortByStride(redShape, redX); // any walking order gives the same result: take memory's
         LoopNest outer = LoopNest.of(keptShape, keptX, keptOut, keptIdx);
         LoopNest inner = LoopNest.of(redShape, redX);
         if (outer.numel == 0) return;
@@ -93,11 +96,27 @@ final class CpuReduce {
         }
         Writer writer = new Writer(op, out, indices);
         long keptInner = outer.innerSize();
-        boolean columns = outer.innerStride(0) == 1 && keptInner >= 16 && rCount > 1 && inner.innerStride(0) != 1;
+        // Columns keep one offset per reduced position in an array, so very long reductions walk rows instead.
+        boolean columns = outer.innerStride(0) == 1 && keptInner >= 16 && rCount > 1 && rCount <= COLUMN_MAX_REDUCED
+                && inner.innerStride(0) != 1;
         if (columns) {
             reduceColumns(op, fold, longDomain, x, outer, inner, writer);
         } else {
             reduceRows(op, fold, longDomain, x, outer, inner, writer);
+        }
+    }
+
+    /**
+     * Reorders dims so that strides decrease (the smallest stride innermost), as memory lays them out: a reduction
+     * over all of a transposed array then reads it sequentially. Only for folds that report no index, whose
+     * result does not depend on the order (up to rounding).
+     */
+    private static void sortByStride(long[] shape, long[] strides) {
+        for (int i = 1; i < shape.length; i++) {
+            for (int j = i; j > 0 && Math.abs(strides[j]) > Math.abs(strides[j - 1]); j--) {
+                long t = strides[j]; strides[j] = strides[j - 1]; strides[j - 1] = t;
+                t = shape[j]; shape[j] = shape[j - 1]; shape[j - 1] = t;
+            }
         }
     }
 
@@ -343,8 +362,7 @@ final class CpuReduce {
     private static void reduceColumns(ReduceOp op, Fold fold, boolean longDomain, Operand x, LoopNest outer, LoopNest inner, Writer w) {
         long rCount = inner.numel;
         long[] base = {x.offset(), w.out().offset(), w.indices() == null ? 0 : w.indices().offset()};
-        long[] rOffsets = new long[(int) Math.min(rCount, Integer.MAX_VALUE - 8)];
-        if (rOffsets.length != rCount) throw new IllegalArgumentException(op.name().toLowerCase() + ": too many reduced elements");
+        long[] rOffsets = new long[(int) rCount];
         inner.forEachOffset(0, (off, flat) -> rOffsets[(int) flat] = off);
         boolean f32 = x.dtype() == DType.F32 && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN);
         // The SIMD path reads whole rows of up to 2048 floats, which keeps the hardware prefetcher streaming.

@@ -2,6 +2,7 @@ package io.jtensor.backend.cpu;
 
 import io.jtensor.DType;
 import java.util.Arrays;
+import java.util.function.LongFunction;
 
 /**
  * Softmax, log-softmax and their gradient along one dim. Rows whose elements are contiguous take the SIMD row
@@ -60,9 +61,25 @@ final class CpuSoftmax {
         }
     }
 
-    static void softmax(Operand x, int dim, boolean log, Operand out) {
+    /** Inputs at least this large that are not laid out like out are first copied into out's layout. */
+    private static final long RELAYOUT_MIN = 4096;
+
+    /**
+     * @param scratch temporary memory for repacking a strided input, or null to compute on it in place
+     */
+    static void softmax(Operand x, int dim, boolean log, Operand out, LongFunction<CpuAllocator.Scratch> scratch) {
         String name = log ? "logSoftmax" : "softmax";
         checkDim(name, x, dim, out);
+        if (scratch != null && x.numel() >= RELAYOUT_MIN && !x.isContiguous() && out.isContiguous()) {
+            // A strided input (a transpose, say) would make every row pass stride through memory; one tiled copy
+            // into out's layout turns it into contiguous rows or adjacent columns.
+            try (CpuAllocator.Scratch tmp = scratch.apply(x.numel() * x.dtype().byteSize())) {
+                Operand packed = new Operand(tmp.segment, x.dtype(), 0, x.shape(), out.strides());
+                CpuCopy.copy(x, packed);
+                softmax(packed, dim, log, out, null);
+            }
+            return;
+        }
         Operand[] ops = {out, x};
         Rows rows = Rows.of(ops, dim);
         long d = rows.length();
@@ -71,6 +88,7 @@ final class CpuSoftmax {
         boolean f32 = x.dtype() == DType.F32 && out.dtype() == DType.F32 && os == 1 && xs == 1;
         boolean f64 = x.dtype() == DType.F64 && out.dtype() == DType.F64 && os == 1 && xs == 1;
         boolean columns = !f32 && !f64 && rows.columnar();
+        boolean columns32 = columns && x.dtype() == DType.F32 && out.dtype() == DType.F32;
         long[] base = rows.bases(ops);
         LoopNest nest = rows.nest();
         Parallel.forRange(nest.numel, d * 4, (start, end) -> {
@@ -80,7 +98,8 @@ final class CpuSoftmax {
                 if (columns) {
                     for (long c = 0; c < len; c += CHUNK) {
                         int m = (int) Math.min(CHUNK, len - c);
-                        softmaxColumns(x, offs[1] + c, xs, out, offs[0] + c, os, d, m, log, bufs);
+                        if (columns32) VectorF32.softmaxColumns(x.seg(), offs[1] + c, xs, out.seg(), offs[0] + c, os, d, m, log);
+                        else softmaxColumns(x, offs[1] + c, xs, out, offs[0] + c, os, d, m, log, bufs);
                     }
                     return;
                 }
@@ -155,6 +174,7 @@ final class CpuSoftmax {
         long d = rows.length();
         if (rows.nest().numel == 0 || d == 0) return;
         long gxs = rows.rowStrides()[0], ys = rows.rowStrides()[1], gys = rows.rowStrides()[2];
+        boolean f32 = gx.dtype() == DType.F32 && y.dtype() == DType.F32 && gy.dtype() == DType.F32 && gxs == 1 && ys == 1 && gys == 1;
         long[] base = rows.bases(ops);
         LoopNest nest = rows.nest();
         Parallel.forRange(nest.numel, d * 3, (start, end) -> {
@@ -163,6 +183,10 @@ final class CpuSoftmax {
             nest.forRuns(start, end, base, (offs, len) -> {
                 for (long i = 0; i < len; i++) {
                     long go = offs[0] + i * nest.innerStride(0), yo = offs[1] + i * nest.innerStride(1), gyo = offs[2] + i * nest.innerStride(2);
+                    if (f32) {
+                        VectorF32.softmaxBackwardRow(y.seg(), yo, gy.seg(), gyo, gx.seg(), go, d, log);
+                        continue;
+                    }
                     double s = 0;
                     for (long c = 0; c < d; c += CHUNK) {
                         int m = (int) Math.min(CHUNK, d - c);

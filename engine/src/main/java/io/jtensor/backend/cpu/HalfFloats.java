@@ -11,17 +11,17 @@ final class HalfFloats {
 
     static short floatToF16(float f) { return Float.floatToFloat16(f); }
 
-    static float bf16ToFloat(short bits) { return Float.intBitsToFloat((bits & 0xFFFF) << 16); }
+    /** The shift drops the sign extension of the short, so no mask is needed. */
+    static float bf16ToFloat(short bits) { return Float.intBitsToFloat(bits << 16); }
 
     static short floatToBf16(float f) {
         int bits = Float.floatToRawIntBits(f);
-        if ((bits & 0x7FFFFFFF) > 0x7F800000) {
-            // NaN: keep the sign and top payload bits, and force a quiet bit so truncation cannot make it infinity.
-            return (short) ((bits >>> 16) | 0x0040);
-        }
         // Round to nearest, ties to even: add 0x7FFF plus the lowest kept bit, then truncate.
         int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
-        return (short) (rounded >>> 16);
+        // NaN keeps its sign and top payload with the quiet bit forced, so truncation cannot make it infinity.
+        // (A select rather than an early return keeps the loops that call this branch-free.)
+        int quietNaN = bits | 0x00400000;
+        return (short) ((f != f ? quietNaN : rounded) >>> 16);
     }
 
     /** double -> F16 the way PyTorch does it: through float. */

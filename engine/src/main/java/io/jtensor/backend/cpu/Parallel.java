@@ -10,8 +10,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the calling thread, so that small ops never pay for a hand-off to another thread.
  */
 final class Parallel {
-    /** Below this much work (about one element-op per unit) one thread is faster than waking others. */
-    static final long MIN_WORK = 32 * 1024;
+    /**
+     * Below this much work (units of about one cheap element-op, ~0.1-0.3 ns) one thread is faster than waking
+     * others: handing a piece to a parked pool thread was measured at 0.6 us when it is still spinning but tens of
+     * microseconds when it must be woken (in this VM), so a split must save more than that. Expensive ops declare a
+     * higher cost per element and split sooner. Overridable with -Djtensor.cpu.minParallelWork.
+     */
+    static final long MIN_WORK = Long.getLong("jtensor.cpu.minParallelWork", 128 * 1024);
 
     static final int THREADS = Math.max(1, Integer.getInteger("jtensor.cpu.threads", Runtime.getRuntime().availableProcessors()));
 

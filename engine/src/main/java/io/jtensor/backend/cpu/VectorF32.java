@@ -10,9 +10,11 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD kernels for contiguous F32 runs: the common elementwise ops, sum/max/min and softmax rows. Each op has its
- * own loop so that the JIT sees constant vector operations; scalar tails use the same semantics as the vectors
- * (MAX/MIN and so RELU/CLAMP propagate NaN, as {@link Math#max} does). Offsets are in elements.
+ * SIMD kernels for contiguous F32 runs: the common elementwise ops and comparisons, the fused gradient helpers,
+ * sum/max/min of rows and columns, softmax rows and columns and their gradient. Each op has its own loop so that
+ * the JIT sees a constant vector operation (a variable operator would fall back to scalar code); scalar tails use
+ * the vectors' semantics (MAX/MIN and so RELU/CLAMP propagate NaN, as {@link Math#max} does). Offsets are in
+ * elements.
  */
 final class VectorF32 {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -21,7 +23,10 @@ final class VectorF32 {
 
     private VectorF32() {}
 
-    /** Unary ops with a vector loop here; the scalar-operand kinds are also used for broadcast binary ops. */
+    /**
+     * Unary ops with a vector loop (here and in {@link VectorF64}); the scalar-operand kinds (ADD_S ...) also serve
+     * binary ops whose other operand is a broadcast scalar.
+     */
     enum Kind { NEG, ABS, RELU, SQUARE, SQRT, RSQRT, RECIPROCAL, EXP, LOG, TANH, SIGMOID, LEAKY_RELU, CLAMP, GELU,
         ADD_S, MUL_S, RSUB_S, RDIV_S, DIV_S, MAX_S, MIN_S }
 
@@ -52,7 +57,19 @@ final class VectorF32 {
 
     static boolean hasBinary(BinaryOp op) {
         return switch (op) {
-            case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM -> true;
+            case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, RELU_BACKWARD, SIGMOID_BACKWARD, TANH_BACKWARD -> true;
+            default -> false;
+        };
+    }
+
+    /** Ops with a vector form only when both operands advance (no scalar-operand kind). */
+    private static boolean onlyElementwise(BinaryOp op) {
+        return op == BinaryOp.RELU_BACKWARD || op == BinaryOp.SIGMOID_BACKWARD || op == BinaryOp.TANH_BACKWARD;
+    }
+
+    static boolean hasCompare(BinaryOp op) {
+        return switch (op) {
+            case EQ, NE, LT, LE, GT, GE -> true;
             default -> false;
         };
     }
@@ -197,6 +214,7 @@ final class VectorF32 {
             binary11(op, a, ao, b, bo, o, oo, len);
             return true;
         }
+        if (onlyElementwise(op)) return false;
         if (as == 1 && bs == 0) {
             float s = b.get(ElementIO.FLOAT, bo * 4);
             Kind k = switch (op) {
@@ -235,6 +253,25 @@ final class VectorF32 {
             case DIV -> { for (; i < bound; i += L) ld(a, ao + i).div(ld(b, bo + i)).intoMemorySegment(o, (oo + i) * 4, ORDER); }
             case MAXIMUM -> { for (; i < bound; i += L) ld(a, ao + i).max(ld(b, bo + i)).intoMemorySegment(o, (oo + i) * 4, ORDER); }
             case MINIMUM -> { for (; i < bound; i += L) ld(a, ao + i).min(ld(b, bo + i)).intoMemorySegment(o, (oo + i) * 4, ORDER); }
+            case RELU_BACKWARD -> {
+                FloatVector zero = FloatVector.zero(S);
+                for (; i < bound; i += L) zero.blend(ld(a, ao + i), ld(b, bo + i).compare(VectorOperators.GT, 0f)).intoMemorySegment(o, (oo + i) * 4, ORDER);
+            }
+            case SIGMOID_BACKWARD -> {
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                for (; i < bound; i += L) {
+                    FloatVector y = ld(b, bo + i);
+                    ld(a, ao + i).mul(one.sub(y)).mul(y).intoMemorySegment(o, (oo + i) * 4, ORDER);
+                }
+            }
+            case TANH_BACKWARD -> {
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                for (; i < bound; i += L) {
+                    FloatVector y = ld(b, bo + i);
+                    // (1 - y)(1 + y) rather than 1 - y^2: exact 1 - y keeps the relative accuracy as |y| nears 1
+                    ld(a, ao + i).mul(one.sub(y)).mul(one.add(y)).intoMemorySegment(o, (oo + i) * 4, ORDER);
+                }
+            }
             default -> throw new IllegalArgumentException(op + " has no F32 vector form");
         }
         for (; i < len; i++) {
@@ -245,10 +282,80 @@ final class VectorF32 {
                 case MUL -> x * y;
                 case DIV -> x / y;
                 case MAXIMUM -> Math.max(x, y);
+                case RELU_BACKWARD -> y > 0 ? x : 0f;
+                case SIGMOID_BACKWARD -> x * (1f - y) * y;
+                case TANH_BACKWARD -> x * (1f - y) * (1f + y);
                 default -> Math.min(x, y);
             };
             o.set(ElementIO.FLOAT, (oo + i) * 4, r);
         }
+    }
+
+    // ------------------------------------------------------------------ comparisons
+
+    private static BinaryOp flip(BinaryOp op) {
+        return switch (op) {
+            case LT -> BinaryOp.GT;
+            case LE -> BinaryOp.GE;
+            case GT -> BinaryOp.LT;
+            case GE -> BinaryOp.LE;
+            default -> op;
+        };
+    }
+
+    private static boolean compareScalar(BinaryOp op, float x, float y) {
+        return switch (op) {
+            case EQ -> x == y;
+            case NE -> x != y;
+            case LT -> x < y;
+            case LE -> x <= y;
+            case GT -> x > y;
+            default -> x >= y;
+        };
+    }
+
+    /**
+     * Writes a mask as BOOL bytes. The mask's bits (one move out of the mask register) are spread eight at a time
+     * into the bytes of a long: replicate the byte, keep bit i in byte i, and turn each nonzero byte into 1.
+     */
+    private static void storeBool(VectorMask<Float> m, MemorySegment o, long at) {
+        long bits = m.toLong();
+        for (int k = 0; k < L; k += 8, bits >>>= 8) o.set(ElementIO.LONG, at + k, spreadBits(bits & 0xFF));
+    }
+
+    static long spreadBits(long b) {
+        long lanes = (b * 0x0101010101010101L) & 0x8040201008040201L;
+        return ((lanes + 0x7F7F7F7F7F7F7F7FL) >>> 7) & 0x0101010101010101L;
+    }
+
+    /**
+     * A comparison over one run into BOOL bytes (1 or 0), with operands advancing by 1 or staying (0) and a
+     * contiguous output. Returns false for other stride patterns.
+     */
+    static boolean compare(BinaryOp op, MemorySegment a, long ao, long as, MemorySegment b, long bo, long bs,
+                           MemorySegment o, long oo, long os, long len) {
+        if (os != 1 && len > 1) return false;
+        if ((as != 0 && as != 1) || (bs != 0 && bs != 1)) return false;
+        if (as == 0 && bs == 1) { // x op y == y flip(op) x: one loop shape serves both broadcast sides
+            return compare(flip(op), b, bo, bs, a, ao, as, o, oo, os, len);
+        }
+        // The comparison must be a constant in each loop for the JIT to emit a vector compare.
+        long i = 0, bound = len <= 1 ? 0 : S.loopBound(len);
+        boolean both = bs == 1;
+        FloatVector y0 = FloatVector.broadcast(S, b.get(ElementIO.FLOAT, bo * 4));
+        switch (op) {
+            case EQ -> { for (; i < bound; i += L) storeBool(ld(a, ao + i).compare(VectorOperators.EQ, both ? ld(b, bo + i) : y0), o, oo + i); }
+            case NE -> { for (; i < bound; i += L) storeBool(ld(a, ao + i).compare(VectorOperators.NE, both ? ld(b, bo + i) : y0), o, oo + i); }
+            case LT -> { for (; i < bound; i += L) storeBool(ld(a, ao + i).compare(VectorOperators.LT, both ? ld(b, bo + i) : y0), o, oo + i); }
+            case LE -> { for (; i < bound; i += L) storeBool(ld(a, ao + i).compare(VectorOperators.LE, both ? ld(b, bo + i) : y0), o, oo + i); }
+            case GT -> { for (; i < bound; i += L) storeBool(ld(a, ao + i).compare(VectorOperators.GT, both ? ld(b, bo + i) : y0), o, oo + i); }
+            default -> { for (; i < bound; i += L) storeBool(ld(a, ao + i).compare(VectorOperators.GE, both ? ld(b, bo + i) : y0), o, oo + i); }
+        }
+        for (; i < len; i++) {
+            float x = a.get(ElementIO.FLOAT, (ao + i * as) * 4), y = b.get(ElementIO.FLOAT, (bo + i * bs) * 4);
+            o.set(ElementIO.BYTE, oo + i, (byte) (compareScalar(op, x, y) ? 1 : 0));
+        }
+        return true;
     }
 
     // ------------------------------------------------------------------ reductions
@@ -387,6 +494,71 @@ final class VectorF32 {
             float logSum = (float) Math.log(sum);
             for (i = 0; i < bound; i += L) ld(x, xo + i).sub(max).sub(logSum).intoMemorySegment(o, (oo + i) * 4, ORDER);
             for (; i < len; i++) o.set(ElementIO.FLOAT, (oo + i) * 4, (x.get(ElementIO.FLOAT, (xo + i) * 4) - max) - logSum);
+        }
+    }
+
+    /**
+     * Gradient of one contiguous softmax row: gx = y * (gy - sum(gy * y)); of a log-softmax row:
+     * gx = gy - exp(y) * sum(gy). The sum is taken in float lanes and added up in double.
+     */
+    static void softmaxBackwardRow(MemorySegment y, long yo, MemorySegment gy, long go, MemorySegment gx, long xo, long len, boolean log) {
+        long i = 0, bound = S.loopBound(len);
+        FloatVector acc = FloatVector.zero(S);
+        if (log) for (; i < bound; i += L) acc = acc.add(ld(gy, go + i));
+        else for (; i < bound; i += L) acc = ld(gy, go + i).fma(ld(y, yo + i), acc);
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            float g = gy.get(ElementIO.FLOAT, (go + i) * 4);
+            sum += log ? g : g * y.get(ElementIO.FLOAT, (yo + i) * 4);
+        }
+        float s = (float) sum;
+        for (i = 0; i < bound; i += L) {
+            FloatVector yv = ld(y, yo + i), g = ld(gy, go + i);
+            FloatVector r = log ? g.sub(yv.lanewise(VectorOperators.EXP).mul(s)) : yv.mul(g.sub(s));
+            r.intoMemorySegment(gx, (xo + i) * 4, ORDER);
+        }
+        for (; i < len; i++) {
+            float yv = y.get(ElementIO.FLOAT, (yo + i) * 4), g = gy.get(ElementIO.FLOAT, (go + i) * 4);
+            gx.set(ElementIO.FLOAT, (xo + i) * 4, log ? g - (float) Math.exp(yv) * s : yv * (g - s));
+        }
+    }
+
+    /**
+     * Softmax of m adjacent rows at once, for a dim whose elements are xs apart while neighbouring rows are
+     * contiguous (channels of NCHW): every step along the dim loads m contiguous floats.
+     */
+    static void softmaxColumns(MemorySegment x, long xo, long xs, MemorySegment o, long oo, long os, long d, int m, boolean log) {
+        float[] max = new float[m], sum = new float[m];
+        long bound = S.loopBound(m);
+        MemorySegment.copy(x, ElementIO.FLOAT, xo * 4, max, 0, m);
+        for (long k = 1; k < d; k++) {
+            long at = xo + k * xs;
+            int j = 0;
+            for (; j < bound; j += L) FloatVector.fromArray(S, max, j).max(ld(x, at + j)).intoArray(max, j);
+            for (; j < m; j++) max[j] = Math.max(max[j], x.get(ElementIO.FLOAT, (at + j) * 4));
+        }
+        for (long k = 0; k < d; k++) {
+            long at = xo + k * xs;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector e = ld(x, at + j).sub(FloatVector.fromArray(S, max, j)).lanewise(VectorOperators.EXP);
+                FloatVector.fromArray(S, sum, j).add(e).intoArray(sum, j);
+            }
+            for (; j < m; j++) sum[j] += (float) Math.exp(x.get(ElementIO.FLOAT, (at + j) * 4) - max[j]);
+        }
+        // log: x - max - log(sum); softmax: exp(x - max) * (1 / sum)
+        for (int j = 0; j < m; j++) sum[j] = log ? (float) Math.log(sum[j]) : 1f / sum[j];
+        for (long k = 0; k < d; k++) {
+            long at = xo + k * xs, to = oo + k * os;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector v = ld(x, at + j).sub(FloatVector.fromArray(S, max, j)), s = FloatVector.fromArray(S, sum, j);
+                (log ? v.sub(s) : v.lanewise(VectorOperators.EXP).mul(s)).intoMemorySegment(o, (to + j) * 4, ORDER);
+            }
+            for (; j < m; j++) {
+                float v = x.get(ElementIO.FLOAT, (at + j) * 4) - max[j];
+                o.set(ElementIO.FLOAT, (to + j) * 4, log ? v - sum[j] : (float) Math.exp(v) * sum[j]);
+            }
         }
     }
 }

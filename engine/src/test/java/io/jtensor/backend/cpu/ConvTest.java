@@ -194,7 +194,7 @@ class ConvTest {
     }
 
     @Test void leNetSizedLayers() {
-        Case conv1 = c(64, 1, 28, 28, 6, 5, 5, 1, 0, 1, 1), conv2 = c(64, 6, 12, 12, 16, 5, 5, 1, 0, 1, 1);
+        Case conv1 = c(16, 1, 28, 28, 6, 5, 5, 1, 0, 1, 1), conv2 = c(16, 6, 12, 12, 16, 5, 5, 1, 0, 1, 1);
         for (Case k : new Case[] {conv1, conv2}) {
             try (var scope = MemoryScope.open()) {
                 checkAll(k, DType.F32, random(DType.F32, 31, k.xShape()), random(DType.F32, 32, k.wShape()), random(DType.F32, 33, k.outShape()));

@@ -120,6 +120,15 @@ class GemmKernelTest {
         check(DType.F32, 1, CpuGemmF32.MC + 13, 37, 2 * CpuGemmF32.KC + 9, Layout.ROW_MAJOR, Layout.ROW_MAJOR, false, false, false);
         check(DType.F32, 1, 5, CpuGemmF32.NC + 41, 3, Layout.ROW_MAJOR, Layout.TRANSPOSED, false, false, false);
         check(DType.F32, 1, 90, 100, 300, Layout.TRANSPOSED, Layout.ROW_MAJOR, false, false, false);
+        // Large enough for the threads to share one packed B, across the NC edge and into an accumulating C.
+        check(DType.F32, 2, 50, CpuGemmF32.NC + 41, 20, Layout.ROW_MAJOR, Layout.ROW_MAJOR, false, true, true);
+    }
+
+    @Test void f32SmallOutputOverLongKTakesDotProducts() {
+        // A's rows and B's columns contiguous along K, few outputs: the dot-product path, with ragged K tails.
+        check(DType.F32, 2, 6, 25, 583, Layout.ROW_MAJOR, Layout.TRANSPOSED, false, false, false);
+        check(DType.F32, 1, 3, 3, 200, Layout.ROW_MAJOR, Layout.TRANSPOSED, false, false, true);
+        check(DType.F32, 3, 1, 7, 1024, Layout.ROW_MAJOR, Layout.TRANSPOSED, false, true, false);
     }
 
     @Test void f32BroadcastBatchAndAccumulate() {
