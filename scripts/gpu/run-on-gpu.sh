@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Runs jtensor's tests and GPU benchmarks on a GPU host that has no JDK and no network, from what
-# scripts/gpu/bundle.sh packed into .gpu/. Writes into $OUT (default ./gpu-out):
+# scripts/gpu/bundle.sh packed into .gpu/. Writes into $OUT:
 #   gpu.txt            nvidia-smi's view of the GPU and driver
 #   kernels-build.txt  nvcc's log, when the kernels had to be (re)built here
 #   tests.txt          the JUnit tree of every module's tests (CUDA tests run, not skip)
 #   tests-logical.txt  the logical-device test, in a JVM with -Djtensor.cuda.logicalDevices=2
 #   bench.txt          io.jtensor.backend.cuda.GpuBench's table
-# and prints a short summary last.
+# and prints a short summary last. ($OUT defaults to /tmp/jtensor-gpu-out.)
 # Environment: JTENSOR_TEST_TIMEOUT (s, default 420), JTENSOR_BENCH_TIMEOUT (s, default 180), JTENSOR_BENCH_ARGS
 # (e.g. --quick), JTENSOR_SKIP_TESTS=1, JTENSOR_SKIP_BENCH=1, JTENSOR_TEST_SELECT (JUnit console selectors instead of
 # scanning every module's tests, e.g. "--scan-class-path .gpu/tests/engine --include-package io.jtensor.backend.cuda").
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-OUT=${OUT:-$root/gpu-out}
+OUT=${OUT:-/tmp/jtensor-gpu-out}
 mkdir -p "$OUT"
 gpu=$root/.gpu
 say() { echo "[run-on-gpu] $*"; }

@@ -62,4 +62,19 @@ class CudaUnavailableTest {
         }
         assertEquals(null, KernelImage.missingReason());
     }
+
+    @Test
+    void missingKernelsAreNamedInTheRefusal() {
+        String key = KernelImage.OVERRIDE_PROPERTY;
+        String before = System.getProperty(key);
+        System.setProperty(key, "/nonexistent/jtensor.fatbin");
+        try {
+            assertEquals("-D" + key + "=/nonexistent/jtensor.fatbin does not exist", KernelImage.missingReason());
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, CudaBackend::create);
+            assertTrue(e.getMessage().contains("/nonexistent/jtensor.fatbin does not exist"), e.getMessage());
+        } finally {
+            if (before == null) System.clearProperty(key);
+            else System.setProperty(key, before);
+        }
+    }
 }
