@@ -42,7 +42,7 @@ have=$(cat "$gpu/kernels.sha" 2>/dev/null || echo none)
 if [[ $want != "$have" ]]; then
   say "building kernels here (the engine jar's kernels: $have, sources: $want) ..."
   if JTENSOR_CUDA_ARCHS=${JTENSOR_CUDA_ARCHS:-90} JTENSOR_KERNEL_CACHE=/tmp/jtensor-kernels \
-       bash scripts/build-kernels.sh "$gpu/jtensor.fatbin" "$OUT" > "$OUT/kernels-build.txt" 2>&1; then
+       bash scripts/build-kernels.sh "$gpu/jtensor.fatbin" /tmp/jtensor-kernel-reports > "$OUT/kernels-build.txt" 2>&1; then
     [[ -f $gpu/jtensor.fatbin ]] && fatbin_opt=(-Djtensor.cuda.fatbin="$gpu/jtensor.fatbin")
     tail -n 3 "$OUT/kernels-build.txt"
   else
@@ -53,7 +53,7 @@ fi
 CP=$( (ls "$gpu"/lib/*.jar; ls -d "$gpu"/tests/*/) | tr '\n' ':')
 TESTS=$(ls -d "$gpu"/tests/*/ | tr '\n' ':')
 JOPTS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx8g "${fatbin_opt[@]}")
-launcher=(-jar "$gpu/junit-platform-console-standalone.jar" execute --disable-banner --details=tree --class-path "$CP")
+launcher=(-jar "$gpu/junit-platform-console-standalone.jar" execute --disable-banner --disable-ansi-colors --details=tree --class-path "$CP")
 
 # 4. Tests: each module in its own JVM with the module as working directory, as Maven's surefire runs them.
 if [[ ${JTENSOR_SKIP_TESTS:-0} != 1 ]]; then
@@ -64,7 +64,7 @@ if [[ ${JTENSOR_SKIP_TESTS:-0} != 1 ]]; then
     m=$(basename "$dir")
     left=$(( budget - ($(date +%s) - start) ))
     if (( left < 10 )); then say "no time left for $m tests"; echo "### $m: SKIPPED, test time budget spent" >> "$OUT/tests.txt"; continue; fi
-    echo "### module $m" >> "$OUT/tests.txt"
+    echo "### ${JTENSOR_TEST_SELECT:+selected tests: $JTENSOR_TEST_SELECT (from module }$m${JTENSOR_TEST_SELECT:+)}" >> "$OUT/tests.txt"
     # shellcheck disable=SC2086
     (cd "$root/$m" 2>/dev/null || cd "$root"; timeout "$left" "$JAVA" "${JOPTS[@]}" "${launcher[@]}" \
       ${JTENSOR_TEST_SELECT:---scan-class-path "$dir"}) >> "$OUT/tests.txt" 2>&1
