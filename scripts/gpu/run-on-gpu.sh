@@ -55,11 +55,26 @@ TESTS=$(ls -d "$gpu"/tests/*/ | tr '\n' ':')
 JOPTS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx8g "${fatbin_opt[@]}")
 launcher=(-jar "$gpu/junit-platform-console-standalone.jar" execute --disable-banner --disable-ansi-colors --details=tree --class-path "$CP")
 
-# 4. Tests: each module in its own JVM with the module as working directory, as Maven's surefire runs them.
+# 4. Tests. First the CUDA test classes, each in its own JVM (a kernel fault poisons its CUDA context, and would
+# fail every later test of the JVM) with synchronous launches, so that a fault is reported by the launch of the
+# kernel that made it. Then each module in its own JVM from the module directory, as Maven's surefire runs them.
 if [[ ${JTENSOR_SKIP_TESTS:-0} != 1 ]]; then
   : > "$OUT/tests.txt"
   start=$(date +%s)
   budget=${JTENSOR_TEST_TIMEOUT:-420}
+  exclude=()
+  if [[ -z ${JTENSOR_TEST_SELECT:-} && -d $gpu/tests/engine/io/jtensor/backend/cuda ]]; then
+    exclude=(--exclude-classname '.*GpuTest')
+    for f in "$gpu"/tests/engine/io/jtensor/backend/cuda/*GpuTest.class; do
+      cls=io.jtensor.backend.cuda.$(basename "$f" .class)
+      left=$(( budget - ($(date +%s) - start) ))
+      (( left < 10 )) && { echo "### $cls: SKIPPED, test time budget spent" >> "$OUT/tests.txt"; continue; }
+      echo "### $cls" >> "$OUT/tests.txt"
+      (cd "$root/engine" && CUDA_LAUNCH_BLOCKING=${JTENSOR_LAUNCH_BLOCKING:-1} timeout "$left" "$JAVA" "${JOPTS[@]}" "${launcher[@]}" \
+        --select-class "$cls") >> "$OUT/tests.txt" 2>&1
+      say "$(basename "$f" .class): exit $? after $(( $(date +%s) - start )) s"
+    done
+  fi
   for dir in "$gpu"/tests/*/; do
     m=$(basename "$dir")
     left=$(( budget - ($(date +%s) - start) ))
@@ -67,12 +82,12 @@ if [[ ${JTENSOR_SKIP_TESTS:-0} != 1 ]]; then
     echo "### ${JTENSOR_TEST_SELECT:+selected tests: $JTENSOR_TEST_SELECT (from module }$m${JTENSOR_TEST_SELECT:+)}" >> "$OUT/tests.txt"
     # shellcheck disable=SC2086
     (cd "$root/$m" 2>/dev/null || cd "$root"; timeout "$left" "$JAVA" "${JOPTS[@]}" "${launcher[@]}" \
-      ${JTENSOR_TEST_SELECT:---scan-class-path "$dir"}) >> "$OUT/tests.txt" 2>&1
+      ${JTENSOR_TEST_SELECT:---scan-class-path "$dir"} "${exclude[@]}") >> "$OUT/tests.txt" 2>&1
     rc=$?
     say "$m tests: exit $rc$([[ $rc == 124 ]] && echo ' (TIMED OUT)') after $(( $(date +%s) - start )) s"
     [[ -n ${JTENSOR_TEST_SELECT:-} ]] && break
   done
-  (cd "$root/engine" && timeout 120 "$JAVA" "${JOPTS[@]}" -Djtensor.cuda.logicalDevices=2 "${launcher[@]}" \
+  (cd "$root/engine" && CUDA_LAUNCH_BLOCKING=${JTENSOR_LAUNCH_BLOCKING:-1} timeout 120 "$JAVA" "${JOPTS[@]}" -Djtensor.cuda.logicalDevices=2 "${launcher[@]}" \
     --select-class io.jtensor.backend.cuda.CudaLogicalDevicesGpuTest) > "$OUT/tests-logical.txt" 2>&1
   say "logical-device test exit $?"
 fi

@@ -1,6 +1,7 @@
 package io.jtensor.backend.cuda;
 
 import io.jtensor.bindings.cuda.CudaDriver;
+import io.jtensor.bindings.cuda.CudaException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -101,7 +102,12 @@ final class KernelArgs {
 
     void launch(long function, long gridX, int gridY, int gridZ, int block, int sharedBytes, long stream) {
         if (gridX > Integer.MAX_VALUE) throw new IllegalArgumentException("launch: grid " + gridX + " too large");
-        CudaDriver.cuLaunchKernel(function, (int) gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, pointers);
+        try {
+            CudaDriver.cuLaunchKernel(function, (int) gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, pointers);
+        } catch (CudaException e) {
+            throw new CudaException(e.code(), e.errorName(), "cuLaunchKernel(" + PhysicalGpu.nameOf(function) + ", grid " + gridX + "x"
+                    + gridY + "x" + gridZ + ", block " + block + ", " + sharedBytes + " B shared)", CudaDriver.errorString(e.code()));
+        }
     }
 
     void launch(long function, long gridX, int block, long stream) { launch(function, gridX, 1, 1, block, 0, stream); }

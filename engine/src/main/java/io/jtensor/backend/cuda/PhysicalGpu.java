@@ -10,6 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class PhysicalGpu {
     private static final ThreadLocal<long[]> CURRENT_CONTEXT = ThreadLocal.withInitial(() -> new long[1]);
+    /** Kernel names by CUfunction, so that a failed launch can say which kernel it was. */
+    private static final ConcurrentHashMap<Long, String> NAMES = new ConcurrentHashMap<>();
 
     final int ordinal;
     final int device;
@@ -59,8 +61,16 @@ final class PhysicalGpu {
         if (f != null) return f;
         return functions.computeIfAbsent(kernel, k -> {
             makeCurrent();
-            return CudaDriver.cuModuleGetFunction(module, k);
+            long fn = CudaDriver.cuModuleGetFunction(module, k);
+            NAMES.put(fn, k);
+            return fn;
         });
+    }
+
+    /** The name of a kernel looked up through {@link #function}, or its handle in hex. */
+    static String nameOf(long function) {
+        String n = NAMES.get(function);
+        return n != null ? n : "0x" + Long.toHexString(function);
     }
 
     /** A kernel that needs more than 48 KiB of dynamic shared memory: raises its limit once. */
