@@ -12,10 +12,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MemoryTest {
-    private static MemoryStats cpu() { return Backends.cpu().allocator().stats(Device.cpu()); }
+    /** A logical device of this class's own, so that the collector freeing other tests' garbage can't move the counts. */
+    private static final Device OWN = Device.cpu(5);
+
+    private static MemoryStats cpu() { return Backends.cpu().allocator().stats(OWN); }
 
     @Test void backwardReleasesWhatTheGraphSaved() {
-        Tensor x = Tensor.randn(new Generator(1), DType.F32, Device.cpu(), 64).requiresGrad(true);
+        Tensor x = Tensor.randn(new Generator(1), DType.F32, OWN, 64).requiresGrad(true);
         long before = cpu().allocated();
         Tensor y = x.exp();
         Tensor s = y.sum();
@@ -28,7 +31,7 @@ class MemoryTest {
     }
 
     @Test void retainedGraphKeepsItsArraysUntilTheLastBackward() {
-        Tensor x = Tensor.randn(new Generator(2), DType.F32, Device.cpu(), 64).requiresGrad(true);
+        Tensor x = Tensor.randn(new Generator(2), DType.F32, OWN, 64).requiresGrad(true);
         long before = cpu().allocated();
         Tensor y = x.exp();
         Tensor s = y.sum();
@@ -57,13 +60,13 @@ class MemoryTest {
         Generator gen = new Generator(7);
         Tensor w1, b1, w2, b2, x, labels;
         try (MemoryScope setup = MemoryScope.open()) {
-            w1 = kept(setup, Tensor.randn(gen, DType.F32, Device.cpu(), 4, 16).mul(0.5)).requiresGrad(true);
-            b1 = kept(setup, Tensor.zeros(16)).requiresGrad(true);
-            w2 = kept(setup, Tensor.randn(gen, DType.F32, Device.cpu(), 16, 3).mul(0.5)).requiresGrad(true);
-            b2 = kept(setup, Tensor.zeros(3)).requiresGrad(true);
+            w1 = kept(setup, Tensor.randn(gen, DType.F32, OWN, 4, 16).mul(0.5)).requiresGrad(true);
+            b1 = kept(setup, Tensor.zeros(DType.F32, OWN, 16)).requiresGrad(true);
+            w2 = kept(setup, Tensor.randn(gen, DType.F32, OWN, 16, 3).mul(0.5)).requiresGrad(true);
+            b2 = kept(setup, Tensor.zeros(DType.F32, OWN, 3)).requiresGrad(true);
             // 3 classes decided by a fixed linear rule of the inputs, so that the data can be fitted
-            x = kept(setup, Tensor.randn(gen, DType.F32, Device.cpu(), 32, 4));
-            Tensor rule = Tensor.of(new float[] {1, -1, 0, 0, 1, -1, -1, 0, 1, 0.5f, 0.5f, -0.5f}, 4, 3);
+            x = kept(setup, Tensor.randn(gen, DType.F32, OWN, 32, 4));
+            Tensor rule = Tensor.of(new float[] {1, -1, 0, 0, 1, -1, -1, 0, 1, 0.5f, 0.5f, -0.5f}, 4, 3).to(OWN);
             labels = kept(setup, x.matmul(rule).argmax(1, false));
         }
         List<Tensor> params = List.of(w1, b1, w2, b2);
