@@ -110,6 +110,39 @@ class CudaReduceGpuTest {
     }
 
     @Test
+    void everyVariantOnEveryContiguousPath() {
+        Device g = gpu();
+        long seed = 4000;
+        // many rows (one warp per row), rows starting off 16-byte boundaries (a narrowed view), few long rows (split
+        // blocks and their combine), one output over everything
+        CudaReduce.Variant def = CudaReduce.variant();
+        try {
+            for (CudaReduce.Variant v : CudaReduce.Variant.values()) {
+                CudaReduce.setVariant(v);
+                for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16, DType.F64, DType.I32, DType.I64}) {
+                    for (ReduceOp op : new ReduceOp[] {ReduceOp.SUM, ReduceOp.MAX, ReduceOp.ARGMIN, ReduceOp.LOGSUMEXP, ReduceOp.PROD}) {
+                        if (op == ReduceOp.LOGSUMEXP && !t.isFloating()) continue;
+                        try (var scope = MemoryScope.open()) {
+                            String w = "variant " + v + " ";
+                            NDArray many = inputFor(op, t, seed++, 12000, 100);
+                            check(op, t, many, many.to(g), new int[] {1}, w + "12000 rows of 100");
+                            NDArray wide = inputFor(op, t, seed++, 6000, 203);
+                            check(op, t, wide.narrow(1, 3, 197), wide.to(g).narrow(1, 3, 197), new int[] {1}, w + "rows of 197 at odd offsets");
+                            if (op == ReduceOp.PROD) continue;  // long products under- or overflow: rounding decides
+                            NDArray few = inputFor(op, t, seed++, 5, 70001);
+                            check(op, t, few, few.to(g), new int[] {1}, w + "5 rows of 70001");
+                            NDArray all = inputFor(op, t, seed++, 3 * 65536 + 5);
+                            check(op, t, all.narrow(0, 1, 3 * 65536 + 3), all.to(g).narrow(0, 1, 3 * 65536 + 3), new int[] {0}, w + "all, offset 1");
+                        }
+                    }
+                }
+            }
+        } finally {
+            CudaReduce.setVariant(def);
+        }
+    }
+
+    @Test
     void emptyAndScalarReductions() {
         Device g = gpu();
         try (var scope = MemoryScope.open()) {
