@@ -123,6 +123,11 @@ class CudaSoftmaxIndexRandomGpuTest {
                     cpu().random(Backend.RandomKind.UNIFORM, 0x1234_5678_9ABCL, offset, -2, 3, uc);
                     cuda().random(Backend.RandomKind.UNIFORM, 0x1234_5678_9ABCL, offset, -2, 3, ug);
                     assertSameBytes("uniform " + t + " offset " + offset, uc, ug);
+                    // a span whose products with u are inexact: the GPU must round them as Java does (no fused multiply-add)
+                    NDArray vc = NDArray.empty(t, Device.cpu(), n), vg = poisoned(t, g, n);
+                    cpu().random(Backend.RandomKind.UNIFORM, 77, offset, 0.1, 0.7, vc);
+                    cuda().random(Backend.RandomKind.UNIFORM, 77, offset, 0.1, 0.7, vg);
+                    assertSameBytes("uniform in [0.1, 0.7) " + t + " offset " + offset, vc, vg);
                     NDArray nc = NDArray.empty(t, Device.cpu(), n), ng = poisoned(t, g, n);
                     cpu().random(Backend.RandomKind.NORMAL, 99, offset, 0.5, 2, nc);
                     cuda().random(Backend.RandomKind.NORMAL, 99, offset, 0.5, 2, ng);
