@@ -113,8 +113,9 @@ struct alignas(sizeof(S) * V) Pack { S v[V]; };
 template <class T>
 __device__ __forceinline__ T shfl_down(T v, int delta) { return __shfl_down_sync(0xffffffffu, v, delta); }
 
-// Device-side error flag: kernels that find a bad index record (code, first bad value) once; Java reads the flag at
-// the next synchronisation and throws.
+// Device-side error flag {int code, int pad, long long value}: a kernel that meets bad input (an index out of range,
+// an integer division by zero) records the first code and its value. Java zeroes a flag for each such launch,
+// reads it back right after the kernel and throws there (CudaDevice.launchChecked).
 __device__ __forceinline__ void report_error(int* flag, int code, i64 value) {
     if (flag != nullptr && atomicCAS(flag, 0, code) == 0) {
         *reinterpret_cast<volatile i64*>(flag + 2) = value;

@@ -2,7 +2,8 @@
 //   index_gather_<dtype>:     out[i] = x[i with dim replaced by index[i]]; g over index's shape, strides: out, index,
 //                             x (x's stride along dim zeroed); xDimStride and xDimSize for the indexed dim.
 //   index_scatteradd_<dtype>: out[i with dim replaced by index[i]] += src[i]; strides: src, index, out (dim zeroed).
-// An index outside [0, size) (negative ones count from the end) is recorded in the device error flag and skipped.
+// An index outside [0, size) is recorded in the device error flag and skipped; negative indices are errors too, as on
+// the CPU (and in PyTorch's gather/scatter_add/index_select). Java reads the flag right after the launch and throws.
 #include "common.cuh"
 #include "ops.cuh"
 
@@ -11,9 +12,8 @@ __device__ void gather_kernel(const Geom<3>& g, const typename D::S* __restrict_
                               typename D::S* __restrict__ out, i64 xDimStride, i64 xDimSize, int* err) {
     for_each_strided(g, [&](const i64 (&o)[3]) {
         i64 k = index[o[1]];
-        if (k < 0) k += xDimSize;
         if (k < 0 || k >= xDimSize) {
-            report_error(err, E_INDEX_OUT_OF_RANGE, index[o[1]]);
+            report_error(err, E_INDEX_OUT_OF_RANGE, k);
             return;
         }
         out[o[0]] = x[o[2] + k * xDimStride];
@@ -54,9 +54,8 @@ __device__ void scatter_add_kernel(const Geom<3>& g, const typename D::S* __rest
                                    typename D::S* out, i64 outDimStride, i64 outDimSize, int* err) {
     for_each_strided(g, [&](const i64 (&o)[3]) {
         i64 k = index[o[1]];
-        if (k < 0) k += outDimSize;
         if (k < 0 || k >= outDimSize) {
-            report_error(err, E_INDEX_OUT_OF_RANGE, index[o[1]]);
+            report_error(err, E_INDEX_OUT_OF_RANGE, k);
             return;
         }
         atomic_add<D>(out + o[2] + k * outDimStride, src[o[0]]);

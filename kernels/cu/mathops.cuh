@@ -155,7 +155,7 @@ __device__ __forceinline__ i64 binary_int(int op, i64 a, i64 b) {
         case B_ADD: return a + b;
         case B_SUB: return a - b;
         case B_MUL: return a * b;
-        case B_DIV: {  // floor division, as the CPU backend (division by zero gives 0 instead of an error)
+        case B_DIV: {  // floor division, as the CPU backend; division by zero gives 0 here, elementwise.cu reports it
             if (b == 0) return 0;
             i64 q = a / b;
             if ((a % b != 0) && ((a < 0) != (b < 0))) q--;

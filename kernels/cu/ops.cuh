@@ -71,3 +71,5 @@
 
 // Device error codes written to the error flag (see report_error).
 #define E_INDEX_OUT_OF_RANGE 1
+#define E_DIVISION_BY_ZERO 2
+#define E_NEGATIVE_EXPONENT 3

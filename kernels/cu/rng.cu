@@ -1,6 +1,9 @@
 // Philox 4x32-10 random numbers, the same stream as io.jtensor.Philox on the CPU: element i of a draw at `offset`
 // takes lane i % 4 of the block for counter (offset + i / 4, 0) under key `seed`. Uniforms are bit-identical with
 // the CPU; normals (Box-Muller in double) agree to the last bit or two of a double.
+// A uniform in [lo, hi) computed in double can round to hi itself in a narrower dtype (u = 1 - 2^-24 gives 1.0 in
+// BF16, 3 - 2^-22 gives 3.0 in F16); as on the CPU (CpuRandom.fixUpperBound) such values become the largest value
+// of the dtype below hi, so that every dtype keeps [lo, hi).
 // Entry points: rng_uniform_<dtype>, rng_normal_<dtype> for the floating dtypes; out is contiguous.
 #include "common.cuh"
 
@@ -34,9 +37,41 @@ __device__ __forceinline__ double normal_of(const unsigned int (&b)[4], int lane
     return (lane & 1) == 0 ? r * cos(theta) : r * sin(theta);
 }
 
+// A floating storage value as the unsigned integer of its width, and back.
+template <class D> __device__ __forceinline__ auto float_bits(typename D::S v) {
+    if constexpr (std::is_same<D, F16_>::value) return __half_as_ushort(v);
+    else if constexpr (std::is_same<D, BF16_>::value) return __bfloat16_as_ushort(v);
+    else if constexpr (std::is_same<D, F32_>::value) return __float_as_uint(v);
+    else return (unsigned long long) __double_as_longlong(v);
+}
+
+template <class D, class U> __device__ __forceinline__ typename D::S from_float_bits(U b) {
+    if constexpr (std::is_same<D, F16_>::value) return __ushort_as_half((unsigned short) b);
+    else if constexpr (std::is_same<D, BF16_>::value) return __ushort_as_bfloat16((unsigned short) b);
+    else if constexpr (std::is_same<D, F32_>::value) return __uint_as_float((unsigned int) b);
+    else return __longlong_as_double((long long) b);
+}
+
+// The largest value of D strictly below hi, step for step as CpuRandom.largestBelow: hi rounded into D when that is
+// below hi; else the negative value nearest zero when it rounded to zero; else one step down from the rounded value
+// (Math.nextDown for F32 and F64, which keeps NaN and -infinity; a step of the bit pattern for F16 and BF16).
+template <class D> __device__ typename D::S largest_below(double hi) {
+    typename D::S r = convert<D, F64_>(hi);
+    double rd = (double) ld<D>(r);
+    if (rd < hi) return r;
+    auto b = float_bits<D>(r);
+    typedef decltype(b) U;
+    if (rd == 0) return from_float_bits<D>((U) ((U) 1 << (8 * sizeof(U) - 1)) | (U) 1);
+    constexpr bool wide = std::is_same<D, F32_>::value || std::is_same<D, F64_>::value;
+    if (wide && (rd != rd || rd == -INFINITY)) return r;
+    return from_float_bits<D>((U) (rd > 0 ? b - 1 : b + 1));
+}
+
 template <class D, bool NORMAL>
 __device__ void rng_kernel(i64 seed, i64 offset, i64 n, double a, double b, typename D::S* __restrict__ out) {
+    typedef typename D::S S;
     i64 blocks = (n + 3) / 4;
+    S below_hi = NORMAL ? S() : largest_below<D>(b);
     JT_GRID_STRIDE(t, blocks) {
         uint4 q = philox((unsigned long long) (offset + t), (unsigned long long) seed);
         unsigned int bits[4] = {q.x, q.y, q.z, q.w};
@@ -44,8 +79,13 @@ __device__ void rng_kernel(i64 seed, i64 offset, i64 n, double a, double b, type
         for (int lane = 0; lane < 4; lane++) {
             i64 i = t * 4 + lane;
             if (i < n) {
-                double v = NORMAL ? a + b * normal_of(bits, lane) : a + (b - a) * uniform01(bits[lane]);
-                out[i] = convert<D, F64_>(v);
+                // Two roundings, as Java computes it: __dmul_rn keeps nvcc from fusing the product into an fma,
+                // which would round once and differ from the CPU in the last bit whenever the product is inexact.
+                double v = NORMAL ? a + __dmul_rn(b, normal_of(bits, lane)) : a + __dmul_rn(b - a, uniform01(bits[lane]));
+                S s = convert<D, F64_>(v);
+                // the CPU's test, on the value as stored: (double) of the rounded value >= hi
+                if (!NORMAL && (double) ld<D>(s) >= b) s = below_hi;
+                out[i] = s;
             }
         }
     }

@@ -68,6 +68,11 @@ final class Checks {
     }
 
     static void assertClose(String what, double[] expected, double[] actual, double rel, double abs) {
+        assertClose(what, expected, actual, rel, i -> abs);
+    }
+
+    /** |actual - expected| <= abs(i) + rel * |expected| for each element i: for errors whose scale is not the result's. */
+    static void assertClose(String what, double[] expected, double[] actual, double rel, java.util.function.IntToDoubleFunction absOf) {
         assertEquals(expected.length, actual.length, what + ": length");
         for (int i = 0; i < expected.length; i++) {
             double e = expected[i], a = actual[i];
@@ -80,7 +85,7 @@ final class Checks {
                 continue;
             }
             double diff = Math.abs(e - a);
-            if (diff > abs + rel * Math.abs(e)) {
+            if (diff > absOf.applyAsDouble(i) + rel * Math.abs(e)) {
                 int from = Math.max(0, i - 3), to = Math.min(expected.length, i + 4);
                 fail(what + "[" + i + "]: expected " + e + ", got " + a + " (diff " + diff + ")\nexpected[" + from + ".." + to + ") "
                         + Arrays.toString(Arrays.copyOfRange(expected, from, to)) + "\nactual  [" + from + ".." + to + ") "

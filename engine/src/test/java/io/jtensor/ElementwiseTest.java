@@ -338,6 +338,16 @@ class ElementwiseTest {
             ArithmeticException ex = assertThrows(ArithmeticException.class, () -> applyBinary(BinaryOp.REMAINDER, a, zero));
             assertTrue(ex.getMessage().contains("remainder"), ex.getMessage());
         }
+        // Integer DIV (NDArray.div promotes integers to F32, so it is reached through the backend) and POW to a negative
+        // exponent are refused by every backend, however few of the elements are bad.
+        try (NDArray a = on(d, DType.I32, new double[] {7, 8, 9}, 3); NDArray b = on(d, DType.I32, new double[] {2, 0, 1}, 3);
+             NDArray out = NDArray.empty(DType.I32, d, 3); NDArray base = on(d, DType.I64, new double[] {3, 3}, 2);
+             NDArray e = on(d, DType.I64, new double[] {2, -2}, 2)) {
+            ArithmeticException div = assertThrows(ArithmeticException.class, () -> a.backend().binary(BinaryOp.DIV, a, b, out));
+            assertTrue(div.getMessage().startsWith("div: integer division by zero"), div.getMessage());
+            IllegalArgumentException pow = assertThrows(IllegalArgumentException.class, () -> base.pow(e));
+            assertTrue(pow.getMessage().startsWith("pow") && pow.getMessage().contains("-2"), pow.getMessage());
+        }
     }
 
     @ParameterizedTest

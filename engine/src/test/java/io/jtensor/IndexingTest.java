@@ -85,6 +85,21 @@ class IndexingTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void anIndexErrorNamesTheIndexedDimAndLeavesNothingPending(Device d) {
+        try (NDArray x = on(d, DType.F32, new double[] {1, 2, 3, 4, 5, 6}, 2, 3); NDArray cols = on(d, DType.I64, new double[] {0, 3}, 2);
+             NDArray good = on(d, DType.I64, new double[] {2, 0}, 2)) {
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> x.indexSelect(1, cols));
+            assertEquals("indexSelect: index 3 is out of bounds for dim 1 with size 3", e.getMessage());
+            // the error was thrown by the failing call itself: nothing surfaces in the ops that follow
+            try (NDArray picked = x.indexSelect(1, good); NDArray sum = picked.sum()) {
+                assertArrayEquals(new double[] {3, 1, 6, 4}, picked.toDoubleArray());
+                assertEquals(14, sum.toDoubleArray()[0]);
+            }
+        }
+    }
+
     private static void assertMessage(RuntimeException e, String op, String value, String size) {
         String m = e.getMessage();
         assertTrue(m.startsWith(op) && m.contains("index " + value) && m.contains("size " + size), m);

@@ -11,7 +11,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SoftmaxTest {
 
     /** Softmax (or log-softmax) of each group of a dim, computed naively in double with a max shift. */
-    static double[] reference(double[] v, long[] shape, int dim, boolean log) {
+    static double[] reference(double[] v, long[] shape, int dim, boolean log) { return reference(v, shape, dim, log, null); }
+
+    /**
+     * As above; when lseScale is not null, each element also receives |max| + log(sum of exp(x - max)) + 1 of its
+     * group: the magnitude of the terms log-softmax subtracts (see logSoftmaxAbsTolerance).
+     */
+    static double[] reference(double[] v, long[] shape, int dim, boolean log, double[] lseScale) {
         double[] out = new double[v.length];
         long inner = 1;
         for (int d = dim + 1; d < shape.length; d++) inner *= shape[d];
@@ -25,10 +31,24 @@ class SoftmaxTest {
                 for (long k = 0; k < n; k++) {
                     int at = (int) ((o * n + k) * inner + i);
                     out[at] = log ? v[at] - max - Math.log(sum) : Math.exp(v[at] - max) / sum;
+                    if (lseScale != null) lseScale[at] = Math.abs(max) + Math.log(sum) + 1;
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * The absolute error log-softmax may have beyond the rounding of its result. It computes x - max - log(sum) (or
+     * x - logsumexp) in the working precision (F32 for the 16-bit floats, which round once on store), so its error
+     * is set by the terms it subtracts, not by the result: a result near 0 (x the group's max) is a difference of
+     * quantities of size |max| + log(sum). x - max, the subtraction and log itself each round at that scale (a few
+     * units), and log(sum) inherits the relative error of the sum of at most 5 exps here (about n + 2 units; sum >= 1,
+     * so that error is absolute), hence 8 units of roundoff times lseScale = |max| + log(sum) + 1.
+     */
+    static double logSoftmaxAbsTolerance(DType dt, double lseScale) {
+        double unitRoundoff = dt == DType.F64 ? 0x1p-53 : 0x1p-24;
+        return 8 * unitRoundoff * lseScale;
     }
 
     @ParameterizedTest
@@ -45,8 +65,15 @@ class SoftmaxTest {
                     for (boolean log : new boolean[] {false, true}) {
                         try (NDArray y = log ? x.logSoftmax(dim) : x.softmax(dim)) {
                             assertEquals(dt, y.dtype());
-                            double[] want = Arrays.stream(reference(xv, shape, nd, log)).map(w -> roundTo(dt, w)).toArray();
-                            assertClose((log ? "logSoftmax " : "softmax ") + dim + " " + dt, want, y, tol(dt) * 2, tol(dt) * 1e-2);
+                            double[] scale = new double[xv.length];
+                            double[] want = Arrays.stream(reference(xv, shape, nd, log, scale)).map(w -> roundTo(dt, w)).toArray();
+                            double abs = tol(dt) * 1e-2;
+                            if (log) {
+                                assertClose("logSoftmax " + dim + " " + dt, want, y.toDoubleArray(), tol(dt) * 2,
+                                        i -> abs + logSoftmaxAbsTolerance(dt, scale[i]));
+                            } else {
+                                assertClose("softmax " + dim + " " + dt, want, y, tol(dt) * 2, abs);
+                            }
                         }
                     }
                 }

@@ -1,5 +1,6 @@
 package io.jtensor.backend.cpu;
 
+import io.jtensor.backend.BackendContract;
 import io.jtensor.backend.BinaryOp;
 
 /**
@@ -61,13 +62,13 @@ final class BinaryMath {
             case MUL -> { for (int i = 0; i < n; i++) out[i] = a[i] * b[i]; }
             case DIV -> {
                 for (int i = 0; i < n; i++) {
-                    if (b[i] == 0) throw new ArithmeticException("div: integer division by zero");
+                    if (b[i] == 0) throw BackendContract.integerDivisionByZero(op);
                     out[i] = Math.floorDiv(a[i], b[i]);
                 }
             }
             case POW -> {
                 for (int i = 0; i < n; i++) {
-                    if (b[i] < 0) throw new IllegalArgumentException("pow: integers to negative integer powers are not allowed, got exponent " + b[i]);
+                    if (b[i] < 0) throw BackendContract.negativeIntegerExponent(b[i]);
                     out[i] = powLong(a[i], b[i]);
                 }
             }
@@ -76,7 +77,7 @@ final class BinaryMath {
             case ATAN2 -> { for (int i = 0; i < n; i++) out[i] = (long) Math.atan2(a[i], b[i]); }
             case REMAINDER -> {
                 for (int i = 0; i < n; i++) {
-                    if (b[i] == 0) throw new ArithmeticException("remainder: integer division by zero");
+                    if (b[i] == 0) throw BackendContract.integerDivisionByZero(op);
                     out[i] = Math.floorMod(a[i], b[i]);
                 }
             }

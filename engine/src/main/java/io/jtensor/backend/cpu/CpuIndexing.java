@@ -1,7 +1,7 @@
 package io.jtensor.backend.cpu;
 
+import io.jtensor.backend.BackendContract;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 /**
  * gather, scatterAdd and indexSelect. Every index value is checked before any element moves, so a bad index
@@ -19,26 +19,9 @@ final class CpuIndexing {
         Parallel.forRange(nest.numel, 1, (start, end) -> nest.forRuns(start, end, base, (offs, len) -> {
             for (long i = 0, o = offs[0]; i < len; i++, o += is) {
                 long v = ElementIO.getLong(index.dtype(), index.seg(), o);
-                if (v < 0 || v >= size) {
-                    throw new IndexOutOfBoundsException(op + ": index " + v + " is out of bounds for dim " + dim + " with size " + size);
-                }
+                if (v < 0 || v >= size) throw BackendContract.indexOutOfBounds(op, v, dim, size);
             }
         }));
-    }
-
-    private static void checkRank(String op, Operand x, Operand index, int dim) {
-        if (index.rank() != x.rank()) {
-            throw new IllegalArgumentException(op + ": index rank " + index.rank() + " must equal input rank " + x.rank());
-        }
-        if (x.rank() == 0 ? dim != 0 : dim < 0 || dim >= x.rank()) {
-            throw new IndexOutOfBoundsException(op + ": dim " + dim + " out of range for rank " + x.rank());
-        }
-        for (int i = 0; i < x.rank(); i++) {
-            if (i != dim && index.shape()[i] > x.shape()[i]) {
-                throw new IllegalArgumentException(op + ": index " + Arrays.toString(index.shape()) + " larger than input "
-                        + Arrays.toString(x.shape()) + " in dim " + i);
-            }
-        }
     }
 
     /** Strides of a with dim d zeroed: the index value supplies that dim's offset. */
@@ -53,7 +36,7 @@ final class CpuIndexing {
     private static long sizeOf(Operand a, int d) { return a.rank() == 0 ? 1 : a.shape()[d]; }
 
     static void gather(Operand x, int dim, Operand index, Operand out) {
-        checkRank("gather", x, index, dim);
+        BackendContract.requireIndexOperands("gather", x.shape(), dim, index.shape());
         out.requireShape("gather", index);
         checkIndexValues("gather", index, dim, sizeOf(x, dim));
         LoopNest nest = LoopNest.of(out.shape(), out.strides(), index.strides(), withoutDim(x.strides(), dim));
@@ -73,7 +56,7 @@ final class CpuIndexing {
 
     /** out[...index...] += src, sequentially (several sources may land on one element). */
     static void scatterAdd(Operand out, int dim, Operand index, Operand src) {
-        checkRank("scatterAdd", out, index, dim);
+        BackendContract.requireIndexOperands("scatterAdd", out.shape(), dim, index.shape());
         index.requireShape("scatterAdd", src);
         checkIndexValues("scatterAdd", index, dim, sizeOf(out, dim));
         LoopNest nest = LoopNest.of(index.shape(), index.strides(), src.strides(), withoutDim(out.strides(), dim));
@@ -97,16 +80,8 @@ final class CpuIndexing {
     }
 
     static void indexSelect(Operand x, int dim, Operand index, Operand out) {
-        if (index.rank() != 1) throw new IllegalArgumentException("indexSelect: expected a 1-D index, got " + Arrays.toString(index.shape()));
-        if (x.rank() == 0 ? dim != 0 : dim < 0 || dim >= x.rank()) {
-            throw new IndexOutOfBoundsException("indexSelect: dim " + dim + " out of range for rank " + x.rank());
-        }
-        long[] expected = x.shape().clone();
-        if (expected.length > 0) expected[dim] = index.shape()[0];
-        if (!Arrays.equals(expected, out.shape())) {
-            throw new IllegalArgumentException("indexSelect: expected out " + Arrays.toString(expected) + ", got " + Arrays.toString(out.shape()));
-        }
-        checkIndexValues("indexSelect", index, 0, sizeOf(x, dim));
+        BackendContract.requireIndexSelect(x.shape(), dim, index.shape(), out.shape());
+        checkIndexValues("indexSelect", index, dim, sizeOf(x, dim));
         long[] idxStrides = new long[out.rank()];
         if (idxStrides.length > 0) idxStrides[dim] = index.strides()[0];
         LoopNest nest = LoopNest.of(out.shape(), out.strides(), withoutDim(x.strides(), dim), idxStrides);

@@ -1,6 +1,7 @@
 package io.jtensor.backend.cpu;
 
 import io.jtensor.DType;
+import io.jtensor.backend.BackendContract;
 import io.jtensor.backend.ReduceOp;
 import java.util.Arrays;
 
@@ -42,16 +43,10 @@ final class CpuReduce {
     }
 
     static void reduce(ReduceOp op, Operand x, int[] dims, Operand out, Operand indices) {
-        String name = op.name().toLowerCase();
+        BackendContract.requireReduction(op, x.shape(), dims, out.shape(), indices == null ? null : indices.shape());
         int rank = x.rank();
-        if (out.rank() != rank) {
-            throw new IllegalArgumentException(name + ": expected out of rank " + rank + ", got " + Arrays.toString(out.shape()));
-        }
         boolean[] reduced = new boolean[rank];
-        for (int d : dims) {
-            if (d < 0 || d >= rank) throw new IndexOutOfBoundsException(name + ": dim " + d + " out of range for rank " + rank);
-            reduced[d] = true;
-        }
+        for (int d : dims) reduced[d] = true;
         int nRed = 0;
         for (boolean b : reduced) if (b) nRed++;
         long[] keptShape = new long[rank - nRed], keptX = new long[rank - nRed], keptOut = new long[rank - nRed], keptIdx = new long[rank - nRed];
@@ -60,18 +55,15 @@ final class CpuReduce {
         for (int d = 0, k = 0, r = 0; d < rank; d++) {
             long size = x.shape()[d];
             if (reduced[d]) {
-                if (out.shape()[d] != 1) throw shapeError(name, x, dims, out);
                 redShape[r] = size;
                 redX[r++] = xs[d];
             } else {
-                if (out.shape()[d] != size) throw shapeError(name, x, dims, out);
                 keptShape[k] = size;
                 keptX[k] = xs[d];
                 keptOut[k] = os[d];
                 keptIdx[k++] = is == null ? 0 : is[d];
             }
         }
-        if (indices != null) out.requireShape(name, indices);
         boolean reportsIndex = indices != null || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN;
         if (!reportsIndex) sortByStride(redShape, redX); // any walking order gives the same result: take memory's
         LoopNest outer = LoopNest.of(keptShape, keptX, keptOut, keptIdx);
@@ -91,9 +83,6 @@ final class CpuReduce {
             case ALL -> Fold.ALL;
             case LOGSUMEXP -> Fold.MAX;
         };
-        if (rCount == 0 && (fold == Fold.MAX || fold == Fold.MIN || fold == Fold.MAX_I || fold == Fold.MIN_I) && op != ReduceOp.LOGSUMEXP) {
-            throw new IllegalArgumentException(name + ": cannot reduce an empty dim of shape " + Arrays.toString(x.shape()));
-        }
         Writer writer = new Writer(op, out, indices);
         long keptInner = outer.innerSize();
         // Columns keep one offset per reduced position in an array, so very long reductions walk rows instead.
@@ -118,11 +107,6 @@ final class CpuReduce {
                 t = shape[j]; shape[j] = shape[j - 1]; shape[j - 1] = t;
             }
         }
-    }
-
-    private static IllegalArgumentException shapeError(String name, Operand x, int[] dims, Operand out) {
-        return new IllegalArgumentException(name + ": out " + Arrays.toString(out.shape()) + " does not match input "
-                + Arrays.toString(x.shape()) + " reduced over dims " + Arrays.toString(dims));
     }
 
     /** Writes one result: the value (in out's dtype) and, where asked for, the index. */

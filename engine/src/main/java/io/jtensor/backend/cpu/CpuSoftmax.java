@@ -1,6 +1,7 @@
 package io.jtensor.backend.cpu;
 
 import io.jtensor.DType;
+import io.jtensor.backend.BackendContract;
 import java.util.Arrays;
 import java.util.function.LongFunction;
 
@@ -51,14 +52,8 @@ final class CpuSoftmax {
     }
 
     private static void checkDim(String name, Operand x, int dim, Operand... others) {
-        for (Operand o : others) {
-            if (!Arrays.equals(x.shape(), o.shape())) {
-                throw new IllegalArgumentException(name + ": expected matching shapes, got " + Arrays.toString(x.shape()) + " and " + Arrays.toString(o.shape()));
-            }
-        }
-        if (x.rank() == 0 ? dim != 0 : dim < 0 || dim >= x.rank()) {
-            throw new IndexOutOfBoundsException(name + ": dim " + dim + " out of range for rank " + x.rank());
-        }
+        for (Operand o : others) BackendContract.requireSameShape(name, x.shape(), o.shape());
+        BackendContract.requireDim(name, x.rank(), dim);
     }
 
     /** Inputs at least this large that are not laid out like out are first copied into out's layout. */

@@ -2,8 +2,8 @@ package io.jtensor.backend.cpu;
 
 import io.jtensor.DType;
 import io.jtensor.NDArray;
+import io.jtensor.backend.BackendContract;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 /**
  * What a kernel needs of an array, read once: its storage's bytes, dtype, and layout in elements. Every access a
@@ -44,10 +44,5 @@ record Operand(MemorySegment seg, DType dtype, long offset, long[] shape, long[]
     }
 
     /** Throws unless other has this shape (kernels rely on it for their loop bounds). */
-    void requireShape(String op, Operand other) {
-        if (!Arrays.equals(shape, other.shape)) {
-            throw new IllegalArgumentException(op + ": expected matching shapes, got " + Arrays.toString(shape)
-                    + " and " + Arrays.toString(other.shape));
-        }
-    }
+    void requireShape(String op, Operand other) { BackendContract.requireSameShape(op, shape, other.shape); }
 }

@@ -1,5 +1,7 @@
 package io.jtensor.backend.cpu;
 
+import io.jtensor.DType;
+import io.jtensor.backend.BackendContract;
 import io.jtensor.backend.UnaryOp;
 
 /**
@@ -121,10 +123,7 @@ final class UnaryMath {
             case MUL_SCALAR -> { long s = (long) p1; for (int i = 0; i < n; i++) out[i] = x[i] * s; }
             case RSUB_SCALAR -> { long s = (long) p1; for (int i = 0; i < n; i++) out[i] = s - x[i]; }
             case POW -> {
-                if (p1 != Math.rint(p1) || p1 < 0) {
-                    throw new IllegalArgumentException("pow: integer tensors need a non-negative integer exponent, got " + p1
-                            + " (convert to a floating dtype first)");
-                }
+                BackendContract.requireUnaryParameters(op, DType.I64, p1);
                 long e = (long) p1;
                 for (int i = 0; i < n; i++) out[i] = BinaryMath.powLong(x[i], e);
             }

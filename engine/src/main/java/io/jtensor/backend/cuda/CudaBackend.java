@@ -3,6 +3,7 @@ package io.jtensor.backend.cuda;
 import io.jtensor.Device;
 import io.jtensor.NDArray;
 import io.jtensor.backend.Backend;
+import io.jtensor.backend.BackendContract;
 import io.jtensor.backend.BinaryOp;
 import io.jtensor.backend.ConvParams;
 import io.jtensor.backend.ReduceOp;
@@ -17,8 +18,12 @@ import java.util.List;
 
 /**
  * The CUDA backend: every {@link Backend} primitive as kernel launches on the calling thread's current stream of the
- * array's device ({@link CudaStreams}). Launches are asynchronous; the host waits only in {@link #copyToHost} and
- * {@link #synchronize}. Memory comes from a caching allocator per device ({@link DeviceMemoryPool}).
+ * array's device ({@link CudaStreams}). Launches are asynchronous; the host waits only in {@link #copyToHost},
+ * {@link #synchronize} and the ops whose kernels can meet bad values (gather, scatterAdd, indexSelect, max-pool
+ * backward, integer DIV, REMAINDER and POW), which read the kernel's error flag back at once and throw there, as the CPU
+ * backend does ({@link CudaDevice#launchChecked}). Every entry point first checks the {@link Backend} contract
+ * with the CPU backend's own checks ({@link BackendContract}). Memory comes from a caching allocator per device
+ * ({@link DeviceMemoryPool}).
  *
  * <p>Devices: {@code cuda:i} is physical GPU i, unless {@code -Djtensor.cuda.logicalDevices=N} asks for N logical
  * devices on physical GPU 0, each with its own streams and memory accounting (to test multi-device code on one GPU).
@@ -139,13 +144,11 @@ public final class CudaBackend implements Backend {
         long stream = dev.enter();
         if (bytes == 0) {
             CudaDriver.cuStreamSynchronize(stream);
-            dev.checkErrors(false);
             return;
         }
         if (dst.isNative()) {
             CudaDriver.cuMemcpyDtoHAsync(dst, src.dataAddress(), bytes, stream);
             CudaDriver.cuStreamSynchronize(stream);
-            dev.checkErrors(false);
             return;
         }
         PinnedPool pool = dev.gpu.pinned;
@@ -160,32 +163,41 @@ public final class CudaBackend implements Backend {
                 pool.release(b, stream, false);
             }
         }
-        dev.checkErrors(false);
     }
 
     // ------------------------------------------------------------------ elementwise
 
     @Override public void copy(NDArray src, NDArray dst) {
+        BackendContract.requireSameShape("copy", dst.shape(), src.shape());
         CudaElementwise.copy(dev(dst), DevArray.of(src), DevArray.of(dst));
     }
 
     @Override public void fill(NDArray dst, double value) { CudaElementwise.fill(dev(dst), DevArray.of(dst), value); }
 
     @Override public void unary(UnaryOp op, NDArray x, NDArray out, double p1, double p2) {
+        BackendContract.requireSameShape(op.name().toLowerCase(), out.shape(), x.shape());
+        BackendContract.requireUnaryParameters(op, x.dtype(), p1);
         CudaElementwise.unary(dev(out), op, DevArray.of(x), DevArray.of(out), p1, p2);
     }
 
     @Override public void binary(BinaryOp op, NDArray a, NDArray b, NDArray out) {
+        String name = op.name().toLowerCase();
+        BackendContract.requireSameShape(name, out.shape(), a.shape());
+        BackendContract.requireSameShape(name, out.shape(), b.shape());
         CudaElementwise.binary(dev(out), op, DevArray.of(a), DevArray.of(b), DevArray.of(out));
     }
 
     @Override public void where(NDArray cond, NDArray a, NDArray b, NDArray out) {
+        BackendContract.requireSameShape("where", out.shape(), cond.shape());
+        BackendContract.requireSameShape("where", out.shape(), a.shape());
+        BackendContract.requireSameShape("where", out.shape(), b.shape());
         CudaElementwise.where(dev(out), DevArray.of(cond), DevArray.of(a), DevArray.of(b), DevArray.of(out));
     }
 
     // ------------------------------------------------------------------ reductions, products, convolutions
 
     @Override public void reduce(ReduceOp op, NDArray x, int[] dims, NDArray out, NDArray indices) {
+        BackendContract.requireReduction(op, x.shape(), dims, out.shape(), indices == null ? null : indices.shape());
         int[] d = dims.clone();
         Arrays.sort(d);
         CudaReduce.reduce(dev(out), op, DevArray.of(x), d, DevArray.of(out), indices == null ? null : DevArray.of(indices));
@@ -224,24 +236,36 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public void softmax(NDArray x, int dim, boolean log, NDArray out) {
+        String name = log ? "logSoftmax" : "softmax";
+        BackendContract.requireSameShape(name, x.shape(), out.shape());
+        BackendContract.requireDim(name, x.dim(), dim);
         CudaSoftmax.forward(dev(out), DevArray.of(x), dim, log, DevArray.of(out));
     }
 
     @Override public void softmaxBackward(NDArray y, NDArray gy, int dim, boolean log, NDArray gx) {
+        String name = log ? "logSoftmaxBackward" : "softmaxBackward";
+        BackendContract.requireSameShape(name, y.shape(), gy.shape());
+        BackendContract.requireSameShape(name, y.shape(), gx.shape());
+        BackendContract.requireDim(name, y.dim(), dim);
         CudaSoftmax.backward(dev(gx), DevArray.of(y), DevArray.of(gy), dim, log, DevArray.of(gx));
     }
 
     // ------------------------------------------------------------------ indexing and random
 
     @Override public void gather(NDArray x, int dim, NDArray index, NDArray out) {
+        BackendContract.requireIndexOperands("gather", x.shape(), dim, index.shape());
+        BackendContract.requireSameShape("gather", out.shape(), index.shape());
         CudaIndex.gather(dev(out), "gather", DevArray.of(x), dim, DevArray.of(index), DevArray.of(out));
     }
 
     @Override public void scatterAdd(NDArray out, int dim, NDArray index, NDArray src) {
+        BackendContract.requireIndexOperands("scatterAdd", out.shape(), dim, index.shape());
+        BackendContract.requireSameShape("scatterAdd", index.shape(), src.shape());
         CudaIndex.scatterAdd(dev(out), DevArray.of(out), dim, DevArray.of(index), DevArray.of(src));
     }
 
     @Override public void indexSelect(NDArray x, int dim, NDArray index, NDArray out) {
+        BackendContract.requireIndexSelect(x.shape(), dim, index.shape(), out.shape());
         CudaIndex.indexSelect(dev(out), DevArray.of(x), dim, DevArray.of(index), DevArray.of(out));
     }
 
@@ -260,7 +284,6 @@ public final class CudaBackend implements Backend {
             g.makeCurrent();
             CudaDriver.cuCtxSynchronize();
         }
-        for (CudaDevice d : devices) d.checkErrors(true);
     }
 
     /** Waits for the work queued on one device (all its streams share the GPU's context). */
@@ -268,6 +291,5 @@ public final class CudaBackend implements Backend {
         CudaDevice dev = device(d);
         dev.gpu.makeCurrent();
         CudaDriver.cuCtxSynchronize();
-        dev.checkErrors(true);
     }
 }

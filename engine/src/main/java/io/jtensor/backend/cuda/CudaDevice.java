@@ -3,12 +3,13 @@ package io.jtensor.backend.cuda;
 import io.jtensor.Device;
 import io.jtensor.bindings.cublas.Cublas;
 import io.jtensor.bindings.cuda.CudaDriver;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
  * A logical CUDA device (cuda:i): a physical GPU plus its own default stream, caching allocator (and so its own
- * memory accounting), cuBLAS handle and kernel error flag. Several logical devices may share one physical GPU.
+ * memory accounting) and cuBLAS handle. Several logical devices may share one physical GPU.
  */
 final class CudaDevice {
     final int index;
@@ -16,14 +17,6 @@ final class CudaDevice {
     final PhysicalGpu gpu;
     final CudaStream defaultStream;
     final DeviceMemoryPool pool;
-    /**
-     * Device memory {int code, int pad, long value} that kernels set when they meet a bad index. Read back (a 16-byte
-     * copy) only at synchronisation points after an index kernel has run.
-     */
-    private final long errorFlag;
-    private final MemorySegment errorHost = java.lang.foreign.Arena.ofAuto().allocate(16, 8);
-    private volatile boolean indexKernelsSinceSync;
-    private volatile String lastIndexOp = "an index kernel";
     private long cublasHandle;
 
     CudaDevice(int index, PhysicalGpu gpu) {
@@ -33,8 +26,6 @@ final class CudaDevice {
         gpu.makeCurrent();
         this.defaultStream = new CudaStream(this, CudaDriver.cuStreamCreate(CudaDriver.STREAM_NON_BLOCKING), false);
         this.pool = new DeviceMemoryPool(device.toString(), DeviceMemoryPool.driver(gpu));
-        this.errorFlag = CudaDriver.cuMemAlloc(16);
-        CudaDriver.cuMemsetD8(errorFlag, (byte) 0, 16);
     }
 
     /** Makes the context current and returns the calling thread's current stream for this device. */
@@ -43,32 +34,48 @@ final class CudaDevice {
         return CudaStreams.current(this).handle;
     }
 
-    /** The device address of the error flag, for an index kernel named op about to be launched. */
-    long errorFlagAddress(String op) {
-        lastIndexOp = op;
-        indexKernelsSinceSync = true;
-        return errorFlag;
+    /** Queues a kernel on stream that reports bad input into the error flag at device address flag. */
+    @FunctionalInterface
+    interface CheckedLaunch {
+        void launch(long flag, long stream);
+    }
+
+    /** Turns a code a kernel wrote into its error flag (and the value it wrote with it) into the exception to throw. */
+    @FunctionalInterface
+    interface KernelFailure {
+        /** The exception for code, or null for a code this launch does not expect. */
+        RuntimeException exception(int code, long value);
     }
 
     /**
-     * Throws (and clears the flag) when an index kernel reported a bad index. Call after synchronising: with
-     * {@code wholeDevice}, every kernel has finished and the flag need not be read again until the next index kernel.
+     * Launches a kernel that reports bad input (an index out of range, an integer division by zero) and fails at once
+     * when it did. {@code launch} gets the device address of a fresh, zeroed flag {int code, int pad, long value}
+     * (kernels/cu/common.cuh, report_error) and the calling thread's current stream; after it the flag is read back
+     * on that stream, which waits for the kernel, and a set code becomes the exception {@code failure} makes of it.
+     * The flag belongs to this call alone: an error can neither surface in a later op nor in another thread's op on
+     * the same device.
+     *
+     * <p>The price is one stream synchronisation per call. The kernels skip the bad elements, so whatever they
+     * wrote before the error is partial; NDArray's ops write into fresh arrays that the exception discards.
      */
-    void checkErrors(boolean wholeDevice) {
-        if (!indexKernelsSinceSync) return;
-        gpu.makeCurrent();
-        CudaDriver.cuMemcpyDtoH(errorHost, errorFlag, 16);
-        if (wholeDevice) indexKernelsSinceSync = false;
-        int code = errorHost.get(ValueLayout.JAVA_INT, 0);
-        if (code == 0) return;
-        long value = errorHost.get(ValueLayout.JAVA_LONG, 8);
-        CudaDriver.cuMemsetD8(errorFlag, (byte) 0, 16);
-        if (code == KernelCodes.E_INDEX_OUT_OF_RANGE) {
-            throw new IndexOutOfBoundsException(lastIndexOp + " on " + device + ": index " + value
-                    + " out of range (the offending elements were skipped)");
+    void launchChecked(String op, CheckedLaunch launch, KernelFailure failure) {
+        long stream = enter();
+        try (DeviceBuffer flag = temp(FLAG_BYTES); Arena arena = Arena.ofConfined()) {
+            CudaDriver.cuMemsetD32Async(flag.address, 0, FLAG_BYTES / 4, stream);
+            launch.launch(flag.address, stream);
+            MemorySegment host = arena.allocate(FLAG_BYTES, 8);
+            CudaDriver.cuMemcpyDtoHAsync(host, flag.address, FLAG_BYTES, stream);
+            CudaDriver.cuStreamSynchronize(stream);
+            int code = host.get(ValueLayout.JAVA_INT, 0);
+            if (code == 0) return;
+            long value = host.get(ValueLayout.JAVA_LONG, 8);
+            RuntimeException e = failure.exception(code, value);
+            throw e != null ? e
+                    : new IllegalStateException(op + " on " + device + ": the kernel reported error code " + code + " (value " + value + ")");
         }
-        throw new IllegalStateException("a kernel on " + device + " reported error " + code + " (value " + value + ")");
     }
+
+    private static final int FLAG_BYTES = 16;
 
     /** Grid size for a grid-stride kernel over work items: enough blocks to fill the GPU, no more. */
     long grid(long work, int block) {

@@ -1,6 +1,7 @@
 package io.jtensor.backend.cuda;
 
 import io.jtensor.DType;
+import io.jtensor.backend.BackendContract;
 import io.jtensor.backend.BinaryOp;
 import io.jtensor.backend.UnaryOp;
 import io.jtensor.bindings.cuda.CudaDriver;
@@ -107,8 +108,24 @@ final class CudaElementwise {
     private static void launchBinary(CudaDevice dev, String kernel, BinaryOp op, DevArray a, DevArray b, DevArray out) {
         Geometry g = Geometry.of(op.name().toLowerCase(), out.shape(), out.strides(), a.strides(), b.strides());
         if (g.numel == 0) return;
-        long stream = dev.enter();
-        KernelArgs.start().i32(KernelCodes.binary(op)).geom(g).ptr(a.address()).ptr(b.address()).ptr(out.address())
+        boolean canFail = !a.dtype().isFloating() && (op == BinaryOp.DIV || op == BinaryOp.REMAINDER || op == BinaryOp.POW);
+        if (!canFail) {
+            launchBinary(dev, kernel, op, g, a, b, out, 0, dev.enter());
+            return;
+        }
+        // The CPU throws for an integer division by zero and a negative integer exponent; the kernel reports them, and
+        // this call waits to throw the same. (These ops are rare on integers: the synchronisation costs little.)
+        dev.launchChecked(op.name().toLowerCase(), (flag, stream) -> launchBinary(dev, kernel, op, g, a, b, out, flag, stream),
+                (code, value) -> switch (code) {
+                    case KernelCodes.E_DIVISION_BY_ZERO -> BackendContract.integerDivisionByZero(op);
+                    case KernelCodes.E_NEGATIVE_EXPONENT -> BackendContract.negativeIntegerExponent(value);
+                    default -> null;
+                });
+    }
+
+    private static void launchBinary(CudaDevice dev, String kernel, BinaryOp op, Geometry g, DevArray a, DevArray b, DevArray out,
+                                     long errorFlag, long stream) {
+        KernelArgs.start().i32(KernelCodes.binary(op)).geom(g).ptr(a.address()).ptr(b.address()).ptr(out.address()).ptr(errorFlag)
                 .launch(dev.gpu.function(kernel), gridFor(dev, g), BLOCK, stream);
     }
 
@@ -132,10 +149,7 @@ final class CudaElementwise {
 
     /** dst = cast(src), same shape, any strides. */
     static void copy(CudaDevice dev, DevArray src, DevArray dst) {
-        if (!java.util.Arrays.equals(src.shape(), dst.shape())) {
-            throw new IllegalArgumentException("copy: shapes differ: " + java.util.Arrays.toString(src.shape()) + " vs "
-                    + java.util.Arrays.toString(dst.shape()));
-        }
+        BackendContract.requireSameShape("copy", dst.shape(), src.shape());
         if (src.numel() == 0) return;
         long stream = dev.enter();
         if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous()) {

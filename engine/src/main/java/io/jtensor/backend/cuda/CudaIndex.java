@@ -1,9 +1,14 @@
 package io.jtensor.backend.cuda;
 
 import io.jtensor.DType;
+import io.jtensor.backend.BackendContract;
 import java.util.Arrays;
 
-/** Gather, scatter-add and index-select (kernels/cu/index.cu). */
+/**
+ * Gather, scatter-add and index-select (kernels/cu/index.cu). As on the CPU, an index outside [0, size) fails the
+ * call itself with an {@link IndexOutOfBoundsException} naming the op, the value and the size: the kernel skips bad
+ * elements and records the first one in an error flag that {@link CudaDevice#launchChecked} reads right after it.
+ */
 final class CudaIndex {
     private static final String[] GATHER = KernelCodes.names("index_gather_");
     private static final String[] SCATTER_ADD = KernelCodes.names("index_scatteradd_");
@@ -19,19 +24,23 @@ final class CudaIndex {
     static void gather(CudaDevice dev, String op, DevArray x, int dim, DevArray index, DevArray out) {
         requireI64(op, index);
         if (out.dtype() != x.dtype()) throw new IllegalArgumentException(op + ": out is " + out.dtype() + " but x is " + x.dtype());
-        if (x.rank() == 0) {
-            CudaElementwise.copy(dev, x.view(out.shape(), new long[out.rank()]), out);
-            return;
-        }
-        long[] xs = x.strides().clone();
-        long dimStride = xs[dim];
-        xs[dim] = 0;
+        // A scalar x is one element along its one dim 0: every index must be 0, as on the CPU.
+        boolean scalar = x.rank() == 0;
+        long[] xs = scalar ? new long[out.rank()] : x.strides().clone();
+        long dimStride = scalar ? 0 : xs[dim];
+        long size = scalar ? 1 : x.shape()[dim];
+        if (!scalar) xs[dim] = 0;
         Geometry g = Geometry.of(op, out.shape(), out.strides(), index.strides(), xs);
         if (g.numel == 0) return;
-        long stream = dev.enter();
-        KernelArgs.start().geom(g).ptr(x.address()).ptr(index.address()).ptr(out.address()).i64(dimStride).i64(x.shape()[dim])
-                .ptr(dev.errorFlagAddress(op))
-                .launch(dev.gpu.function(GATHER[x.dtype().ordinal()]), dev.grid(g.numel, 256), 256, stream);
+        dev.launchChecked(op, (flag, stream) -> KernelArgs.start().geom(g).ptr(x.address()).ptr(index.address()).ptr(out.address())
+                        .i64(dimStride).i64(size).ptr(flag)
+                        .launch(dev.gpu.function(GATHER[x.dtype().ordinal()]), dev.grid(g.numel, 256), 256, stream),
+                indexFailure(op, dim, size));
+    }
+
+    /** The CPU backend's exception for a bad index of dim (of size size), from the flag's E_INDEX_OUT_OF_RANGE. */
+    static CudaDevice.KernelFailure indexFailure(String op, int dim, long size) {
+        return (code, value) -> code == KernelCodes.E_INDEX_OUT_OF_RANGE ? BackendContract.indexOutOfBounds(op, value, dim, size) : null;
     }
 
     /** out[index[i] along dim] += src[i]; index and src share a shape. */
@@ -54,10 +63,10 @@ final class CudaIndex {
         if (out.rank() > 0) os[dim] = 0;
         Geometry g = Geometry.of("scatterAdd", src.shape(), src.strides(), index.strides(), os);
         if (g.numel == 0) return;
-        long stream = dev.enter();
-        KernelArgs.start().geom(g).ptr(src.address()).ptr(index.address()).ptr(out.address()).i64(dimStride).i64(dimSize)
-                .ptr(dev.errorFlagAddress("scatterAdd"))
-                .launch(dev.gpu.function(SCATTER_ADD[out.dtype().ordinal()]), dev.grid(g.numel, 256), 256, stream);
+        dev.launchChecked("scatterAdd", (flag, stream) -> KernelArgs.start().geom(g).ptr(src.address()).ptr(index.address()).ptr(out.address())
+                        .i64(dimStride).i64(dimSize).ptr(flag)
+                        .launch(dev.gpu.function(SCATTER_ADD[out.dtype().ordinal()]), dev.grid(g.numel, 256), 256, stream),
+                indexFailure("scatterAdd", dim, dimSize));
     }
 
     /** out = x.indexSelect(dim, index): a gather whose index is broadcast along every dim but dim. */

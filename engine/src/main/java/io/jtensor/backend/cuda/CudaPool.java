@@ -72,10 +72,11 @@ final class CudaPool {
         long[] targetStrides = {gs[0], gs[1], 0, 0};
         Geometry g = Geometry.of("maxPool2dBackward", gradOut.shape(), gradOut.strides(), indices.strides(), targetStrides);
         if (g.numel == 0) return;
-        long stream = dev.enter();
-        KernelArgs.start().geom(g).ptr(gradOut.address()).ptr(indices.address()).ptr(gradIn.address()).i64(1).i64(H * W)
-                .ptr(dev.errorFlagAddress("maxPool2dBackward"))
-                .launch(dev.gpu.function(SCATTER_ADD[gradIn.dtype().ordinal()]), dev.grid(g.numel, 256), 256, stream);
+        dev.launchChecked("maxPool2dBackward", (flag, stream) -> KernelArgs.start().geom(g).ptr(gradOut.address()).ptr(indices.address())
+                        .ptr(gradIn.address()).i64(1).i64(H * W).ptr(flag)
+                        .launch(dev.gpu.function(SCATTER_ADD[gradIn.dtype().ordinal()]), dev.grid(g.numel, 256), 256, stream),
+                (code, value) -> code != KernelCodes.E_INDEX_OUT_OF_RANGE ? null : new IndexOutOfBoundsException(
+                        "maxPool2dBackward: index " + value + " is outside the " + H + "x" + W + " input plane"));
     }
 
     static void avgPool2d(CudaDevice dev, DevArray x, int kH, int kW, ConvParams p, boolean countIncludePad, DevArray out) {

@@ -38,11 +38,10 @@ public final class CudaStream implements AutoCloseable {
     /** The CUstream handle, for interoperating with other CUDA libraries. */
     public long handle() { return handle; }
 
-    /** Blocks until everything queued on this stream has run; reports kernel errors (bad indices) seen so far. */
+    /** Blocks until everything queued on this stream has run. */
     public void synchronize() {
         device.gpu.makeCurrent();
         CudaDriver.cuStreamSynchronize(handle);
-        device.checkErrors(false);
     }
 
     /** Whether everything queued so far has completed. */

@@ -42,6 +42,8 @@ final class KernelCodes {
 
     /** Error codes kernels write into the device error flag. */
     static final int E_INDEX_OUT_OF_RANGE = 1;
+    static final int E_DIVISION_BY_ZERO = 2;
+    static final int E_NEGATIVE_EXPONENT = 3;
 
     /** The dtype part of a kernel name: bool, u8, i32, i64, f16, bf16, f32, f64. */
     static String suffix(DType t) {

@@ -7,6 +7,7 @@ import static io.jtensor.backend.cuda.GpuCheck.cpu;
 import static io.jtensor.backend.cuda.GpuCheck.cuda;
 import static io.jtensor.backend.cuda.GpuCheck.gpu;
 import static io.jtensor.backend.cuda.GpuCheck.poisoned;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,10 +15,11 @@ import io.jtensor.DType;
 import io.jtensor.Device;
 import io.jtensor.NDArray;
 import io.jtensor.backend.Backend;
+import io.jtensor.backend.BinaryOp;
 import io.jtensor.memory.MemoryScope;
 import org.junit.jupiter.api.Test;
 
-/** Softmax, gather/scatter/index-select and Philox random numbers against the CPU backend. */
+/** Softmax, gather/scatter/index-select, errors that kernels report, and Philox random numbers against the CPU backend. */
 class CudaSoftmaxIndexRandomGpuTest {
     /** {rows-ish shape..., dim}: short rows (warp kernel), long rows (block kernel), a middle dim (column kernel). */
     private static final long[][] SHAPES = {{37, 50}, {5, 3000}, {4, 10, 6}, {3, 1025}, {64, 1}};
@@ -146,18 +148,63 @@ class CudaSoftmaxIndexRandomGpuTest {
     }
 
     @Test
-    void anIndexOutOfRangeIsReportedAtTheNextSynchronisation() {
+    void anIndexOutOfRangeFailsTheCallItselfAndLeavesNoErrorBehind() {
         Device g = gpu();
         try (var scope = MemoryScope.open()) {
             NDArray x = NDArray.ones(DType.F32, g, 4, 3);
             NDArray idx = NDArray.of(new long[] {0, 7, 1}, 3).to(g);
             NDArray out = NDArray.empty(DType.F32, g, 3, 3);
-            cuda().indexSelect(x, 0, idx, out);
-            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, out::toFloatArray);
-            assertTrue(e.getMessage().contains("index 7 out of range"), e.getMessage());
-            // the flag is cleared: the device keeps working
+            IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> cuda().indexSelect(x, 0, idx, out));
+            assertEquals("indexSelect: index 7 is out of bounds for dim 0 with size 4", e.getMessage());
+            // negative indices are errors, as on the CPU (they used to count from the end here)
+            NDArray neg = NDArray.of(new long[] {-1, 0, 1}, 3).to(g);
+            e = assertThrows(IndexOutOfBoundsException.class, () -> cuda().indexSelect(x, 0, neg, out));
+            assertEquals("indexSelect: index -1 is out of bounds for dim 0 with size 4", e.getMessage());
+            // scatterAdd along dim 1 of [4, 3] and gather along dim 1 name their own op, dim and size
+            NDArray bad = NDArray.of(new long[] {3}, 1, 1).to(g), src = NDArray.ones(DType.F32, g, 1, 1);
+            e = assertThrows(IndexOutOfBoundsException.class, () -> cuda().scatterAdd(x.contiguous(), 1, bad, src));
+            assertEquals("scatterAdd: index 3 is out of bounds for dim 1 with size 3", e.getMessage());
+            NDArray one = NDArray.empty(DType.F32, g, 1, 1);
+            e = assertThrows(IndexOutOfBoundsException.class, () -> cuda().gather(x, 1, bad, one));
+            assertEquals("gather: index 3 is out of bounds for dim 1 with size 3", e.getMessage());
+            // nothing is left pending: the next ops and the next synchronisation succeed
             NDArray ok = NDArray.ones(DType.F32, g, 2).add(1);
-            assertClose("after an index error", NDArray.full(2, DType.F32, Device.cpu(), 2), ok, 0, 0);
+            assertClose("after index errors", NDArray.full(2, DType.F32, Device.cpu(), 2), ok, 0, 0);
+            cuda().synchronize();
+            NDArray good = NDArray.of(new long[] {3, 0}, 2).to(g), sel = NDArray.empty(DType.F32, g, 2, 3);
+            cuda().indexSelect(x, 0, good, sel);
+            assertClose("a good indexSelect after the errors", NDArray.ones(DType.F32, Device.cpu(), 2, 3), sel, 0, 0);
+        }
+    }
+
+    @Test
+    void integerOpsTheCpuRefusesThrowAtOnce() {
+        Device g = gpu();
+        long[] divisors = new long[1000];
+        java.util.Arrays.fill(divisors, 2);
+        divisors[637] = 0;
+        for (DType t : new DType[] {DType.I32, DType.I64, DType.U8}) {
+            try (var scope = MemoryScope.open()) {
+                NDArray a = NDArray.full(7, t, g, 1000), two = NDArray.full(2, t, g, 1000);
+                NDArray withZero = NDArray.of(divisors, 1000).to(t).to(g);
+                for (BinaryOp op : new BinaryOp[] {BinaryOp.DIV, BinaryOp.REMAINDER}) {
+                    NDArray out = NDArray.empty(t, g, 1000);
+                    ArithmeticException e = assertThrows(ArithmeticException.class, () -> cuda().binary(op, a, withZero, out));
+                    assertEquals(op.name().toLowerCase() + ": integer division by zero", e.getMessage(), op + " " + t);
+                    // 7 // 2 = 3, 7 % 2 = 1, and the failed call left nothing behind
+                    cuda().binary(op, a, two, out);
+                    assertClose(op + " " + t + " by 2", NDArray.full(op == BinaryOp.DIV ? 3 : 1, t, Device.cpu(), 1000), out, 0, 0);
+                }
+            }
+        }
+        try (var scope = MemoryScope.open()) {
+            long[] exponents = {2, 0, 3, -2, 1};
+            NDArray base = NDArray.full(3, DType.I64, g, 5), e = NDArray.of(exponents, 5).to(g), out = NDArray.empty(DType.I64, g, 5);
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> cuda().binary(BinaryOp.POW, base, e, out));
+            assertEquals("pow: integers to negative integer powers are not allowed, got exponent -2", ex.getMessage());
+            NDArray x = NDArray.of(new long[] {2, 3}, 2).to(g), y = NDArray.empty(DType.I64, g, 2);
+            ex = assertThrows(IllegalArgumentException.class, () -> cuda().unary(io.jtensor.backend.UnaryOp.POW, x, y, -1, 0));
+            assertTrue(ex.getMessage().startsWith("pow: integer tensors need a non-negative integer exponent, got -1"), ex.getMessage());
         }
     }
 
@@ -172,6 +219,11 @@ class CudaSoftmaxIndexRandomGpuTest {
                     cpu().random(Backend.RandomKind.UNIFORM, 0x1234_5678_9ABCL, offset, -2, 3, uc);
                     cuda().random(Backend.RandomKind.UNIFORM, 0x1234_5678_9ABCL, offset, -2, 3, ug);
                     assertSameBytes("uniform " + t + " offset " + offset, uc, ug);
+                    // a span whose products with u are inexact: the GPU must round them as Java does (no fused multiply-add)
+                    NDArray vc = NDArray.empty(t, Device.cpu(), n), vg = poisoned(t, g, n);
+                    cpu().random(Backend.RandomKind.UNIFORM, 77, offset, 0.1, 0.7, vc);
+                    cuda().random(Backend.RandomKind.UNIFORM, 77, offset, 0.1, 0.7, vg);
+                    assertSameBytes("uniform in [0.1, 0.7) " + t + " offset " + offset, vc, vg);
                     NDArray nc = NDArray.empty(t, Device.cpu(), n), ng = poisoned(t, g, n);
                     cpu().random(Backend.RandomKind.NORMAL, 99, offset, 0.5, 2, nc);
                     cuda().random(Backend.RandomKind.NORMAL, 99, offset, 0.5, 2, ng);

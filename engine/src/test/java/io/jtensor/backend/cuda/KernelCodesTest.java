@@ -45,6 +45,8 @@ class KernelCodesTest {
             assertEquals(v, KernelCodes.reduce(op), op.name());
         }
         assertEquals(d.get("E_INDEX_OUT_OF_RANGE"), KernelCodes.E_INDEX_OUT_OF_RANGE);
+        assertEquals(d.get("E_DIVISION_BY_ZERO"), KernelCodes.E_DIVISION_BY_ZERO);
+        assertEquals(d.get("E_NEGATIVE_EXPONENT"), KernelCodes.E_NEGATIVE_EXPONENT);
     }
 
     @Test
