@@ -107,8 +107,8 @@ public final class GpuBench {
             try (NDArray bt = b.narrow(0, 0, n / 2); NDArray bs = b.slice(0, 0, n, 2); NDArray ch = c.narrow(0, 0, n / 2)) {
                 gbps("add F32, one input stride 2 (n/2 elements)", 3.0 * (n / 2) * 4, timeMs(() -> cuda.binary(BinaryOp.ADD, bt, bs, ch), 1));
             }
-            reductions(a, n);
-            softmaxes(a, c, n);
+            section("reductions", () -> reductions(a, n));
+            section("softmax", () -> softmaxes(a, c, n));
         }
         launchOverhead();
         gemms(4096);
@@ -117,6 +117,15 @@ public final class GpuBench {
         System.out.println();
         System.out.println("## summary (copy ceiling " + String.format("%.0f GB/s", copyCeiling) + ")");
         for (String r : rows) System.out.println(r);
+    }
+
+    /** Runs one family's rows; a failure becomes a row of its own so that the families after it still run. */
+    private void section(String family, Runnable body) {
+        try {
+            body.run();
+        } catch (RuntimeException e) {
+            row(family, "failed", e.toString().replace('|', '/'));
+        }
     }
 
     // ------------------------------------------------------------------------------------------ variants
@@ -206,7 +215,7 @@ public final class GpuBench {
     private void reductions(NDArray a, long n) {
         // Sum of everything: one output, the split kernels; reference: the F64 sum of the F64 copy (baseline kernels).
         CudaReduce.Variant def = CudaReduce.variant();
-        try (NDArray s = NDArray.empty(DType.F32, g); NDArray a64 = a.to(DType.F64); NDArray s64 = NDArray.empty(DType.F64, g)) {
+        try (NDArray s = NDArray.empty(DType.F32, g, 1); NDArray a64 = a.to(DType.F64); NDArray s64 = NDArray.empty(DType.F64, g, 1)) {
             CudaReduce.setVariant(CudaReduce.Variant.BASE);
             cuda.reduce(ReduceOp.SUM, a64, new int[] {0}, s64, null);
             double ref = s64.item();
