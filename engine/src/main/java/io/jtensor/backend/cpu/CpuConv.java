@@ -69,10 +69,16 @@ final class CpuConv {
         int es = x.dtype().byteSize(), og = g.og(), cg = g.cg(), ckk = g.ckk(), ohw = g.ohw();
         boolean byImage = splitByImage(g);
         boolean direct = g.pointwise() && x.rowMajorFrom(2);
+        boolean wide = CpuConvWide.applies(g, x);
         forImages(g.n(), byImage, n -> {
             for (int gi = 0; gi < g.groups(); gi++) {
                 CpuGemmMatrix a = new CpuGemmMatrix(w.seg(), w.off() + (long) gi * og * w.stride(0), w.stride(0), 1, w.dtype());
                 long xBase = x.off() + n * x.stride(0) + (long) gi * cg * x.stride(1);
+                if (wide) {
+                    long cOff = out.off() + ((long) n * g.o() + (long) gi * og) * ohw;
+                    CpuConvWide.forward(g, x.seg(), xBase, x.stride(1), x.stride(2), es, f64, a, out.seg(), cOff, !byImage);
+                    continue;
+                }
                 CpuGemmMatrix b;
                 if (direct) {
                     b = new CpuGemmMatrix(x.seg(), xBase, x.stride(1), 1, x.dtype());

@@ -43,6 +43,9 @@ class ConvTest {
         c(2, 3, 6, 5, 4, 1, 1, 2, 0, 1, 1),     // 1x1 with stride: unfolded
         c(1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1),     // 1x1x1x1
         new Case(2, 3, 9, 10, 2, 3, 5, new ConvParams(2, 1, 0, 2, 1, 2, 1)), // different H and W geometry
+        c(3, 1, 28, 28, 6, 5, 5, 1, 2, 1, 1),   // LeNet's first layer: the wide-column forward over a padded image
+        c(3, 6, 12, 12, 16, 5, 5, 1, 0, 1, 1),  // LeNet's second layer: wide columns without padding
+        new Case(2, 2, 6, 9, 3, 2, 4, new ConvParams(1, 1, 1, 0, 1, 1, 1)), // wide columns, padding in H only
     };
 
     static double roundoff(DType dt) {
