@@ -133,13 +133,20 @@ final class CpuConv {
             acc.seg().asSlice(acc.off() * es, wSize * es).fill((byte) 0);
         }
         boolean directX = g.pointwise() && x.rowMajorFrom(2);
+        boolean wide = CpuConvWide.applies(g, x) && CpuConvWide.allFinite(x);
         IntConsumer part = pi -> {
             int n0 = pi * per, n1 = Math.min(g.n(), n0 + per);
             for (int n = n0; n < n1; n++) {
                 for (int gi = 0; gi < g.groups(); gi++) {
-                    CpuGemmMatrix a = new CpuGemmMatrix(gradOut.seg(), gradOut.off() + n * gradOut.stride(0) + (long) gi * og * gradOut.stride(1),
-                            gradOut.stride(1), 1, ct);
+                    long gOff = gradOut.off() + n * gradOut.stride(0) + (long) gi * og * gradOut.stride(1);
+                    CpuGemmMatrix a = new CpuGemmMatrix(gradOut.seg(), gOff, gradOut.stride(1), 1, ct);
                     long xBase = x.off() + n * x.stride(0) + (long) gi * cg * x.stride(1);
+                    if (wide) {
+                        long cOff = acc.off() + pi * wSize + (long) gi * og * ckk;
+                        CpuConvWide.backwardWeight(g, x.seg(), xBase, x.stride(1), x.stride(2), es, f64, gradOut.seg(), gOff, gradOut.stride(1), ct,
+                                acc.seg(), cOff, n > n0, parts == 1);
+                        continue;
+                    }
                     CpuGemmMatrix b;
                     if (directX) {
                         b = new CpuGemmMatrix(x.seg(), xBase, 1, x.stride(1), ct);

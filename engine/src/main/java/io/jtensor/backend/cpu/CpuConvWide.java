@@ -1,16 +1,24 @@
 package io.jtensor.backend.cpu;
 
+import io.jtensor.DType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
- * Forward convolution with stride 1 and no dilation by "wide" columns: the image is copied once into a padded
- * buffer [cg, Hp, Wp], and the output is computed at every column of the padded width, positions (y, x) with x in
+ * Convolutions with stride 1 and no dilation by "wide" columns: the image is copied once into a padded buffer
+ * [cg, Hp, Wp], and the output is computed at every column of the padded width, positions (y, x) with x in
  * [0, Wp) instead of [0, ow). Then column row (ci, i, j) is the contiguous run of oh * Wp elements starting at
  * ci*Hp*Wp + i*Wp + j of that buffer: one long copy per row instead of oh short ones (LeNet's second layer: 150
  * copies of 96 floats per image instead of 1,200 of 8). The extra Wp - ow columns of each output row read taps that
- * wrap into the next row; they cost (Wp - ow) / ow more multiply-adds and are dropped when the valid columns are
- * copied out. Only the forward pass uses it: the garbage columns are discarded there and never multiplied into a
- * result that is kept.
+ * wrap into the next row; they cost (Wp - ow) / ow more multiply-adds.
+ *
+ * <p>Forward drops the extra columns when copying the output out. The weight gradient multiplies them by a
+ * gradient that is zero there, which is exact only while the image is finite (0 * inf is NaN), so it is used only
+ * after a check that it is.
  */
 final class CpuConvWide {
     private CpuConvWide() {}
@@ -28,10 +36,75 @@ final class CpuConvWide {
      */
     static void forward(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, int es, boolean f64,
                         CpuGemmMatrix a, MemorySegment outSeg, long cOff, boolean parallelGemm) {
+        int og = g.og(), oh = g.oh(), ow = g.ow(), wp = paddedWidth(g), len = oh * wp;
+        MemorySegment col = columns(g, paddedImage(g, x, xBase, sC, sH, es), es);
+        MemorySegment wide = CpuConvTemps.scratch(CpuConvTemps.WIDE_OUT, (long) og * len * es);
+        CpuGemm.gemm(f64, 1, og, len, g.ckk(), a, 0, new CpuGemmMatrix(col, 0, len, 1, a.dtype()), 0, wide, 0, len, 0, false, parallelGemm);
+        long end = (cOff + (long) og * oh * ow) * es; // spills stay inside this image's output, written in order
+        int outRowBytes = ow * es;
+        for (int o = 0; o < og; o++) {
+            for (int y = 0; y < oh; y++) {
+                long to = (cOff + ((long) o * oh + y) * ow) * es;
+                CpuConvIm2col.copy(wide, ((long) o * len + (long) y * wp) * es, outSeg, to, outRowBytes, end);
+            }
+        }
+    }
+
+    /**
+     * gradW[og, ckk] at element cOff of gwSeg (+)= gradOut x unfold(image)^T for one image and group: gOff is the
+     * element of gradOut's first channel, gsC its channel stride (each plane [oh, ow] contiguous); the image as in forward.
+     */
+    static void backwardWeight(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, int es, boolean f64,
+                               MemorySegment gradOut, long gOff, long gsC, DType dtype, MemorySegment gwSeg, long cOff,
+                               boolean accumulate, boolean parallelGemm) {
+        int og = g.og(), oh = g.oh(), ow = g.ow(), wp = paddedWidth(g), len = oh * wp, ckk = g.ckk();
+        MemorySegment col = columns(g, paddedImage(g, x, xBase, sC, sH, es), es);
+        MemorySegment wide = CpuConvTemps.scratch(CpuConvTemps.WIDE_OUT, (long) og * len * es);
+        wide.asSlice(0, (long) og * len * es).fill((byte) 0); // the extra columns' gradient is zero
+        int rowBytes = ow * es;
+        for (int o = 0; o < og; o++) {
+            for (int y = 0; y < oh; y++) {
+                long to = ((long) o * len + (long) y * wp) * es;
+                CpuConvIm2col.copy(gradOut, (gOff + o * gsC + (long) y * ow) * es, wide, to, rowBytes, to + rowBytes);
+            }
+        }
+        CpuGemm.gemm(f64, 1, og, ckk, len, new CpuGemmMatrix(wide, 0, len, 1, dtype), 0,
+                new CpuGemmMatrix(col, 0, 1, len, dtype), 0, gwSeg, cOff, ckk, 0, accumulate, parallelGemm);
+    }
+
+    /** Whether every element of a row-major array is finite (the wide weight gradient needs it). */
+    static boolean allFinite(CpuConvTensor x) {
+        if (!x.rowMajorFrom(0)) return false;
+        long n = 1;
+        for (int d = 0; d < 4; d++) n *= x.size(d);
+        MemorySegment seg = x.seg();
+        long i = 0;
+        if (x.dtype() == DType.F32) {
+            var s = FloatVector.SPECIES_PREFERRED;
+            long base = x.off() * 4;
+            for (; i + s.length() <= n; i += s.length()) {
+                if (!FloatVector.fromMemorySegment(s, seg, base + i * 4, ByteOrder.nativeOrder()).test(VectorOperators.IS_FINITE).allTrue()) return false;
+            }
+            for (; i < n; i++) if (!Float.isFinite(seg.get(ValueLayout.JAVA_FLOAT_UNALIGNED, base + i * 4))) return false;
+        } else {
+            var s = DoubleVector.SPECIES_PREFERRED;
+            long base = x.off() * 8;
+            for (; i + s.length() <= n; i += s.length()) {
+                if (!DoubleVector.fromMemorySegment(s, seg, base + i * 8, ByteOrder.nativeOrder()).test(VectorOperators.IS_FINITE).allTrue()) return false;
+            }
+            for (; i < n; i++) if (!Double.isFinite(seg.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, base + i * 8))) return false;
+        }
+        return true;
+    }
+
+    private static int paddedWidth(CpuConvGeometry g) { return g.w() + 2 * g.p().padW(); }
+
+    /** The group's channels copied into the thread's zero-bordered [cg, Hp, Wp] buffer, plus kw zeros after it. */
+    private static MemorySegment paddedImage(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, int es) {
         var p = g.p();
-        int cg = g.cg(), kh = g.kh(), kw = g.kw(), oh = g.oh(), ow = g.ow(), og = g.og();
-        int hp = g.h() + 2 * p.padH(), wp = g.w() + 2 * p.padW(), plane = hp * wp, len = oh * wp;
-        long imageElems = (long) cg * plane + kw; // the last rows' garbage columns read up to kw - 2 past the planes
+        int cg = g.cg(), kw = g.kw();
+        int hp = g.h() + 2 * p.padH(), wp = paddedWidth(g), plane = hp * wp;
+        long imageElems = (long) cg * plane + kw; // the last rows' extra columns read up to kw - 2 past the planes
         MemorySegment img = CpuConvTemps.scratch(CpuConvTemps.IMAGE, imageElems * es);
         boolean padded = p.padH() > 0 || p.padW() > 0;
         if (padded) img.asSlice(0, imageElems * es).fill((byte) 0);
@@ -44,9 +117,14 @@ final class CpuConvWide {
             }
         }
         if (!padded) CpuConvIm2col.zero(img, (long) cg * plane, kw, es);
+        return img;
+    }
 
-        int ckk = g.ckk();
-        MemorySegment col = CpuConvTemps.scratch(CpuConvTemps.COLUMNS, (long) ckk * len * es);
+    /** The wide columns [ckk, oh * Wp] of a padded image, in the thread's column scratch. */
+    private static MemorySegment columns(CpuConvGeometry g, MemorySegment img, int es) {
+        int cg = g.cg(), kh = g.kh(), kw = g.kw(), wp = paddedWidth(g);
+        int plane = (g.h() + 2 * g.p().padH()) * wp, len = g.oh() * wp;
+        MemorySegment col = CpuConvTemps.scratch(CpuConvTemps.COLUMNS, (long) g.ckk() * len * es);
         int runBytes = len * es;
         long row = 0;
         for (int ci = 0; ci < cg; ci++) {
@@ -56,15 +134,6 @@ final class CpuConvWide {
                 }
             }
         }
-        MemorySegment wide = CpuConvTemps.scratch(CpuConvTemps.WIDE_OUT, (long) og * len * es);
-        CpuGemm.gemm(f64, 1, og, len, ckk, a, 0, new CpuGemmMatrix(col, 0, len, 1, a.dtype()), 0, wide, 0, len, 0, false, parallelGemm);
-        long end = (cOff + (long) og * oh * ow) * es; // spills stay inside this image's output, written in order
-        int outRowBytes = ow * es;
-        for (int o = 0; o < og; o++) {
-            for (int y = 0; y < oh; y++) {
-                long to = (cOff + ((long) o * oh + y) * ow) * es;
-                CpuConvIm2col.copy(wide, ((long) o * len + (long) y * wp) * es, outSeg, to, outRowBytes, end);
-            }
-        }
+        return col;
     }
 }

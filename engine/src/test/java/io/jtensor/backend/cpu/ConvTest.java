@@ -196,6 +196,35 @@ class ConvTest {
         }
     }
 
+    /**
+     * An infinite pixel makes exactly the weight-gradient entries whose taps read it infinite. The wide-column path
+     * would also multiply it by the zero gradient of its extra columns (0 * inf = NaN) in entries that never read
+     * it, so an image that is not finite must take the ordinary path.
+     */
+    @Test void weightGradientOfAnInfiniteImageHasInfinityOnlyWhereTapsReadIt() {
+        Case k = c(2, 2, 6, 7, 3, 3, 3, 1, 0, 1, 1);
+        try (var scope = MemoryScope.open()) {
+            double[] xv = random(DType.F64, 31, k.xShape()).toDoubleArray();
+            xv[k.w] = Double.POSITIVE_INFINITY; // image 0, channel 0, pixel (1, 0): the first pixel a wrapped extra column reads
+            double[] gv = random(DType.F64, 32, k.outShape()).toDoubleArray();
+            Ref ref = backwardWeightRef(k, xv, gv);
+            try (NDArray x = NDArray.of(xv, k.xShape()).to(DType.F32); NDArray g = NDArray.of(gv, k.outShape()).to(DType.F32);
+                 NDArray gw = NDArray.conv2dBackwardWeight(x, g, k.wShape(), k.p())) {
+                double[] got = gw.toDoubleArray();
+                int infinite = 0;
+                for (int i = 0; i < got.length; i++) {
+                    if (Double.isFinite(ref.value()[i])) {
+                        assertEquals(ref.value()[i], got[i], 1e-5 * (ref.abs()[i] + 1), "gradW at " + i);
+                    } else {
+                        infinite++;
+                        assertEquals(ref.value()[i], got[i], "gradW at " + i);
+                    }
+                }
+                assertEquals(2 * k.o, infinite, "taps (0,0) and (1,0) of channel 0 read pixel (1,0), for every output channel");
+            }
+        }
+    }
+
     @Test void leNetSizedLayers() {
         Case conv1 = c(16, 1, 28, 28, 6, 5, 5, 1, 0, 1, 1), conv2 = c(16, 6, 12, 12, 16, 5, 5, 1, 0, 1, 1);
         for (Case k : new Case[] {conv1, conv2}) {
