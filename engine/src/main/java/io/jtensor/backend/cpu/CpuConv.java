@@ -98,12 +98,17 @@ final class CpuConv {
         boolean f64 = gradIn.dtype() == DType.F64;
         int es = gradIn.dtype().byteSize(), og = g.og(), cg = g.cg(), ckk = g.ckk(), ohw = g.ohw(), hw = g.hw();
         boolean byImage = splitByImage(g);
+        boolean wide = CpuConvWide.applies(g, gradIn) && CpuConvWide.allFinite(w);
         forImages(g.n(), byImage, n -> {
             for (int gi = 0; gi < g.groups(); gi++) {
                 CpuGemmMatrix a = new CpuGemmMatrix(w.seg(), w.off() + (long) gi * og * w.stride(0), 1, w.stride(0), w.dtype());
-                CpuGemmMatrix b = new CpuGemmMatrix(gradOut.seg(), gradOut.off() + n * gradOut.stride(0) + (long) gi * og * gradOut.stride(1),
-                        gradOut.stride(1), 1, gradOut.dtype());
+                long gOff = gradOut.off() + n * gradOut.stride(0) + (long) gi * og * gradOut.stride(1);
                 long iBase = gradIn.off() + ((long) n * g.c() + (long) gi * cg) * hw;
+                if (wide) {
+                    CpuConvWide.backwardInput(g, gradOut.seg(), gOff, gradOut.stride(1), es, f64, a, gradIn.seg(), iBase, !byImage);
+                    continue;
+                }
+                CpuGemmMatrix b = new CpuGemmMatrix(gradOut.seg(), gOff, gradOut.stride(1), 1, gradOut.dtype());
                 if (g.pointwise()) {
                     CpuGemm.gemm(f64, 1, cg, hw, og, a, 0, b, 0, gradIn.seg(), iBase, hw, 0, false, !byImage);
                 } else {

@@ -59,6 +59,82 @@ final class CpuConvWide {
                                boolean accumulate, boolean parallelGemm) {
         int og = g.og(), oh = g.oh(), ow = g.ow(), wp = paddedWidth(g), len = oh * wp, ckk = g.ckk();
         MemorySegment col = columns(g, paddedImage(g, x, xBase, sC, sH, es), es);
+        MemorySegment wide = widenedGradient(g, gradOut, gOff, gsC, es);
+        CpuGemm.gemm(f64, 1, og, ckk, len, new CpuGemmMatrix(wide, 0, len, 1, dtype), 0,
+                new CpuGemmMatrix(col, 0, 1, len, dtype), 0, gwSeg, cOff, ckk, 0, accumulate, parallelGemm);
+    }
+
+    /**
+     * gradIn[cg, h, w] at element iOff of inSeg (contiguous) = fold(W^T x gradOut) for one image and group: the
+     * columns W^T x widened gradient are [ckk, oh * Wp], and column row (ci, i, j) is added as one run to the padded
+     * image at ci*Hp*Wp + i*Wp + j, which is then cropped. The extra columns are exactly zero while W is finite
+     * (a zero gradient times finite weights), so their runs add nothing; the caller checks that it is. a is the
+     * group's W^T [ckk, og].
+     */
+    static void backwardInput(CpuConvGeometry g, MemorySegment gradOut, long gOff, long gsC, int es, boolean f64,
+                              CpuGemmMatrix a, MemorySegment inSeg, long iOff, boolean parallelGemm) {
+        var p = g.p();
+        int og = g.og(), cg = g.cg(), kh = g.kh(), kw = g.kw(), wp = paddedWidth(g), len = g.oh() * wp, ckk = g.ckk();
+        int plane = (g.h() + 2 * p.padH()) * wp;
+        MemorySegment wide = widenedGradient(g, gradOut, gOff, gsC, es);
+        MemorySegment col = CpuConvTemps.scratch(CpuConvTemps.COLUMNS, (long) ckk * len * es);
+        CpuGemm.gemm(f64, 1, ckk, len, og, a, 0, new CpuGemmMatrix(wide, 0, len, 1, a.dtype()), 0, col, 0, len, 0, false, parallelGemm);
+        long imageElems = (long) cg * plane + kw;
+        MemorySegment img = CpuConvTemps.scratch(CpuConvTemps.IMAGE, imageElems * es);
+        img.asSlice(0, imageElems * es).fill((byte) 0);
+        long row = 0;
+        for (int ci = 0; ci < cg; ci++) {
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++, row++) {
+                    long at = (long) ci * plane + (long) i * wp + j;
+                    if (f64) addRunF64(col, row * len, img, at, len);
+                    else addRunF32(col, row * len, img, at, len);
+                }
+            }
+        }
+        long end = (iOff + (long) cg * g.hw()) * es; // spills stay inside this image's group, written in order
+        int rowBytes = g.w() * es;
+        for (int ci = 0; ci < cg; ci++) {
+            for (int ih = 0; ih < g.h(); ih++) {
+                long from = ((long) ci * plane + (long) (ih + p.padH()) * wp + p.padW()) * es;
+                CpuConvIm2col.copy(img, from, inSeg, (iOff + (long) ci * g.hw() + (long) ih * g.w()) * es, rowBytes, end);
+            }
+        }
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final jdk.incubator.vector.VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /** dst[to + t] += src[from + t] for t < n, F32 elements. */
+    private static void addRunF32(MemorySegment src, long from, MemorySegment dst, long to, int n) {
+        int t = 0;
+        for (; t + FS.length() <= n; t += FS.length()) {
+            FloatVector v = FloatVector.fromMemorySegment(FS, src, (from + t) * 4, ORDER);
+            v.add(FloatVector.fromMemorySegment(FS, dst, (to + t) * 4, ORDER)).intoMemorySegment(dst, (to + t) * 4, ORDER);
+        }
+        for (; t < n; t++) {
+            long d = (to + t) * 4;
+            dst.set(ValueLayout.JAVA_FLOAT_UNALIGNED, d, dst.get(ValueLayout.JAVA_FLOAT_UNALIGNED, d) + src.get(ValueLayout.JAVA_FLOAT_UNALIGNED, (from + t) * 4));
+        }
+    }
+
+    /** dst[to + t] += src[from + t] for t < n, F64 elements. */
+    private static void addRunF64(MemorySegment src, long from, MemorySegment dst, long to, int n) {
+        int t = 0;
+        for (; t + DS.length() <= n; t += DS.length()) {
+            DoubleVector v = DoubleVector.fromMemorySegment(DS, src, (from + t) * 8, ORDER);
+            v.add(DoubleVector.fromMemorySegment(DS, dst, (to + t) * 8, ORDER)).intoMemorySegment(dst, (to + t) * 8, ORDER);
+        }
+        for (; t < n; t++) {
+            long d = (to + t) * 8;
+            dst.set(ValueLayout.JAVA_DOUBLE_UNALIGNED, d, dst.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, d) + src.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, (from + t) * 8));
+        }
+    }
+
+    /** The gradient [og, oh, ow] (planes contiguous, channel stride gsC) widened to [og, oh * Wp] with zeros. */
+    private static MemorySegment widenedGradient(CpuConvGeometry g, MemorySegment gradOut, long gOff, long gsC, int es) {
+        int og = g.og(), oh = g.oh(), ow = g.ow(), wp = paddedWidth(g), len = oh * wp;
         MemorySegment wide = CpuConvTemps.scratch(CpuConvTemps.WIDE_OUT, (long) og * len * es);
         wide.asSlice(0, (long) og * len * es).fill((byte) 0); // the extra columns' gradient is zero
         int rowBytes = ow * es;
@@ -68,8 +144,7 @@ final class CpuConvWide {
                 CpuConvIm2col.copy(gradOut, (gOff + o * gsC + (long) y * ow) * es, wide, to, rowBytes, to + rowBytes);
             }
         }
-        CpuGemm.gemm(f64, 1, og, ckk, len, new CpuGemmMatrix(wide, 0, len, 1, dtype), 0,
-                new CpuGemmMatrix(col, 0, 1, len, dtype), 0, gwSeg, cOff, ckk, 0, accumulate, parallelGemm);
+        return wide;
     }
 
     /** Whether every element of a row-major array is finite (the wide weight gradient needs it). */

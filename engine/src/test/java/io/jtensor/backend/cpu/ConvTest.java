@@ -225,6 +225,32 @@ class ConvTest {
         }
     }
 
+    /** Likewise the input gradient of an infinite weight: the wide path's extra columns would be 0 * inf = NaN. */
+    @Test void inputGradientOfAnInfiniteWeightHasInfinityOnlyWhereTapsReadIt() {
+        Case k = c(2, 2, 6, 7, 3, 3, 3, 1, 1, 1, 1);
+        try (var scope = MemoryScope.open()) {
+            double[] wv = random(DType.F64, 33, k.wShape()).toDoubleArray();
+            wv[0] = Double.NEGATIVE_INFINITY; // output 0, channel 0, tap (0, 0)
+            double[] gv = random(DType.F64, 34, k.outShape()).toDoubleArray();
+            Ref ref = backwardInputRef(k, gv, wv);
+            try (NDArray w = NDArray.of(wv, k.wShape()).to(DType.F32); NDArray g = NDArray.of(gv, k.outShape()).to(DType.F32);
+                 NDArray gi = NDArray.conv2dBackwardInput(g, w, k.xShape(), k.p())) {
+                double[] got = gi.toDoubleArray();
+                int finite = 0;
+                for (int i = 0; i < got.length; i++) {
+                    if (Double.isFinite(ref.value()[i])) {
+                        finite++;
+                        assertEquals(ref.value()[i], got[i], 1e-5 * (ref.abs()[i] + 1), "gradIn at " + i);
+                    } else {
+                        assertEquals(ref.value()[i], got[i], "gradIn at " + i);
+                    }
+                }
+                // Channel 1 never meets the infinite tap; in channel 0 only the last row and column escape it.
+                assertEquals(k.n * (k.h * k.w + k.h + k.w - 1), finite, "finite input-gradient entries");
+            }
+        }
+    }
+
     @Test void leNetSizedLayers() {
         Case conv1 = c(16, 1, 28, 28, 6, 5, 5, 1, 0, 1, 1), conv2 = c(16, 6, 12, 12, 16, 5, 5, 1, 0, 1, 1);
         for (Case k : new Case[] {conv1, conv2}) {
