@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles every kernels/cu/*.cu into ONE fatbin (one translation unit that includes them all), for the GPU
-# architectures in JTENSOR_CUDA_ARCHS (default "80 86 89 90") plus PTX for JTENSOR_CUDA_PTX (default 90) so that
+# architectures in JTENSOR_CUDA_ARCHS (default "80 86 89 90"; 90 is built as sm_90a) plus PTX for JTENSOR_CUDA_PTX (default 90) so that
 # newer GPUs can JIT it. Checks ptxas's report for register spills.
 #
 # Usage: build-kernels.sh [OUT_FATBIN] [REPORT_DIR]
@@ -39,7 +39,12 @@ fi
 
 src=$root/kernels/cu
 flags=(-fatbin -O3 -std=c++17 -Xptxas -v --compress-mode=size -I"$src")
-for a in $archs; do flags+=(-gencode "arch=compute_$a,code=sm_$a"); done
+# sm_90 machine code is built as sm_90a (Hopper's arch-specific target: wgmma and setmaxnreg, which the
+# matmul_wg_* kernels need). It runs on compute capability 9.0 only, which is every sm_90 GPU; the embedded
+# compute_90 PTX (for newer GPUs) has those kernels as traps, and Java launches them only on 9.0.
+for a in $archs; do
+  if [[ $a == 90 ]]; then flags+=(-gencode "arch=compute_90a,code=sm_90a"); else flags+=(-gencode "arch=compute_$a,code=sm_$a"); fi
+done
 [[ $ptx != none ]] && flags+=(-gencode "arch=compute_$ptx,code=compute_$ptx")
 
 # The cache key covers the sources, the flags and the compiler, so that any change recompiles.

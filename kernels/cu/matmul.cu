@@ -139,6 +139,165 @@ extern "C" __global__ void __launch_bounds__(256, 1) matmul_simt_f64(GemmArgs g,
     simt_gemm<double, 64, 64, 8, 4, 4>(g, A, B, C);
 }
 
+// ============================================================================================== SIMT, variant "simt2"
+// matmul_simt2_f32_<a><b>: the same 128 x 128 x 8 tiles and 8 x 8 micro-tiles as matmul_simt_f32, but every shared
+// read is a float4 (the baseline's scalar reads issue 16 shared loads per 64 FMAs, which caps it near half of the
+// FP32 rate; here 4), the operands' 16-byte runs load as float4 from global memory where the layout allows (<a>:
+// "v" when A is K-contiguous with K, its row stride and base 4-aligned, else "s"; <b>: "v" when B is N-contiguous
+// likewise), and C is written as float4 where aligned. One block per SM, as the baseline (capped at 128 registers
+// for two blocks, the 64 accumulators plus operands spill).
+template <bool AV, bool BV>
+__device__ void simt2_gemm(const GemmArgs& g, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C) {
+    constexpr int BM = 128, BN = 128, BK = 8, THREADS = 256;
+    constexpr int PITCH = BM + 4;  // 528-byte rows: 16-byte aligned, and the transposed A stores spread over banks
+    __shared__ __align__(16) float As[2][BK][PITCH];
+    __shared__ __align__(16) float Bs[2][BK][PITCH];
+    const int tid = threadIdx.x;
+    const int tx = tid & 15, ty = tid >> 4;
+    const i64 m0 = (i64) blockIdx.y * BM, n0 = (i64) blockIdx.x * BN;
+    const bool aAlongK = g.sAk == 1 || (g.sAm != 1 && g.sAk < g.sAm);
+    const bool bAlongN = g.sBn == 1 || (g.sBk != 1 && g.sBn < g.sBk);
+
+    for (i64 b = blockIdx.z; b < g.batch; b += gridDim.z) {
+        const float* Ab = A + b * g.sAb;
+        const float* Bb = B + b * g.sBb;
+        float* Cb = C + b * g.sCb;
+        float acc[8][8];
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+#pragma unroll
+            for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
+        float ra[4], rb[4];
+
+        // A: AV, thread loads A[m0 + tid/2][k0 + (tid%2)*4 .. +3]; else 4 elements as the baseline.
+        auto loadA = [&](i64 k0) {
+            if constexpr (AV) {
+                i64 gm = m0 + (tid >> 1), gk = k0 + (tid & 1) * 4;
+                if (gm < g.M && gk < g.K) {
+                    float4 v = __ldg(reinterpret_cast<const float4*>(Ab + gm * g.sAm + gk));
+                    ra[0] = v.x; ra[1] = v.y; ra[2] = v.z; ra[3] = v.w;
+                } else {
+                    ra[0] = ra[1] = ra[2] = ra[3] = 0.0f;
+                }
+            } else {
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    int e = tid + q * THREADS;
+                    int m = aAlongK ? e / BK : e % BM, k = aAlongK ? e % BK : e / BM;
+                    i64 gm = m0 + m, gk = k0 + k;
+                    ra[q] = (gm < g.M && gk < g.K) ? Ab[gm * g.sAm + gk * g.sAk] : 0.0f;
+                }
+            }
+        };
+        auto storeA = [&](int buf) {
+            if constexpr (AV) {
+                int m = tid >> 1, k = (tid & 1) * 4;
+#pragma unroll
+                for (int q = 0; q < 4; q++) As[buf][k + q][m] = ra[q];
+            } else {
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    int e = tid + q * THREADS;
+                    int m = aAlongK ? e / BK : e % BM, k = aAlongK ? e % BK : e / BM;
+                    As[buf][k][m] = ra[q];
+                }
+            }
+        };
+        // B: BV, thread loads B[k0 + tid/32][n0 + (tid%32)*4 .. +3].
+        auto loadB = [&](i64 k0) {
+            if constexpr (BV) {
+                i64 gk = k0 + (tid >> 5), gn = n0 + (tid & 31) * 4;
+                if (gk < g.K && gn < g.N) {
+                    float4 v = __ldg(reinterpret_cast<const float4*>(Bb + gk * g.sBk + gn));
+                    rb[0] = v.x; rb[1] = v.y; rb[2] = v.z; rb[3] = v.w;
+                } else {
+                    rb[0] = rb[1] = rb[2] = rb[3] = 0.0f;
+                }
+            } else {
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    int e = tid + q * THREADS;
+                    int n = bAlongN ? e % BN : e / BK, k = bAlongN ? e / BN : e % BK;
+                    i64 gn = n0 + n, gk = k0 + k;
+                    rb[q] = (gn < g.N && gk < g.K) ? Bb[gk * g.sBk + gn * g.sBn] : 0.0f;
+                }
+            }
+        };
+        auto storeB = [&](int buf) {
+            if constexpr (BV) {
+                *reinterpret_cast<float4*>(&Bs[buf][tid >> 5][(tid & 31) * 4]) = make_float4(rb[0], rb[1], rb[2], rb[3]);
+            } else {
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    int e = tid + q * THREADS;
+                    int n = bAlongN ? e % BN : e / BK, k = bAlongN ? e / BN : e % BK;
+                    Bs[buf][k][n] = rb[q];
+                }
+            }
+        };
+
+        loadA(0);
+        loadB(0);
+        storeA(0);
+        storeB(0);
+        __syncthreads();
+        int buf = 0;
+        for (i64 k0 = 0; k0 < g.K; k0 += BK) {
+            bool more = k0 + BK < g.K;
+            if (more) {
+                loadA(k0 + BK);
+                loadB(k0 + BK);
+            }
+#pragma unroll
+            for (int k = 0; k < BK; k++) {
+                // Rows ty*4.. and 64 + ty*4.., columns tx*4.. and 64 + tx*4..: four float4 reads per 64 FMAs.
+                float4 a0 = *reinterpret_cast<const float4*>(&As[buf][k][ty * 4]);
+                float4 a1 = *reinterpret_cast<const float4*>(&As[buf][k][64 + ty * 4]);
+                float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][k][tx * 4]);
+                float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][k][64 + tx * 4]);
+                float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+                float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+                for (int i = 0; i < 8; i++)
+#pragma unroll
+                    for (int j = 0; j < 8; j++) acc[i][j] = fmaf(a[i], bv[j], acc[i][j]);
+            }
+            if (more) {
+                storeA(buf ^ 1);
+                storeB(buf ^ 1);
+            }
+            __syncthreads();
+            buf ^= 1;
+        }
+        const bool vecC = (g.ldc % 4 == 0) && ((((uintptr_t) Cb) & 15) == 0);
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            i64 m = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
+            if (m >= g.M) continue;
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                i64 n = n0 + h * 64 + tx * 4;
+                float* p = Cb + m * g.ldc + n;
+                if (vecC && n + 3 < g.N) {
+                    *reinterpret_cast<float4*>(p) = make_float4(acc[i][h * 4], acc[i][h * 4 + 1], acc[i][h * 4 + 2], acc[i][h * 4 + 3]);
+                } else {
+#pragma unroll
+                    for (int j = 0; j < 4; j++) if (n + j < g.N) p[j] = acc[i][h * 4 + j];
+                }
+            }
+        }
+        __syncthreads();
+    }
+}
+
+#define JT_SIMT2(AV, BV, vname) \
+    extern "C" __global__ void __launch_bounds__(256, 1) matmul_simt2_f32_##vname(GemmArgs g, const float* A, const float* B, float* C) { \
+        simt2_gemm<AV, BV>(g, A, B, C); }
+JT_SIMT2(true, true, vv)
+JT_SIMT2(true, false, vs)
+JT_SIMT2(false, true, sv)
+JT_SIMT2(false, false, ss)
+
 // ============================================================================================== tensor cores
 #define TC_BM 128
 #define TC_BN 128
@@ -380,3 +539,4 @@ JT_TC(__half, f16, TC_GEN, gen)
 JT_TC(__nv_bfloat16, bf16, TC_NN, nn)
 JT_TC(__nv_bfloat16, bf16, TC_NT, nt)
 JT_TC(__nv_bfloat16, bf16, TC_GEN, gen)
+#include "matmul_sm90.cuh"

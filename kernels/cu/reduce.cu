@@ -251,3 +251,5 @@ __device__ void combine_kernel(int op, const Geom<2>& outer, const RAcc<D>* __re
     extern "C" __global__ void reduce_combine_##name(int op, Geom<2> outer, const RAcc<D>* partial, int splits, void* out, i64* idx) { \
         combine_kernel<D>(op, outer, partial, splits, out, idx); }
 JT_ALL_DTYPES(JT_REDUCE)
+
+#include "reduce_vec.cuh"

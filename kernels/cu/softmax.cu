@@ -243,3 +243,5 @@ __device__ void bwd_cols(const Geom<3>& outer, i64 L, i64 gxs, i64 ys, i64 gys, 
                                                        const D::S* gy, D::S* gx, int log) { \
         bwd_cols<D>(outer, L, gxs, ys, gys, y, gy, gx, log); }
 JT_FLOAT_DTYPES(JT_SOFTMAX)
+
+#include "softmax_vec.cuh"

@@ -348,7 +348,8 @@ final class CpuReduce {
         long[] base = {x.offset(), w.out().offset(), w.indices() == null ? 0 : w.indices().offset()};
         long[] rOffsets = new long[(int) rCount];
         inner.forEachOffset(0, (off, flat) -> rOffsets[(int) flat] = off);
-        boolean f32 = x.dtype() == DType.F32 && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN);
+        // LOGSUMEXP folds MAX first, then needs the SUMEXP pass that only the double path below does.
+        boolean f32 = x.dtype() == DType.F32 && op != ReduceOp.LOGSUMEXP && (fold == Fold.SUM || fold == Fold.MAX || fold == Fold.MIN);
         // The SIMD path reads whole rows of up to 2048 floats, which keeps the hardware prefetcher streaming.
         int chunk = f32 ? 2048 : CHUNK;
         Parallel.forRange(outer.numel, rCount, (start, end) -> {

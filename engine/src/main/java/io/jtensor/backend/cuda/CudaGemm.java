@@ -25,6 +25,33 @@ public final class CudaGemm {
     static final int TC_SMEM_NT = 3 * (128 * 40 + 128 * 40) * 2;
     static final int TC_SMEM_GEN = (128 * 40 + 32 * 136) * 2;
     private static final int ARGS_BYTES = 96;
+    /** matmul_wg_*: a ring of 4 stages of 128x64 A + 256x64 B halves, plus 1 KB to align it (kernels/cu/matmul_sm90.cuh). */
+    static final int WG_SMEM = 4 * (128 * 64 + 256 * 64) * 2 + 1024;
+
+    /**
+     * Our F16/BF16 kernel: BASE (matmul_tc_*: mma.sync, 128x128 tiles, any GPU from sm_80) or WGMMA (matmul_wg_*:
+     * Hopper warpgroup MMA, 128x256 tiles; only on compute capability 9.0, elsewhere BASE). Set by
+     * {@code -Djtensor.cuda.variant.gemm16=base|wgmma} (default wgmma) or {@link #setVariant16}.
+     */
+    enum Variant16 { BASE, WGMMA }
+
+    /**
+     * Our F32 kernel: BASE (matmul_simt_f32) or SIMT2 (matmul_simt2_f32_*: float4 shared-memory reads and, where the
+     * layout allows, float4 global loads). Set by {@code -Djtensor.cuda.variant.gemm32=base|simt2} (default simt2).
+     */
+    enum Variant32 { BASE, SIMT2 }
+
+    static final String VARIANT16_PROPERTY = "jtensor.cuda.variant.gemm16", VARIANT32_PROPERTY = "jtensor.cuda.variant.gemm32";
+    private static volatile Variant16 variant16 = Variant16.valueOf(System.getProperty(VARIANT16_PROPERTY, "wgmma").trim().toUpperCase(Locale.ROOT));
+    private static volatile Variant32 variant32 = Variant32.valueOf(System.getProperty(VARIANT32_PROPERTY, "simt2").trim().toUpperCase(Locale.ROOT));
+
+    static Variant16 variant16() { return variant16; }
+
+    static Variant32 variant32() { return variant32; }
+
+    static void setVariant16(Variant16 v) { variant16 = java.util.Objects.requireNonNull(v); }
+
+    static void setVariant32(Variant32 v) { variant32 = java.util.Objects.requireNonNull(v); }
 
     private CudaGemm() {}
 
@@ -122,6 +149,10 @@ public final class CudaGemm {
     }
 
     private static void ours(CudaDevice dev, DType t, long batch, long M, long N, long K, Mat A, Mat B, long c, long sCb, long ldc) {
+        if (t == DType.F32 && variant32 == Variant32.SIMT2) {
+            launch(dev, "matmul_simt2_f32_" + simt2Variant(A, B, N, K), 0, 128, 128, 256, batch, M, N, K, A, B, c, sCb, ldc);
+            return;
+        }
         if (t == DType.F32 || t == DType.F64) {
             launch(dev, t == DType.F32 ? "matmul_simt_f32" : "matmul_simt_f64", 0, t == DType.F32 ? 128 : 64,
                     batch, M, N, K, A, B, c, sCb, ldc);
@@ -145,7 +176,10 @@ public final class CudaGemm {
                     variant = tcVariant(A, B, N, K);
                 }
             }
-            if ("nn".equals(variant)) launch(dev, prefix + "nn", TC_SMEM_NN, 128, batch, M, N, K, A, B, c, sCb, ldc);
+            if (variant != null && variant16 == Variant16.WGMMA && dev.gpu.ccMajor == 9 && dev.gpu.ccMinor == 0) {
+                String wg = t == DType.F16 ? "matmul_wg_f16_" : "matmul_wg_bf16_";
+                launch(dev, wg + variant, WG_SMEM, 128, 256, 256, batch, M, N, K, A, B, c, sCb, ldc);
+            } else if ("nn".equals(variant)) launch(dev, prefix + "nn", TC_SMEM_NN, 128, batch, M, N, K, A, B, c, sCb, ldc);
             else if ("nt".equals(variant)) launch(dev, prefix + "nt", TC_SMEM_NT, 128, batch, M, N, K, A, B, c, sCb, ldc);
             else launch(dev, prefix + "gen", TC_SMEM_GEN, 128, batch, M, N, K, A, B, c, sCb, ldc);
         } finally {
@@ -154,17 +188,29 @@ public final class CudaGemm {
         }
     }
 
+    /** matmul_simt2_f32's operand loads: "v" (float4) for A K-contiguous / B N-contiguous with 4-aligned rows, else "s". */
+    static String simt2Variant(Mat A, Mat B, long N, long K) {
+        boolean av = A.colStride() == 1 && A.rowStride() % 4 == 0 && A.batchStride() % 4 == 0 && aligned16(A.ptr()) && K % 4 == 0;
+        boolean bv = B.colStride() == 1 && B.rowStride() % 4 == 0 && B.batchStride() % 4 == 0 && aligned16(B.ptr()) && N % 4 == 0;
+        return (av ? "v" : "s") + (bv ? "v" : "s");
+    }
+
     private static void launch(CudaDevice dev, String kernel, int smem, int tile, long batch, long M, long N, long K,
                                Mat A, Mat B, long c, long sCb, long ldc) {
+        launch(dev, kernel, smem, tile, tile, 256, batch, M, N, K, A, B, c, sCb, ldc);
+    }
+
+    private static void launch(CudaDevice dev, String kernel, int smem, int tileM, int tileN, int threads, long batch, long M, long N,
+                               long K, Mat A, Mat B, long c, long sCb, long ldc) {
         long stream = dev.enter();
         long fn = smem > 0 ? dev.gpu.functionWithSharedMemory(kernel, smem) : dev.gpu.function(kernel);
         KernelArgs args = KernelArgs.start();
         MemorySegment s = args.struct(ARGS_BYTES);
         long[] v = {M, N, K, batch, A.batchStride(), A.rowStride(), A.colStride(), B.batchStride(), B.rowStride(), B.colStride(), sCb, ldc};
         for (int i = 0; i < v.length; i++) s.set(ValueLayout.JAVA_LONG, 8L * i, v[i]);
-        long gx = (N + tile - 1) / tile, gy = (M + tile - 1) / tile;
+        long gx = (N + tileN - 1) / tileN, gy = (M + tileM - 1) / tileM;
         if (gy > 65535) throw new IllegalArgumentException("matmul: M = " + M + " needs more than 65535 row tiles");
-        args.ptr(A.ptr()).ptr(B.ptr()).ptr(c).launch(fn, gx, (int) gy, (int) Math.min(batch, 65535), 256, smem, stream);
+        args.ptr(A.ptr()).ptr(B.ptr()).ptr(c).launch(fn, gx, (int) gy, (int) Math.min(batch, 65535), threads, smem, stream);
     }
 
     private static int cublasType(DType t) {

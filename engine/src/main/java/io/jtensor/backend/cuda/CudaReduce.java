@@ -13,6 +13,24 @@ final class CudaReduce {
     private static final String[] ROWS = KernelCodes.names("reduce_rows_");
     private static final String[] COLS = KernelCodes.names("reduce_cols_");
     private static final String[] COMBINE = KernelCodes.names("reduce_combine_");
+    private static final String[] VWARP = KernelCodes.names("reduce_vwarp_");
+    private static final String[] VBLOCK = KernelCodes.names("reduce_vblock_");
+    private static final String[] VCOMBINE = KernelCodes.names("reduce_vcombine_");
+
+    /**
+     * Which kernels reduce contiguous runs: BASE (reduce_rows_: one element per load, a block per row) or VEC
+     * (reduce_v*: 16-byte loads, four in flight, a warp per row for many rows, split blocks combined in parallel
+     * for few). Set by {@code -Djtensor.cuda.variant.reduce=base|vec} (default vec) or {@link #setVariant}.
+     */
+    enum Variant { BASE, VEC }
+
+    static final String VARIANT_PROPERTY = "jtensor.cuda.variant.reduce";
+    private static volatile Variant variant = Variant.valueOf(
+            System.getProperty(VARIANT_PROPERTY, "vec").trim().toUpperCase(java.util.Locale.ROOT));
+
+    static Variant variant() { return variant; }
+
+    static void setVariant(Variant v) { variant = java.util.Objects.requireNonNull(v); }
     /** Bytes of one partial state (RAcc: value, sum, index) for every dtype. */
     private static final int PARTIAL_BYTES = 24;
 
@@ -75,6 +93,10 @@ final class CudaReduce {
         int sms = dev.gpu.multiprocessors;
         boolean innerContiguous = inner.rank == 0 || (inner.rank == 1 && inner.strides[0][0] == 1);
         boolean rows = innerContiguous && innerN >= 64;
+        if (rows && variant == Variant.VEC && x.dtype() != DType.BOOL && x.dtype() != DType.U8) {
+            vec(dev, op, x, outer, innerN, out, indices, stream);
+            return;
+        }
         int splits = 1;
         int block;
         long gridX;
@@ -102,6 +124,48 @@ final class CudaReduce {
                     .launch(dev.gpu.function((rows ? ROWS : COLS)[x.dtype().ordinal()]), gridX, splits, 1, block, 0, stream);
             KernelArgs.start().i32(op_).geom(outer).ptr(partial.address).i32(splits).ptr(out.address()).ptr(idx)
                     .launch(dev.gpu.function(COMBINE[x.dtype().ordinal()]), dev.grid(outN, 256), 256, stream);
+        }
+    }
+
+    /** Rows this long or shorter go one warp per row when there are enough of them to fill the GPU. */
+    static final long VWARP_MAX_ROW = 32768;
+    /** The fewest elements one split block folds. */
+    static final long VSPLIT_MIN = 16384;
+
+    /**
+     * Grid for the VEC kernels over outN rows of n contiguous elements: {0, blocks} for a warp per row (8 rows per
+     * block), or {splits, outN} for blocks of 512 each folding a contiguous chunk of a row.
+     */
+    static long[] vecPlan(long outN, long n, int sms) {
+        if (outN >= 32L * sms && n <= VWARP_MAX_ROW) return new long[] {0, (outN + 7) / 8};
+        // Blocks for ~16 waves of 512-thread blocks, so that the last, partial wave costs little.
+        long want = 16L * sms;
+        long splits = outN >= want ? 1 : Math.min((want + outN - 1) / outN, Math.max(1, n / VSPLIT_MIN));
+        return new long[] {Math.min(splits, 65535), outN};
+    }
+
+    private static void vec(CudaDevice dev, ReduceOp op, DevArray x, Geometry outer, long n, DevArray out, DevArray indices, long stream) {
+        int t = x.dtype().ordinal(), op_ = KernelCodes.reduce(op);
+        long idx = indices == null ? 0 : indices.address();
+        long[] plan = vecPlan(outer.numel, n, dev.gpu.multiprocessors);
+        if (plan[0] == 0) {
+            KernelArgs.start().i32(op_).geom(outer).i64(n).ptr(x.address()).ptr(out.address()).ptr(idx)
+                    .launch(dev.gpu.function(VWARP[t]), plan[1], 256, stream);
+            return;
+        }
+        int splits = (int) plan[0];
+        if (outer.numel > Integer.MAX_VALUE) throw new IllegalArgumentException(op.name().toLowerCase() + ": too many outputs (" + outer.numel + ")");
+        int block = n >= 8192 ? 512 : 256;
+        if (splits == 1) {
+            KernelArgs.start().i32(op_).geom(outer).i64(n).ptr(x.address()).ptr(out.address()).ptr(idx).ptr(0)
+                    .launch(dev.gpu.function(VBLOCK[t]), outer.numel, 1, 1, block, 0, stream);
+            return;
+        }
+        try (CudaDevice.DeviceBuffer partial = dev.temp(outer.numel * splits * PARTIAL_BYTES)) {
+            KernelArgs.start().i32(op_).geom(outer).i64(n).ptr(x.address()).ptr(out.address()).ptr(idx).ptr(partial.address)
+                    .launch(dev.gpu.function(VBLOCK[t]), outer.numel, splits, 1, block, 0, stream);
+            KernelArgs.start().i32(op_).geom(outer).ptr(partial.address).i32(splits).ptr(out.address()).ptr(idx)
+                    .launch(dev.gpu.function(VCOMBINE[t]), outer.numel, 256, stream);
         }
     }
 

@@ -12,6 +12,54 @@ final class CudaSoftmax {
     private static final String[] BWD_COLS = KernelCodes.names("softmax_bwd_cols_");
     static final int WARP_MAX = 1024;
 
+    /**
+     * Which forward kernels take contiguous rows: BASE (softmax_fwd_warp_/block_) or VEC (softmax_fwd_vwarp_/vblock_:
+     * the row read once into registers with 16-byte loads, one exp per element, one write). Set by
+     * {@code -Djtensor.cuda.variant.softmax=base|vec} (default vec) or {@link #setVariant}.
+     */
+    enum Variant { BASE, VEC }
+
+    static final String VARIANT_PROPERTY = "jtensor.cuda.variant.softmax";
+    private static volatile Variant variant = Variant.valueOf(
+            System.getProperty(VARIANT_PROPERTY, "vec").trim().toUpperCase(java.util.Locale.ROOT));
+
+    static Variant variant() { return variant; }
+
+    static void setVariant(Variant v) { variant = java.util.Objects.requireNonNull(v); }
+
+    /** Packs (of 16 bytes) per thread the VEC kernels are built for, and the most a warp-per-row kernel takes. */
+    static final int VEC_MAX_PACKS = 8, VWARP_MAX_PACKS = 4, VBLOCK_MAX_THREADS = 512;
+
+    /**
+     * The VEC kernel for rows of L elements of elemBytes each: {threads per row (32: one warp per row), packs per
+     * thread}, or null when the row is too long for registers.
+     */
+    static int[] vecPlan(long L, int elemBytes) {
+        long packs = L * elemBytes / 16;
+        if (packs <= 32L * VWARP_MAX_PACKS) return new int[] {32, pow2AtLeast((packs + 31) / 32)};
+        // Around four packs per thread: enough loads in flight, few registers, a block of at most 512.
+        int threads = (int) Math.max(64, Math.min(VBLOCK_MAX_THREADS, pow2AtLeast((packs + 3) / 4)));
+        int p = Math.max(2, pow2AtLeast((packs + threads - 1) / threads));  // vblock is built for P >= 2
+        return p <= VEC_MAX_PACKS ? new int[] {threads, p} : null;
+    }
+
+    private static int pow2AtLeast(long v) {
+        int p = 1;
+        while (p < v) p <<= 1;
+        return p;
+    }
+
+    /** Whether rows of x and out (unit stride along dim) suit the VEC kernels: whole packs, 16-byte aligned rows. */
+    private static boolean vecFits(DevArray x, DevArray out, int dim, long L) {
+        int es = x.dtype().byteSize(), v = 16 / es;
+        if (L % v != 0 || (x.address() & 15) != 0 || (out.address() & 15) != 0) return false;
+        for (int d = 0; d < x.rank(); d++) {
+            if (d == dim || x.shape()[d] == 1) continue;
+            if (x.strides()[d] % v != 0 || out.strides()[d] % v != 0) return false;
+        }
+        return true;
+    }
+
     private CudaSoftmax() {}
 
     /** Shape and strides of every dim but dim. */
@@ -44,7 +92,14 @@ final class CudaSoftmax {
         long stream = dev.enter();
         int t = x.dtype().ordinal();
         if (L == 1) xs = os = 1;
-        if (xs == 1 && os == 1) {
+        int[] plan = xs == 1 && os == 1 && variant == Variant.VEC && vecFits(x, out, dim, L) ? vecPlan(L, x.dtype().byteSize()) : null;
+        if (plan != null) {
+            String sfx = KernelCodes.suffix(x.dtype()) + "_p" + plan[1];
+            boolean warp = plan[0] == 32;
+            KernelArgs.start().geom(outer).i64(L).ptr(x.address()).ptr(out.address()).i32(log ? 1 : 0)
+                    .launch(dev.gpu.function((warp ? "softmax_fwd_vwarp_" : "softmax_fwd_vblock_") + sfx),
+                            warp ? (outer.numel + 7) / 8 : outer.numel, warp ? 256 : plan[0], stream);
+        } else if (xs == 1 && os == 1) {
             if (L <= WARP_MAX) {
                 KernelArgs.start().geom(outer).i64(L).ptr(x.address()).ptr(out.address()).i32(log ? 1 : 0)
                         .launch(dev.gpu.function(FWD_WARP[t]), (outer.numel + 3) / 4, 128, stream);

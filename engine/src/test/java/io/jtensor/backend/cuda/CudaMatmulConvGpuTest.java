@@ -42,7 +42,7 @@ class CudaMatmulConvGpuTest {
             NDArray rc = NDArray.empty(t, Device.cpu(), B, M, N), rg = poisoned(t, g, B, M, N);
             cpu().matmul(fa.apply(aBase), fb.apply(bBase), rc);
             CudaGemm.matmul(fa.apply(aBase.to(g)), fb.apply(bBase.to(g)), rg, impl);
-            assertRelNorm("matmul " + t + " " + impl + " B,M,N,K=" + java.util.Arrays.toString(s) + (transposeA ? " A^T" : "")
+            assertRelNorm("matmul " + t + " " + impl + " (" + CudaGemm.variant16() + "/" + CudaGemm.variant32() + ") B,M,N,K=" + java.util.Arrays.toString(s) + (transposeA ? " A^T" : "")
                     + (transposeB ? " B^T" : "") + (broadcastB ? " broadcast B" : ""), rc, rg, GpuCheck.normTol(t));
         }
     }
@@ -60,6 +60,45 @@ class CudaMatmulConvGpuTest {
                     matmulCase(g, t, s, false, true, true, impl, seed++);
                 }
             }
+        }
+    }
+
+    @Test
+    void everyOwnGemmVariantAgreesWithTheCpu() {
+        Device g = gpu();
+        long seed = 3500;
+        // {B, M, N, K}: whole 128x256x64 tiles; partial tiles in every dim with K a multiple of 8 but not of 64; a
+        // long K (many pipeline turns); batches.
+        long[][] shapes16 = {{1, 128, 256, 64}, {2, 200, 264, 136}, {1, 300, 520, 520}, {3, 65, 40, 8}};
+        CudaGemm.Variant16 def16 = CudaGemm.variant16();
+        try {
+            for (CudaGemm.Variant16 v : CudaGemm.Variant16.values()) {
+                CudaGemm.setVariant16(v);
+                for (DType t : new DType[] {DType.F16, DType.BF16}) {
+                    for (long[] s : shapes16) {
+                        matmulCase(g, t, s, false, false, false, CudaGemm.Impl.JTENSOR, seed++);   // "nn"
+                        matmulCase(g, t, s, false, true, false, CudaGemm.Impl.JTENSOR, seed++);    // "nt"
+                        matmulCase(g, t, s, false, true, true, CudaGemm.Impl.JTENSOR, seed++);     // "nt", B shared by the batch
+                    }
+                }
+            }
+        } finally {
+            CudaGemm.setVariant16(def16);
+        }
+        // F32: float4 and scalar operand loads (A^T and B^T make each operand take the scalar path), partial tiles.
+        long[][] shapes32 = {{1, 128, 128, 8}, {2, 130, 260, 36}, {1, 129, 257, 33}, {1, 300, 200, 513}};
+        CudaGemm.Variant32 def32 = CudaGemm.variant32();
+        try {
+            for (CudaGemm.Variant32 v : CudaGemm.Variant32.values()) {
+                CudaGemm.setVariant32(v);
+                for (long[] s : shapes32) {
+                    for (int layout = 0; layout < 4; layout++) {
+                        matmulCase(g, DType.F32, s, (layout & 1) != 0, (layout & 2) != 0, false, CudaGemm.Impl.JTENSOR, seed++);
+                    }
+                }
+            }
+        } finally {
+            CudaGemm.setVariant32(def32);
         }
     }
 

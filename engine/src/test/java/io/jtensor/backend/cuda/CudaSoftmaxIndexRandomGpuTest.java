@@ -58,6 +58,55 @@ class CudaSoftmaxIndexRandomGpuTest {
     }
 
     @Test
+    void everySoftmaxVariantOnEveryRowLength() {
+        Device g = gpu();
+        long seed = 6500;
+        // {rows, L}: one warp per row with 1, 2 and 4 packs per lane and a partial last block of rows; a block per
+        // row with 64 to 512 threads and 1 to 8 packs each; rows that are not whole packs (the baseline's kernels)
+        long[][] shapes = {{37, 128}, {41, 256}, {9, 512}, {13, 1024}, {5, 2048}, {3, 4096}, {2, 16384}, {2, 32768}, {6, 1000}, {4, 36}};
+        CudaSoftmax.Variant def = CudaSoftmax.variant();
+        try {
+            for (CudaSoftmax.Variant v : CudaSoftmax.Variant.values()) {
+                CudaSoftmax.setVariant(v);
+                for (DType t : FLOATS) {
+                    for (long[] shape : shapes) {
+                        for (boolean log : new boolean[] {false, true}) {
+                            try (var scope = MemoryScope.open()) {
+                                NDArray x = GpuCheck.random(seed++, t, 3, shape);
+                                NDArray yc = NDArray.empty(t, Device.cpu(), shape), yg = poisoned(t, g, shape);
+                                cpu().softmax(x, 1, log, yc);
+                                cuda().softmax(x.to(g), 1, log, yg);
+                                assertClose("variant " + v + (log ? " logSoftmax " : " softmax ") + t + " " + java.util.Arrays.toString(shape),
+                                        yc, yg, GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
+                            }
+                        }
+                    }
+                    // a row start off the 16-byte grid (baseline path) and a row of -inf but one element
+                    try (var scope = MemoryScope.open()) {
+                        NDArray wide = GpuCheck.random(seed++, t, 3, 8, 520);
+                        NDArray xc = wide.narrow(1, 1, 512), xg = wide.to(g).narrow(1, 1, 512);
+                        NDArray yc = NDArray.empty(t, Device.cpu(), 8, 512), yg = poisoned(t, g, 8, 512);
+                        cpu().softmax(xc, 1, false, yc);
+                        cuda().softmax(xg, 1, false, yg);
+                        assertClose("variant " + v + " softmax " + t + " unaligned rows", yc, yg, GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
+                        double[] ninf = new double[2 * 512];
+                        java.util.Arrays.fill(ninf, Double.NEGATIVE_INFINITY);
+                        ninf[7] = 1;
+                        ninf[512 + 300] = -2;
+                        NDArray xi = NDArray.of(ninf, 2, 512).to(t);
+                        NDArray ic = NDArray.empty(t, Device.cpu(), 2, 512), ig = poisoned(t, g, 2, 512);
+                        cpu().softmax(xi, 1, false, ic);
+                        cuda().softmax(xi.to(g), 1, false, ig);
+                        assertClose("variant " + v + " softmax " + t + " -inf rows", ic, ig, 0, GpuCheck.atol(t));
+                    }
+                }
+            }
+        } finally {
+            CudaSoftmax.setVariant(def);
+        }
+    }
+
+    @Test
     void gatherScatterAddAndIndexSelect() {
         Device g = gpu();
         long seed = 7000;

@@ -17,7 +17,11 @@ import java.util.Locale;
 /**
  * GPU micro-benchmarks of the CUDA backend, timed with CUDA events (warm-up, then the median of repeats), on random
  * data. Prints one table: the device-to-device copy bandwidth (the ceiling for memory-bound kernels), elementwise
- * add, sum and softmax in GB/s, GEMMs in TFLOP/s against cuBLAS, and the host cost of one op launch in microseconds.
+ * add, reductions and softmax in GB/s, GEMMs in TFLOP/s against cuBLAS, and the host cost of one op launch in
+ * microseconds. Every kernel variant (CudaReduce.Variant, CudaSoftmax.Variant, CudaGemm.Variant16/32) is timed
+ * twice, interleaved with the others (both medians are printed: their spread is the noise), and checked once on a
+ * NaN-poisoned output against a double-precision reference computed here on the host (sampled rows); '*' marks the
+ * default variant, and "WRONG" a result outside the dtype's tolerance.
  * <pre>java --enable-native-access=ALL-UNNAMED -cp ... io.jtensor.backend.cuda.GpuBench [--quick]</pre>
  */
 public final class GpuBench {
@@ -103,44 +107,368 @@ public final class GpuBench {
             try (NDArray bt = b.narrow(0, 0, n / 2); NDArray bs = b.slice(0, 0, n, 2); NDArray ch = c.narrow(0, 0, n / 2)) {
                 gbps("add F32, one input stride 2 (n/2 elements)", 3.0 * (n / 2) * 4, timeMs(() -> cuda.binary(BinaryOp.ADD, bt, bs, ch), 1));
             }
-            try (NDArray s = NDArray.empty(DType.F32, g)) {
-                gbps("sum F32 of all elements", n * 4.0, timeMs(() -> cuda.reduce(ReduceOp.SUM, a, new int[] {0}, s, null), 1));
-            }
-            long rowsL = n / 4096;
-            try (NDArray x = a.view(rowsL, 4096); NDArray y = c.view(rowsL, 4096); NDArray s = NDArray.empty(DType.F32, g, rowsL, 1)) {
-                gbps("sum F32 over rows of 4096", n * 4.0, timeMs(() -> cuda.reduce(ReduceOp.SUM, x, new int[] {1}, s, null), 1));
-                gbps("softmax F32 rows of 4096 (block kernel)", 2.0 * n * 4, timeMs(() -> cuda.softmax(x, 1, false, y), 1));
-            }
-            try (NDArray x = a.view(n / 512, 512); NDArray y = c.view(n / 512, 512)) {
-                gbps("softmax F32 rows of 512 (warp kernel)", 2.0 * n * 4, timeMs(() -> cuda.softmax(x, 1, false, y), 1));
-            }
+            section("reductions", () -> reductions(a, n));
+            section("softmax", () -> softmaxes(a, c, n));
         }
-        gemm(DType.F16, 4096);
-        gemm(DType.BF16, 4096);
-        gemm(DType.F32, 4096);
         launchOverhead();
+        gemms(4096);
         System.out.println();
         System.out.println("GpuBench done: " + rows.size() + " results");
+        System.out.println();
+        System.out.println("## summary (copy ceiling " + String.format("%.0f GB/s", copyCeiling) + ")");
+        for (String r : rows) System.out.println(r);
     }
 
-    private void gemm(DType t, int size) {
-        try (NDArray a = NDArray.randn(new Generator(3), t, g, 1, size, size); NDArray b = NDArray.randn(new Generator(4), t, g, 1, size, size);
-             NDArray ours = NDArray.empty(t, g, 1, size, size); NDArray ref = NDArray.empty(t, g, 1, size, size)) {
-            double flops = 2.0 * size * size * (double) size;
-            double msOurs = timeMs(() -> CudaGemm.matmul(a, b, ours, CudaGemm.Impl.JTENSOR), 1);
-            double msRef = timeMs(() -> CudaGemm.matmul(a, b, ref, CudaGemm.Impl.CUBLAS), 1);
-            double rel = relDiff(ref, ours);
-            row("GEMM " + t + " " + size + "^3 jtensor", String.format("%.1f TFLOP/s", flops / msOurs / 1e9),
-                    String.format("%.3f ms, %.0f%% of cuBLAS, rel. diff %.1e", msOurs, 100 * msRef / msOurs, rel));
-            row("GEMM " + t + " " + size + "^3 cuBLAS", String.format("%.1f TFLOP/s", flops / msRef / 1e9), String.format("%.3f ms", msRef));
+    /** Runs one family's rows; a failure becomes a row of its own so that the families after it still run. */
+    private void section(String family, Runnable body) {
+        try {
+            body.run();
         } catch (RuntimeException e) {
-            row("GEMM " + t + " " + size + "^3", "failed", e.toString().replace('|', '/'));
+            row(family, "failed", e.toString().replace('|', '/'));
         }
     }
 
-    private static double relDiff(NDArray ref, NDArray got) {
-        try (NDArray d = got.sub(ref); NDArray dn = d.to(DType.F32).norm(); NDArray rn = ref.to(DType.F32).norm()) {
-            return dn.item() / rn.item();
+    // ------------------------------------------------------------------------------------------ variants
+
+    /** Every variant of each family is timed; '*' marks the default (-Djtensor.cuda.variant.*). */
+    private static final CudaReduce.Variant[] REDUCE_VARIANTS = CudaReduce.Variant.values();
+    private static final CudaSoftmax.Variant[] SOFTMAX_VARIANTS = CudaSoftmax.Variant.values();
+
+    /** ||got - ref|| / ||ref|| over host copies. */
+    private static double relNorm(double[] ref, double[] got) {
+        double num = 0, den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            double d = got[i] - ref[i];
+            num += d * d;
+            den += ref[i] * ref[i];
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
+    private static String verdict(double rel, double tol) {
+        return Double.isNaN(rel) || !(rel <= tol) ? "WRONG" : "ok";
+    }
+
+    /**
+     * One reduction of x [rows, len] over dim 1 under every variant: GB/s (timed twice, interleaved, to show the
+     * spread) and the error against a double-precision reference of the first and last 8 rows computed here.
+     */
+    private void reduceRows(String what, ReduceOp op, NDArray x, long rowsN, long len, double tol) {
+        DType outT = CudaReduce.outDType(op, x.dtype());
+        double[] refHead = rowReference(op, x, 0, (int) Math.min(8, rowsN), len);
+        double[] refTail = rowReference(op, x, rowsN - Math.min(8, rowsN), (int) Math.min(8, rowsN), len);
+        CudaReduce.Variant def = CudaReduce.variant();
+        try (NDArray out = NDArray.empty(outT, g, rowsN, 1)) {
+            double[][] msRuns = new double[REDUCE_VARIANTS.length][2];
+            double[] err = new double[REDUCE_VARIANTS.length];
+            for (int rep = 0; rep < 2; rep++) {
+                for (int v = 0; v < REDUCE_VARIANTS.length; v++) {
+                    CudaReduce.setVariant(REDUCE_VARIANTS[v]);
+                    if (rep == 0) {
+                        out.fill(Double.NaN);
+                        cuda.reduce(op, x, new int[] {1}, out, null);
+                        err[v] = Math.max(relNorm(refHead, rowsOf(out, 0, refHead.length)), relNorm(refTail, rowsOf(out, rowsN - refTail.length, refTail.length)));
+                    }
+                    msRuns[v][rep] = timeMs(() -> cuda.reduce(op, x, new int[] {1}, out, null), 1);
+                }
+            }
+            double bytes = (double) rowsN * len * x.dtype().byteSize();
+            for (int v = 0; v < REDUCE_VARIANTS.length; v++) {
+                variantRow(what + " [" + REDUCE_VARIANTS[v].name().toLowerCase() + (REDUCE_VARIANTS[v] == def ? "*" : "") + "]", bytes,
+                        msRuns[v], String.format("rel. err %.1e %s", err[v], verdict(err[v], tol)));
+            }
+        } finally {
+            CudaReduce.setVariant(def);
+        }
+    }
+
+    private static double[] rowsOf(NDArray out, long row0, int count) {
+        try (NDArray part = out.narrow(0, row0, count)) {
+            return part.toDoubleArray();
+        }
+    }
+
+    /** op over each of rows [row0, row0 + count) of x [*, len], in double on the host. */
+    private static double[] rowReference(ReduceOp op, NDArray x, long row0, int count, long len) {
+        double[] v;
+        try (NDArray part = x.narrow(0, row0, count)) {
+            v = part.toDoubleArray();
+        }
+        double[] r = new double[count];
+        for (int i = 0; i < count; i++) {
+            double acc = op == ReduceOp.MAX ? Double.NEGATIVE_INFINITY : 0;
+            for (int j = 0; j < len; j++) {
+                double e = v[(int) (i * len + j)];
+                acc = op == ReduceOp.MAX ? Math.max(acc, e) : acc + e;
+            }
+            r[i] = acc;
+        }
+        return r;
+    }
+
+    private void variantRow(String what, double bytes, double[] ms, String note) {
+        double best = Math.min(ms[0], ms[1]);
+        double gb = bytes / best / 1e6;
+        row(what, String.format("%.0f GB/s", gb), String.format("%.3f / %.3f ms, %.0f%% of copy, %s", ms[0], ms[1], 100 * gb / copyCeiling, note));
+    }
+
+    private void reductions(NDArray a, long n) {
+        // Sum of everything: one output, the split kernels; reference: the F64 sum of the F64 copy (baseline kernels).
+        CudaReduce.Variant def = CudaReduce.variant();
+        try (NDArray s = NDArray.empty(DType.F32, g, 1); NDArray a64 = a.to(DType.F64); NDArray s64 = NDArray.empty(DType.F64, g, 1)) {
+            CudaReduce.setVariant(CudaReduce.Variant.BASE);
+            cuda.reduce(ReduceOp.SUM, a64, new int[] {0}, s64, null);
+            double ref = s64.item();
+            double[][] msRuns = new double[REDUCE_VARIANTS.length][2];
+            double[] err = new double[REDUCE_VARIANTS.length];
+            for (int rep = 0; rep < 2; rep++) {
+                for (int v = 0; v < REDUCE_VARIANTS.length; v++) {
+                    CudaReduce.setVariant(REDUCE_VARIANTS[v]);
+                    if (rep == 0) {
+                        s.fill(Double.NaN);
+                        cuda.reduce(ReduceOp.SUM, a, new int[] {0}, s, null);
+                        err[v] = Math.abs(s.item() - ref) / Math.abs(ref);
+                    }
+                    msRuns[v][rep] = timeMs(() -> cuda.reduce(ReduceOp.SUM, a, new int[] {0}, s, null), 1);
+                }
+            }
+            for (int v = 0; v < REDUCE_VARIANTS.length; v++) {
+                variantRow("sum F32 of all elements [" + REDUCE_VARIANTS[v].name().toLowerCase() + (REDUCE_VARIANTS[v] == def ? "*" : "") + "]",
+                        n * 4.0, msRuns[v], String.format("rel. err %.1e %s", err[v], verdict(err[v], 1e-5)));
+            }
+        } finally {
+            CudaReduce.setVariant(def);
+        }
+        try (NDArray x = a.view(n / 4096, 4096)) {
+            reduceRows("sum F32 over rows of 4096", ReduceOp.SUM, x, n / 4096, 4096, 1e-5);
+            reduceRows("max F32 over rows of 4096 (generic op)", ReduceOp.MAX, x, n / 4096, 4096, 0);
+        }
+        try (NDArray x = a.view(n / 256, 256)) {
+            reduceRows("sum F32 over rows of 256", ReduceOp.SUM, x, n / 256, 256, 1e-5);
+        }
+        try (NDArray x = a.view(64, n / 64)) {
+            reduceRows("sum F32 over 64 rows of n/64 (split)", ReduceOp.SUM, x, 64, n / 64, 1e-5);
+        }
+        try (NDArray h = a.narrow(0, 0, n / 2); NDArray hb = h.to(DType.BF16); NDArray x = hb.view(n / 2 / 4096, 4096)) {
+            reduceRows("sum BF16 over rows of 4096 (n/2 elements)", ReduceOp.SUM, x, n / 2 / 4096, 4096, 1e-2);
+        }
+    }
+
+    /** softmax (or log-softmax) of x [rows, len] over dim 1 under every variant, checked against a host reference. */
+    private void softmaxRows(String what, NDArray x, NDArray y, long rowsN, long len, boolean log, double tol) {
+        int check = (int) Math.min(4, rowsN);
+        double[] head = softmaxReference(x, 0, check, len, log), tail = softmaxReference(x, rowsN - check, check, len, log);
+        CudaSoftmax.Variant def = CudaSoftmax.variant();
+        try {
+            double[][] msRuns = new double[SOFTMAX_VARIANTS.length][2];
+            double[] err = new double[SOFTMAX_VARIANTS.length];
+            for (int rep = 0; rep < 2; rep++) {
+                for (int v = 0; v < SOFTMAX_VARIANTS.length; v++) {
+                    CudaSoftmax.setVariant(SOFTMAX_VARIANTS[v]);
+                    if (rep == 0) {
+                        y.fill(Double.NaN);
+                        cuda.softmax(x, 1, log, y);
+                        err[v] = Math.max(relNorm(head, rowsOf(y, 0, check)), relNorm(tail, rowsOf(y, rowsN - check, check)));
+                        try (NDArray bad = y.isnan(); NDArray any = bad.any()) {
+                            if (any.item() != 0) err[v] = Double.NaN;  // an element left unwritten (or NaN)
+                        }
+                    }
+                    msRuns[v][rep] = timeMs(() -> cuda.softmax(x, 1, log, y), 1);
+                }
+            }
+            double bytes = 2.0 * rowsN * len * x.dtype().byteSize();
+            for (int v = 0; v < SOFTMAX_VARIANTS.length; v++) {
+                variantRow(what + " [" + SOFTMAX_VARIANTS[v].name().toLowerCase() + (SOFTMAX_VARIANTS[v] == def ? "*" : "") + "]", bytes,
+                        msRuns[v], String.format("rel. err %.1e %s", err[v], verdict(err[v], tol)));
+            }
+        } finally {
+            CudaSoftmax.setVariant(def);
+        }
+    }
+
+    private static double[] softmaxReference(NDArray x, long row0, int count, long len, boolean log) {
+        double[] v;
+        try (NDArray part = x.narrow(0, row0, count)) {
+            v = part.toDoubleArray();
+        }
+        for (int i = 0; i < count; i++) {
+            int o = (int) (i * len);
+            double m = Double.NEGATIVE_INFINITY, s = 0;
+            for (int j = 0; j < len; j++) m = Math.max(m, v[o + j]);
+            for (int j = 0; j < len; j++) s += Math.exp(v[o + j] - m);
+            for (int j = 0; j < len; j++) v[o + j] = log ? v[o + j] - m - Math.log(s) : Math.exp(v[o + j] - m) / s;
+        }
+        return v;
+    }
+
+    private void softmaxes(NDArray a, NDArray c, long n) {
+        // Inputs spread like logits (a is uniform in [0, 1): scaled to [0, 8) so the exponentials vary).
+        try (NDArray z = a.mul(8.0)) {
+            try (NDArray x = z.view(n / 4096, 4096); NDArray y = c.view(n / 4096, 4096)) {
+                softmaxRows("softmax F32 rows of 4096", x, y, n / 4096, 4096, false, 1e-5);
+                softmaxRows("log-softmax F32 rows of 4096", x, y, n / 4096, 4096, true, 1e-5);
+            }
+            try (NDArray x = z.view(n / 512, 512); NDArray y = c.view(n / 512, 512)) {
+                softmaxRows("softmax F32 rows of 512", x, y, n / 512, 512, false, 1e-5);
+            }
+            try (NDArray x = z.view(n / 16384, 16384); NDArray y = c.view(n / 16384, 16384)) {
+                softmaxRows("softmax F32 rows of 16384", x, y, n / 16384, 16384, false, 1e-5);
+            }
+            try (NDArray h = z.narrow(0, 0, n / 2); NDArray hb = h.to(DType.BF16); NDArray x = hb.view(n / 2 / 4096, 4096);
+                 NDArray y = NDArray.empty(DType.BF16, g, n / 2 / 4096, 4096)) {
+                softmaxRows("softmax BF16 rows of 4096 (n/2 elements)", x, y, n / 2 / 4096, 4096, false, 1e-2);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ GEMM
+
+    /** F32 first, the new sm_90a kernels last: a fault there poisons the context for everything after it. */
+    private void gemms(int size) {
+        gemm32(size);
+        for (DType t : new DType[] {DType.F16, DType.BF16}) gemm16(t, size);
+    }
+
+    /** Rows of the product checked against a double-precision product on the host. */
+    private static final int CHECK_ROWS = 16;
+
+    private record GemmRef(long[] rows, double[][] want) {}
+
+    /** want[r][j] = sum_k a[0, rows[r], k] b[0, k, j] in double; a [1, M, K], b [1, K, N] (any strides). */
+    private static GemmRef reference(NDArray a, NDArray b, int size) {
+        long[] rows = new long[CHECK_ROWS];
+        for (int r = 0; r < CHECK_ROWS; r++) rows[r] = (long) r * (size / CHECK_ROWS) + (r * 37L % (size / CHECK_ROWS));
+        double[] bh;
+        try (NDArray bc = b.contiguous()) {
+            bh = bc.toDoubleArray();
+        }
+        double[][] want = new double[CHECK_ROWS][size];
+        for (int r = 0; r < CHECK_ROWS; r++) {
+            double[] ar;
+            try (NDArray row = a.narrow(1, rows[r], 1)) {
+                ar = row.toDoubleArray();
+            }
+            double[] w = want[r];
+            for (int k = 0; k < size; k++) {
+                double av = ar[k];
+                int o = k * size;
+                for (int j = 0; j < size; j++) w[j] += av * bh[o + j];
+            }
+        }
+        return new GemmRef(rows, want);
+    }
+
+    private static double gemmError(GemmRef ref, NDArray out) {
+        double num = 0, den = 0;
+        for (int r = 0; r < ref.rows.length; r++) {
+            double[] got;
+            try (NDArray row = out.narrow(1, ref.rows[r], 1)) {
+                got = row.toDoubleArray();
+            }
+            for (int j = 0; j < got.length; j++) {
+                double d = got[j] - ref.want[r][j];
+                num += d * d;
+                den += ref.want[r][j] * ref.want[r][j];
+            }
+        }
+        return Math.sqrt(num / den);
+    }
+
+    private interface GemmCall {
+        void run(NDArray out);
+    }
+
+    /** Times call (twice, the runs interleaved by the caller) after checking it; returns {ms, ms, rel. error}. */
+    private double[] gemmCase(GemmCall call, NDArray out, GemmRef ref) {
+        out.fill(Double.NaN);
+        call.run(out);
+        double err = gemmError(ref, out);
+        try (NDArray bad = out.isnan(); NDArray any = bad.any()) {
+            if (any.item() != 0) err = Double.NaN;
+        }
+        double ms = timeMs(() -> call.run(out), 1);
+        return new double[] {ms, err};
+    }
+
+    private void gemmRow(String what, int size, double[] r1, double[] r2, double cublasMs, double tol) {
+        double flops = 2.0 * size * size * (double) size;
+        double best = Math.min(r1[0], r2[0]);
+        row(what, String.format("%.1f TFLOP/s", flops / best / 1e9), String.format("%.3f / %.3f ms, %.0f%% of cuBLAS, rel. err %.1e %s",
+                r1[0], r2[0], 100 * cublasMs / best, Math.max(r1[1], r2[1]), verdict(Math.max(r1[1], r2[1]), tol)));
+    }
+
+    private void gemm16(DType t, int size) {
+        CudaGemm.Variant16 def = CudaGemm.variant16();
+        double tol = t == DType.F16 ? 2e-3 : 1e-2;
+        try (NDArray a = NDArray.randn(new Generator(3), t, g, 1, size, size); NDArray b = NDArray.randn(new Generator(4), t, g, 1, size, size);
+             NDArray bT = NDArray.randn(new Generator(5), t, g, 1, size, size); NDArray bt = bT.transpose(1, 2);
+             NDArray out = NDArray.empty(t, g, 1, size, size)) {
+            GemmRef[] refs = {reference(a, b, size), reference(a, bt, size)};
+            NDArray[] bs = {b, bt};
+            String[] layouts = {"nn", "nt (B transposed)"};
+            String[] names = {"cuBLAS", "base (mma.sync)", "wgmma"};
+            // [layout][impl][rep] -> {ms, rel. err}; cuBLAS and base of both layouts before any wgmma launch
+            double[][][][] res = new double[2][3][2][];
+            for (int phase = 0; phase < 2; phase++) {
+                for (int rep = 0; rep < 2; rep++) {
+                    for (int l = 0; l < 2; l++) {
+                        NDArray bl = bs[l];
+                        GemmCall[] calls = {
+                            o -> CudaGemm.matmul(a, bl, o, CudaGemm.Impl.CUBLAS),
+                            o -> { CudaGemm.setVariant16(CudaGemm.Variant16.BASE); CudaGemm.matmul(a, bl, o, CudaGemm.Impl.JTENSOR); },
+                            o -> { CudaGemm.setVariant16(CudaGemm.Variant16.WGMMA); CudaGemm.matmul(a, bl, o, CudaGemm.Impl.JTENSOR); }};
+                        for (int i = phase == 0 ? 0 : 2; i < (phase == 0 ? 2 : 3); i++) {
+                            try {
+                                res[l][i][rep] = gemmCase(calls[i], out, refs[l]);
+                            } catch (RuntimeException e) {
+                                res[l][i][rep] = new double[] {Double.NaN, Double.NaN};
+                                System.out.println("GEMM " + t + " " + names[i] + " " + layouts[l] + " failed: " + e);
+                            }
+                        }
+                    }
+                }
+            }
+            for (int l = 0; l < 2; l++) {
+                double cublasMs = Math.min(res[l][0][0][0], res[l][0][1][0]);
+                for (int i = 0; i < 3; i++) {
+                    boolean isDefault = i == 2 ? def == CudaGemm.Variant16.WGMMA : i == 1 && def == CudaGemm.Variant16.BASE;
+                    gemmRow("GEMM " + t + " " + size + "^3 " + layouts[l] + " " + names[i] + (isDefault ? "*" : ""), size, res[l][i][0], res[l][i][1], cublasMs, tol);
+                }
+            }
+        } catch (RuntimeException e) {
+            row("GEMM " + t + " " + size + "^3", "failed", e.toString().replace('|', '/'));
+        } finally {
+            CudaGemm.setVariant16(def);
+        }
+    }
+
+    private void gemm32(int size) {
+        CudaGemm.Variant32 def = CudaGemm.variant32();
+        try (NDArray a = NDArray.randn(new Generator(6), DType.F32, g, 1, size, size); NDArray b = NDArray.randn(new Generator(7), DType.F32, g, 1, size, size);
+             NDArray out = NDArray.empty(DType.F32, g, 1, size, size)) {
+            GemmRef ref = reference(a, b, size);
+            GemmCall cublas = o -> CudaGemm.matmul(a, b, o, CudaGemm.Impl.CUBLAS);
+            GemmCall base = o -> { CudaGemm.setVariant32(CudaGemm.Variant32.BASE); CudaGemm.matmul(a, b, o, CudaGemm.Impl.JTENSOR); };
+            GemmCall simt2 = o -> { CudaGemm.setVariant32(CudaGemm.Variant32.SIMT2); CudaGemm.matmul(a, b, o, CudaGemm.Impl.JTENSOR); };
+            GemmCall[] calls = {cublas, base, simt2};
+            String[] names = {"cuBLAS", "base (simt)", "simt2"};
+            double[][] first = new double[3][], second = new double[3][];
+            for (int rep = 0; rep < 2; rep++) {
+                for (int i = 0; i < 3; i++) {
+                    double[] r = gemmCase(calls[i], out, ref);
+                    if (rep == 0) first[i] = r; else second[i] = r;
+                }
+            }
+            double cublasMs = Math.min(first[0][0], second[0][0]);
+            for (int i = 0; i < 3; i++) {
+                boolean isDefault = (i == 1 && def == CudaGemm.Variant32.BASE) || (i == 2 && def == CudaGemm.Variant32.SIMT2);
+                // cuBLAS's default F32 GEMM may use TF32 (rel. err ~1e-4..1e-3); ours is plain FP32 (~1e-6).
+                gemmRow("GEMM F32 " + size + "^3 nn " + names[i] + (isDefault ? "*" : ""), size, first[i], second[i], cublasMs, i == 0 ? 1e-3 : 1e-5);
+            }
+        } catch (RuntimeException e) {
+            row("GEMM F32 " + size + "^3", "failed", e.toString().replace('|', '/'));
+        } finally {
+            CudaGemm.setVariant32(def);
         }
     }
 
