@@ -69,10 +69,16 @@ final class CpuConv {
         int es = x.dtype().byteSize(), og = g.og(), cg = g.cg(), ckk = g.ckk(), ohw = g.ohw();
         boolean byImage = splitByImage(g);
         boolean direct = g.pointwise() && x.rowMajorFrom(2);
+        boolean wide = CpuConvWide.applies(g, x);
         forImages(g.n(), byImage, n -> {
             for (int gi = 0; gi < g.groups(); gi++) {
                 CpuGemmMatrix a = new CpuGemmMatrix(w.seg(), w.off() + (long) gi * og * w.stride(0), w.stride(0), 1, w.dtype());
                 long xBase = x.off() + n * x.stride(0) + (long) gi * cg * x.stride(1);
+                if (wide) {
+                    long cOff = out.off() + ((long) n * g.o() + (long) gi * og) * ohw;
+                    CpuConvWide.forward(g, x.seg(), xBase, x.stride(1), x.stride(2), es, f64, a, out.seg(), cOff, !byImage);
+                    continue;
+                }
                 CpuGemmMatrix b;
                 if (direct) {
                     b = new CpuGemmMatrix(x.seg(), xBase, x.stride(1), 1, x.dtype());
@@ -92,12 +98,17 @@ final class CpuConv {
         boolean f64 = gradIn.dtype() == DType.F64;
         int es = gradIn.dtype().byteSize(), og = g.og(), cg = g.cg(), ckk = g.ckk(), ohw = g.ohw(), hw = g.hw();
         boolean byImage = splitByImage(g);
+        boolean wide = CpuConvWide.applies(g, gradIn) && CpuConvWide.allFinite(w);
         forImages(g.n(), byImage, n -> {
             for (int gi = 0; gi < g.groups(); gi++) {
                 CpuGemmMatrix a = new CpuGemmMatrix(w.seg(), w.off() + (long) gi * og * w.stride(0), 1, w.stride(0), w.dtype());
-                CpuGemmMatrix b = new CpuGemmMatrix(gradOut.seg(), gradOut.off() + n * gradOut.stride(0) + (long) gi * og * gradOut.stride(1),
-                        gradOut.stride(1), 1, gradOut.dtype());
+                long gOff = gradOut.off() + n * gradOut.stride(0) + (long) gi * og * gradOut.stride(1);
                 long iBase = gradIn.off() + ((long) n * g.c() + (long) gi * cg) * hw;
+                if (wide) {
+                    CpuConvWide.backwardInput(g, gradOut.seg(), gOff, gradOut.stride(1), es, f64, a, gradIn.seg(), iBase, !byImage);
+                    continue;
+                }
+                CpuGemmMatrix b = new CpuGemmMatrix(gradOut.seg(), gOff, gradOut.stride(1), 1, gradOut.dtype());
                 if (g.pointwise()) {
                     CpuGemm.gemm(f64, 1, cg, hw, og, a, 0, b, 0, gradIn.seg(), iBase, hw, 0, false, !byImage);
                 } else {
@@ -127,13 +138,20 @@ final class CpuConv {
             acc.seg().asSlice(acc.off() * es, wSize * es).fill((byte) 0);
         }
         boolean directX = g.pointwise() && x.rowMajorFrom(2);
+        boolean wide = CpuConvWide.applies(g, x) && CpuConvWide.allFinite(x);
         IntConsumer part = pi -> {
             int n0 = pi * per, n1 = Math.min(g.n(), n0 + per);
             for (int n = n0; n < n1; n++) {
                 for (int gi = 0; gi < g.groups(); gi++) {
-                    CpuGemmMatrix a = new CpuGemmMatrix(gradOut.seg(), gradOut.off() + n * gradOut.stride(0) + (long) gi * og * gradOut.stride(1),
-                            gradOut.stride(1), 1, ct);
+                    long gOff = gradOut.off() + n * gradOut.stride(0) + (long) gi * og * gradOut.stride(1);
+                    CpuGemmMatrix a = new CpuGemmMatrix(gradOut.seg(), gOff, gradOut.stride(1), 1, ct);
                     long xBase = x.off() + n * x.stride(0) + (long) gi * cg * x.stride(1);
+                    if (wide) {
+                        long cOff = acc.off() + pi * wSize + (long) gi * og * ckk;
+                        CpuConvWide.backwardWeight(g, x.seg(), xBase, x.stride(1), x.stride(2), es, f64, gradOut.seg(), gOff, gradOut.stride(1), ct,
+                                acc.seg(), cOff, n > n0, parts == 1);
+                        continue;
+                    }
                     CpuGemmMatrix b;
                     if (directX) {
                         b = new CpuGemmMatrix(x.seg(), xBase, 1, x.stride(1), ct);

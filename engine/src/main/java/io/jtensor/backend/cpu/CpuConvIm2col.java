@@ -35,7 +35,8 @@ final class CpuConvIm2col {
 
     /**
      * col [ckk, ohw] (contiguous, element size es) = the unfolded channels of x starting at element xBase, where
-     * channel, row and column strides are sC, sH, sW.
+     * channel, row and column strides are sC, sH, sW. Bytes of col past the columns may be overwritten (a
+     * buffer with a vector's room after them makes the copies of short rows whole-vector moves).
      */
     static void im2col(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, long sW, int es, MemorySegment col) {
         var p = g.p();
@@ -75,10 +76,24 @@ final class CpuConvIm2col {
 
     /**
      * Copies bytes with vector moves. Rows of a LeNet-sized image are a few dozen floats, where the JDK's bulk
-     * copy spends more on its checks than on the move.
+     * copy spends more on its checks than on the move. im2col writes the columns in address order, so a copy may
+     * run past its end by less than one vector (the next write covers what it spilled over), which turns the
+     * short rows of small images into whole-vector moves; where the vector would leave either segment, the tail
+     * is masked instead.
      */
     private static void copy(MemorySegment src, long from, MemorySegment dst, long to, int bytes) {
-        int i = 0, vb = BYTES.length();
+        copy(src, from, dst, to, bytes, dst.byteSize());
+    }
+
+    /** As above, with the spill kept before byte dstEnd of dst (dstEnd = to + bytes: no spill at all). */
+    static void copy(MemorySegment src, long from, MemorySegment dst, long to, int bytes, long dstEnd) {
+        int vb = BYTES.length();
+        long whole = (long) (bytes + vb - 1) / vb * vb;
+        if (from + whole <= src.byteSize() && to + whole <= Math.min(dstEnd, dst.byteSize())) {
+            for (int i = 0; i < bytes; i += vb) bytesAt(src, from + i).intoMemorySegment(dst, to + i, ORDER);
+            return;
+        }
+        int i = 0;
         for (; i + vb <= bytes; i += vb) bytesAt(src, from + i).intoMemorySegment(dst, to + i, ORDER);
         if (i == bytes) return;
         if (MASKS_ARE_FAST) {
@@ -92,8 +107,16 @@ final class CpuConvIm2col {
 
     private static ByteVector bytesAt(MemorySegment seg, long at) { return ByteVector.fromMemorySegment(BYTES, seg, at, ORDER); }
 
-    private static void zero(MemorySegment seg, long from, int count, int es) {
+    /** Zeroes count elements from element from; like copy, whole vectors that may spill forward when there is room. */
+    static void zero(MemorySegment seg, long from, int count, int es) {
         if (count <= 0) return;
+        int vb = BYTES.length(), bytes = count * es;
+        long at = from * es, whole = (long) (bytes + vb - 1) / vb * vb;
+        if (at + whole <= seg.byteSize()) {
+            ByteVector z = ByteVector.zero(BYTES);
+            for (int i = 0; i < bytes; i += vb) z.intoMemorySegment(seg, at + i, ORDER);
+            return;
+        }
         if (es == 4) for (int i = 0; i < count; i++) seg.setAtIndex(I32, from + i, 0);
         else for (int i = 0; i < count; i++) seg.setAtIndex(I64, from + i, 0L);
     }

@@ -19,18 +19,28 @@ final class CpuConvTemps implements AutoCloseable {
         if (arena != null) arena.close();
     }
 
-    private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+    /** Scratch slots: the columns, the padded image and the wide output of {@link CpuConvWide}. */
+    static final int COLUMNS = 0, IMAGE = 1, WIDE_OUT = 2;
+
+    private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[3]);
+
+    /** Room after the requested bytes, so that im2col may write whole vectors past the end of its columns. */
+    static final int SPILL = 64;
 
     /**
-     * A per-thread buffer of at least bytes, reused across calls (im2col columns). It lives as long as its thread
+     * A per-thread buffer of at least bytes (plus SPILL), reused across calls (im2col columns). It lives as long as its thread
      * and is handed back to the garbage collector when a larger one replaces it.
      */
-    static MemorySegment scratch(long bytes) {
+    static MemorySegment scratch(long bytes) { return scratch(COLUMNS, bytes); }
+
+    /** As {@link #scratch(long)}, from one of the thread's slots (buffers used together need different slots). */
+    static MemorySegment scratch(int slot, long bytes) {
+        bytes += SPILL;
         MemorySegment[] holder = SCRATCH.get();
-        MemorySegment s = holder[0];
+        MemorySegment s = holder[slot];
         if (s == null || s.byteSize() < bytes) {
             s = Arena.ofAuto().allocate(Math.max(bytes, 64), 64);
-            holder[0] = s;
+            holder[slot] = s;
         }
         return s;
     }

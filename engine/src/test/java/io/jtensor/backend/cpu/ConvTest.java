@@ -43,6 +43,9 @@ class ConvTest {
         c(2, 3, 6, 5, 4, 1, 1, 2, 0, 1, 1),     // 1x1 with stride: unfolded
         c(1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1),     // 1x1x1x1
         new Case(2, 3, 9, 10, 2, 3, 5, new ConvParams(2, 1, 0, 2, 1, 2, 1)), // different H and W geometry
+        c(3, 1, 28, 28, 6, 5, 5, 1, 2, 1, 1),   // LeNet's first layer: the wide-column forward over a padded image
+        c(3, 6, 12, 12, 16, 5, 5, 1, 0, 1, 1),  // LeNet's second layer: wide columns without padding
+        new Case(2, 2, 6, 9, 3, 2, 4, new ConvParams(1, 1, 1, 0, 1, 1, 1)), // wide columns, padding in H only
     };
 
     static double roundoff(DType dt) {
@@ -189,6 +192,61 @@ class ConvTest {
                 NDArray gOut = g1.expand(k.outShape());
                 assertTrue(!x.isContiguous() && !w.isContiguous() && gOut.strides()[0] == 0);
                 checkAll(k, DType.F32, x, w, gOut);
+            }
+        }
+    }
+
+    /**
+     * An infinite pixel makes exactly the weight-gradient entries whose taps read it infinite. The wide-column path
+     * would also multiply it by the zero gradient of its extra columns (0 * inf = NaN) in entries that never read
+     * it, so an image that is not finite must take the ordinary path.
+     */
+    @Test void weightGradientOfAnInfiniteImageHasInfinityOnlyWhereTapsReadIt() {
+        Case k = c(2, 2, 6, 7, 3, 3, 3, 1, 0, 1, 1);
+        try (var scope = MemoryScope.open()) {
+            double[] xv = random(DType.F64, 31, k.xShape()).toDoubleArray();
+            xv[k.w] = Double.POSITIVE_INFINITY; // image 0, channel 0, pixel (1, 0): the first pixel a wrapped extra column reads
+            double[] gv = random(DType.F64, 32, k.outShape()).toDoubleArray();
+            Ref ref = backwardWeightRef(k, xv, gv);
+            try (NDArray x = NDArray.of(xv, k.xShape()).to(DType.F32); NDArray g = NDArray.of(gv, k.outShape()).to(DType.F32);
+                 NDArray gw = NDArray.conv2dBackwardWeight(x, g, k.wShape(), k.p())) {
+                double[] got = gw.toDoubleArray();
+                int infinite = 0;
+                for (int i = 0; i < got.length; i++) {
+                    if (Double.isFinite(ref.value()[i])) {
+                        assertEquals(ref.value()[i], got[i], 1e-5 * (ref.abs()[i] + 1), "gradW at " + i);
+                    } else {
+                        infinite++;
+                        assertEquals(ref.value()[i], got[i], "gradW at " + i);
+                    }
+                }
+                assertEquals(2 * k.o, infinite, "taps (0,0) and (1,0) of channel 0 read pixel (1,0), for every output channel");
+            }
+        }
+    }
+
+    /** Likewise the input gradient of an infinite weight: the wide path's extra columns would be 0 * inf = NaN. */
+    @Test void inputGradientOfAnInfiniteWeightHasInfinityOnlyWhereTapsReadIt() {
+        Case k = c(2, 2, 6, 7, 3, 3, 3, 1, 1, 1, 1);
+        try (var scope = MemoryScope.open()) {
+            double[] wv = random(DType.F64, 33, k.wShape()).toDoubleArray();
+            wv[0] = Double.NEGATIVE_INFINITY; // output 0, channel 0, tap (0, 0)
+            double[] gv = random(DType.F64, 34, k.outShape()).toDoubleArray();
+            Ref ref = backwardInputRef(k, gv, wv);
+            try (NDArray w = NDArray.of(wv, k.wShape()).to(DType.F32); NDArray g = NDArray.of(gv, k.outShape()).to(DType.F32);
+                 NDArray gi = NDArray.conv2dBackwardInput(g, w, k.xShape(), k.p())) {
+                double[] got = gi.toDoubleArray();
+                int finite = 0;
+                for (int i = 0; i < got.length; i++) {
+                    if (Double.isFinite(ref.value()[i])) {
+                        finite++;
+                        assertEquals(ref.value()[i], got[i], 1e-5 * (ref.abs()[i] + 1), "gradIn at " + i);
+                    } else {
+                        assertEquals(ref.value()[i], got[i], "gradIn at " + i);
+                    }
+                }
+                // Channel 1 never meets the infinite tap; in channel 0 only the last row and column escape it.
+                assertEquals(k.n * (k.h * k.w + k.h + k.w - 1), finite, "finite input-gradient entries");
             }
         }
     }

@@ -66,6 +66,40 @@ class PoolTest {
         }
     }
 
+    /**
+     * The vectorised F32 2x2 path (whole vectors of windows and a scalar tail) against a naive scan, on planes full
+     * of ties and NaNs: the first maximum in window order wins a tie, and the last NaN wins over everything.
+     */
+    @Test void maxPool2x2InFloatsKeepsFirstMaximumAndLastNaN() {
+        try (var scope = MemoryScope.open()) {
+            int n = 2, c = 3, h = 12, w = 10, oh = 6, ow = 5;
+            Random r = new Random(5);
+            double[] v = new double[n * c * h * w];
+            for (int i = 0; i < v.length; i++) v[i] = r.nextInt(10) == 0 ? Double.NaN : r.nextInt(3);
+            NDArray x = NDArray.of(v, n, c, h, w).to(DType.F32);
+            var res = x.maxPool2d(2, 2, ConvParams.of(2, 0));
+            double[] got = res.values().toDoubleArray();
+            long[] at = res.indices().toLongArray();
+            for (int plane = 0; plane < n * c; plane++) {
+                for (int y = 0; y < oh; y++) {
+                    for (int xo = 0; xo < ow; xo++) {
+                        int k = (plane * oh + y) * ow + xo, bestAt = -1;
+                        double best = Double.NEGATIVE_INFINITY;
+                        for (int i = 0; i < 2; i++) {
+                            for (int j = 0; j < 2; j++) {
+                                int pos = (2 * y + i) * w + 2 * xo + j;
+                                double e = v[plane * h * w + pos];
+                                if (bestAt < 0 || e > best || Double.isNaN(e)) { best = e; bestAt = pos; }
+                            }
+                        }
+                        assertEquals(bestAt, at[k], "index of window " + k);
+                        assertEquals(best, got[k], "value of window " + k);
+                    }
+                }
+            }
+        }
+    }
+
     @Test void maxPoolBackwardAddsWhereWindowsShareAMaximum() {
         try (var scope = MemoryScope.open()) {
             // 3x3 with the maximum in the centre: all four 2x2 windows pick position 4, whose gradient sums them.

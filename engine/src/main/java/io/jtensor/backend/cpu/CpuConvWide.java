@@ -1,0 +1,214 @@
+package io.jtensor.backend.cpu;
+
+import io.jtensor.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Convolutions with stride 1 and no dilation by "wide" columns: the image is copied once into a padded buffer
+ * [cg, Hp, Wp], and the output is computed at every column of the padded width, positions (y, x) with x in
+ * [0, Wp) instead of [0, ow). Then column row (ci, i, j) is the contiguous run of oh * Wp elements starting at
+ * ci*Hp*Wp + i*Wp + j of that buffer: one long copy per row instead of oh short ones (LeNet's second layer: 150
+ * copies of 96 floats per image instead of 1,200 of 8). The extra Wp - ow columns of each output row read taps that
+ * wrap into the next row; they cost (Wp - ow) / ow more multiply-adds.
+ *
+ * <p>Forward drops the extra columns when copying the output out. The weight gradient multiplies them by a
+ * gradient that is zero there, which is exact only while the image is finite (0 * inf is NaN), so it is used only
+ * after a check that it is.
+ */
+final class CpuConvWide {
+    private CpuConvWide() {}
+
+    /** Whether the wide form applies: unit stride and dilation, a real kernel, unit-stride image rows. */
+    static boolean applies(CpuConvGeometry g, CpuConvTensor x) {
+        var p = g.p();
+        return p.strideH() == 1 && p.strideW() == 1 && p.dilationH() == 1 && p.dilationW() == 1 && !g.pointwise()
+                && x.stride(3) == 1;
+    }
+
+    /**
+     * out[og, oh, ow] at element cOff of outSeg = W x unfold(image): the group of channels starting at element xBase
+     * of x, channel and row strides sC and sH; a is the group's weights [og, ckk].
+     */
+    static void forward(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, int es, boolean f64,
+                        CpuGemmMatrix a, MemorySegment outSeg, long cOff, boolean parallelGemm) {
+        int og = g.og(), oh = g.oh(), ow = g.ow(), wp = paddedWidth(g), len = oh * wp;
+        MemorySegment col = columns(g, paddedImage(g, x, xBase, sC, sH, es), es);
+        MemorySegment wide = CpuConvTemps.scratch(CpuConvTemps.WIDE_OUT, (long) og * len * es);
+        CpuGemm.gemm(f64, 1, og, len, g.ckk(), a, 0, new CpuGemmMatrix(col, 0, len, 1, a.dtype()), 0, wide, 0, len, 0, false, parallelGemm);
+        long end = (cOff + (long) og * oh * ow) * es; // spills stay inside this image's output, written in order
+        int outRowBytes = ow * es;
+        for (int o = 0; o < og; o++) {
+            for (int y = 0; y < oh; y++) {
+                long to = (cOff + ((long) o * oh + y) * ow) * es;
+                CpuConvIm2col.copy(wide, ((long) o * len + (long) y * wp) * es, outSeg, to, outRowBytes, end);
+            }
+        }
+    }
+
+    /**
+     * gradW[og, ckk] at element cOff of gwSeg (+)= gradOut x unfold(image)^T for one image and group: gOff is the
+     * element of gradOut's first channel, gsC its channel stride (each plane [oh, ow] contiguous); the image as in forward.
+     */
+    static void backwardWeight(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, int es, boolean f64,
+                               MemorySegment gradOut, long gOff, long gsC, DType dtype, MemorySegment gwSeg, long cOff,
+                               boolean accumulate, boolean parallelGemm) {
+        int og = g.og(), oh = g.oh(), ow = g.ow(), wp = paddedWidth(g), len = oh * wp, ckk = g.ckk();
+        MemorySegment col = columns(g, paddedImage(g, x, xBase, sC, sH, es), es);
+        MemorySegment wide = widenedGradient(g, gradOut, gOff, gsC, es);
+        CpuGemm.gemm(f64, 1, og, ckk, len, new CpuGemmMatrix(wide, 0, len, 1, dtype), 0,
+                new CpuGemmMatrix(col, 0, 1, len, dtype), 0, gwSeg, cOff, ckk, 0, accumulate, parallelGemm);
+    }
+
+    /**
+     * gradIn[cg, h, w] at element iOff of inSeg (contiguous) = fold(W^T x gradOut) for one image and group: the
+     * columns W^T x widened gradient are [ckk, oh * Wp], and column row (ci, i, j) is added as one run to the padded
+     * image at ci*Hp*Wp + i*Wp + j, which is then cropped. The extra columns are exactly zero while W is finite
+     * (a zero gradient times finite weights), so their runs add nothing; the caller checks that it is. a is the
+     * group's W^T [ckk, og].
+     */
+    static void backwardInput(CpuConvGeometry g, MemorySegment gradOut, long gOff, long gsC, int es, boolean f64,
+                              CpuGemmMatrix a, MemorySegment inSeg, long iOff, boolean parallelGemm) {
+        var p = g.p();
+        int og = g.og(), cg = g.cg(), kh = g.kh(), kw = g.kw(), wp = paddedWidth(g), len = g.oh() * wp, ckk = g.ckk();
+        int plane = (g.h() + 2 * p.padH()) * wp;
+        MemorySegment wide = widenedGradient(g, gradOut, gOff, gsC, es);
+        MemorySegment col = CpuConvTemps.scratch(CpuConvTemps.COLUMNS, (long) ckk * len * es);
+        CpuGemm.gemm(f64, 1, ckk, len, og, a, 0, new CpuGemmMatrix(wide, 0, len, 1, a.dtype()), 0, col, 0, len, 0, false, parallelGemm);
+        long imageElems = (long) cg * plane + kw;
+        MemorySegment img = CpuConvTemps.scratch(CpuConvTemps.IMAGE, imageElems * es);
+        img.asSlice(0, imageElems * es).fill((byte) 0);
+        long row = 0;
+        for (int ci = 0; ci < cg; ci++) {
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++, row++) {
+                    long at = (long) ci * plane + (long) i * wp + j;
+                    if (f64) addRunF64(col, row * len, img, at, len);
+                    else addRunF32(col, row * len, img, at, len);
+                }
+            }
+        }
+        long end = (iOff + (long) cg * g.hw()) * es; // spills stay inside this image's group, written in order
+        int rowBytes = g.w() * es;
+        for (int ci = 0; ci < cg; ci++) {
+            for (int ih = 0; ih < g.h(); ih++) {
+                long from = ((long) ci * plane + (long) (ih + p.padH()) * wp + p.padW()) * es;
+                CpuConvIm2col.copy(img, from, inSeg, (iOff + (long) ci * g.hw() + (long) ih * g.w()) * es, rowBytes, end);
+            }
+        }
+    }
+
+    private static final jdk.incubator.vector.VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final jdk.incubator.vector.VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /** dst[to + t] += src[from + t] for t < n, F32 elements. */
+    private static void addRunF32(MemorySegment src, long from, MemorySegment dst, long to, int n) {
+        int t = 0;
+        for (; t + FS.length() <= n; t += FS.length()) {
+            FloatVector v = FloatVector.fromMemorySegment(FS, src, (from + t) * 4, ORDER);
+            v.add(FloatVector.fromMemorySegment(FS, dst, (to + t) * 4, ORDER)).intoMemorySegment(dst, (to + t) * 4, ORDER);
+        }
+        for (; t < n; t++) {
+            long d = (to + t) * 4;
+            dst.set(ValueLayout.JAVA_FLOAT_UNALIGNED, d, dst.get(ValueLayout.JAVA_FLOAT_UNALIGNED, d) + src.get(ValueLayout.JAVA_FLOAT_UNALIGNED, (from + t) * 4));
+        }
+    }
+
+    /** dst[to + t] += src[from + t] for t < n, F64 elements. */
+    private static void addRunF64(MemorySegment src, long from, MemorySegment dst, long to, int n) {
+        int t = 0;
+        for (; t + DS.length() <= n; t += DS.length()) {
+            DoubleVector v = DoubleVector.fromMemorySegment(DS, src, (from + t) * 8, ORDER);
+            v.add(DoubleVector.fromMemorySegment(DS, dst, (to + t) * 8, ORDER)).intoMemorySegment(dst, (to + t) * 8, ORDER);
+        }
+        for (; t < n; t++) {
+            long d = (to + t) * 8;
+            dst.set(ValueLayout.JAVA_DOUBLE_UNALIGNED, d, dst.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, d) + src.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, (from + t) * 8));
+        }
+    }
+
+    /** The gradient [og, oh, ow] (planes contiguous, channel stride gsC) widened to [og, oh * Wp] with zeros. */
+    private static MemorySegment widenedGradient(CpuConvGeometry g, MemorySegment gradOut, long gOff, long gsC, int es) {
+        int og = g.og(), oh = g.oh(), ow = g.ow(), wp = paddedWidth(g), len = oh * wp;
+        MemorySegment wide = CpuConvTemps.scratch(CpuConvTemps.WIDE_OUT, (long) og * len * es);
+        wide.asSlice(0, (long) og * len * es).fill((byte) 0); // the extra columns' gradient is zero
+        int rowBytes = ow * es;
+        for (int o = 0; o < og; o++) {
+            for (int y = 0; y < oh; y++) {
+                long to = ((long) o * len + (long) y * wp) * es;
+                CpuConvIm2col.copy(gradOut, (gOff + o * gsC + (long) y * ow) * es, wide, to, rowBytes, to + rowBytes);
+            }
+        }
+        return wide;
+    }
+
+    /** Whether every element of a row-major array is finite (the wide weight gradient needs it). */
+    static boolean allFinite(CpuConvTensor x) {
+        if (!x.rowMajorFrom(0)) return false;
+        long n = 1;
+        for (int d = 0; d < 4; d++) n *= x.size(d);
+        MemorySegment seg = x.seg();
+        long i = 0;
+        if (x.dtype() == DType.F32) {
+            var s = FloatVector.SPECIES_PREFERRED;
+            long base = x.off() * 4;
+            for (; i + s.length() <= n; i += s.length()) {
+                if (!FloatVector.fromMemorySegment(s, seg, base + i * 4, ByteOrder.nativeOrder()).test(VectorOperators.IS_FINITE).allTrue()) return false;
+            }
+            for (; i < n; i++) if (!Float.isFinite(seg.get(ValueLayout.JAVA_FLOAT_UNALIGNED, base + i * 4))) return false;
+        } else {
+            var s = DoubleVector.SPECIES_PREFERRED;
+            long base = x.off() * 8;
+            for (; i + s.length() <= n; i += s.length()) {
+                if (!DoubleVector.fromMemorySegment(s, seg, base + i * 8, ByteOrder.nativeOrder()).test(VectorOperators.IS_FINITE).allTrue()) return false;
+            }
+            for (; i < n; i++) if (!Double.isFinite(seg.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, base + i * 8))) return false;
+        }
+        return true;
+    }
+
+    private static int paddedWidth(CpuConvGeometry g) { return g.w() + 2 * g.p().padW(); }
+
+    /** The group's channels copied into the thread's zero-bordered [cg, Hp, Wp] buffer, plus kw zeros after it. */
+    private static MemorySegment paddedImage(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, int es) {
+        var p = g.p();
+        int cg = g.cg(), kw = g.kw();
+        int hp = g.h() + 2 * p.padH(), wp = paddedWidth(g), plane = hp * wp;
+        long imageElems = (long) cg * plane + kw; // the last rows' extra columns read up to kw - 2 past the planes
+        MemorySegment img = CpuConvTemps.scratch(CpuConvTemps.IMAGE, imageElems * es);
+        boolean padded = p.padH() > 0 || p.padW() > 0;
+        if (padded) img.asSlice(0, imageElems * es).fill((byte) 0);
+        int rowBytes = g.w() * es;
+        for (int ci = 0; ci < cg; ci++) {
+            for (int ih = 0; ih < g.h(); ih++) {
+                long to = ((long) ci * plane + (long) (ih + p.padH()) * wp + p.padW()) * es;
+                // Padded rows must not spill into their zero borders; unpadded rows are written in address order.
+                CpuConvIm2col.copy(x, (xBase + ci * sC + ih * sH) * es, img, to, rowBytes, padded ? to + rowBytes : img.byteSize());
+            }
+        }
+        if (!padded) CpuConvIm2col.zero(img, (long) cg * plane, kw, es);
+        return img;
+    }
+
+    /** The wide columns [ckk, oh * Wp] of a padded image, in the thread's column scratch. */
+    private static MemorySegment columns(CpuConvGeometry g, MemorySegment img, int es) {
+        int cg = g.cg(), kh = g.kh(), kw = g.kw(), wp = paddedWidth(g);
+        int plane = (g.h() + 2 * g.p().padH()) * wp, len = g.oh() * wp;
+        MemorySegment col = CpuConvTemps.scratch(CpuConvTemps.COLUMNS, (long) g.ckk() * len * es);
+        int runBytes = len * es;
+        long row = 0;
+        for (int ci = 0; ci < cg; ci++) {
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++, row++) {
+                    CpuConvIm2col.copy(img, ((long) ci * plane + (long) i * wp + j) * es, col, row * runBytes, runBytes, col.byteSize());
+                }
+            }
+        }
+        return col;
+    }
+}
