@@ -5,7 +5,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/jdk.sh"
 jtensor_find_jdk || exit 2
 cd "$root"
-mvn -q -B -DskipTests package -pl bench -am
-cp=$(mvn -q -B dependency:build-classpath -pl bench -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=runtime)
+# One reactor run, so the jtensor modules resolve to their freshly built jars; each module writes its classpath file.
+mvn -q -B -Dstyle.color=never -DskipTests package dependency:build-classpath -pl bench -am \
+  -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
+cp=$(cat bench/target/classpath.txt)
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
   -cp "bench/target/classes:$cp" org.openjdk.jmh.Main "$@"
