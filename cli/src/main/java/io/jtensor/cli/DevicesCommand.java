@@ -2,6 +2,7 @@ package io.jtensor.cli;
 
 import io.jtensor.Device;
 import io.jtensor.backend.Backends;
+import io.jtensor.backend.cuda.CudaBackend;
 import io.jtensor.memory.MemoryStats;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,17 +24,19 @@ final class DevicesCommand {
 
     static int run(ParsedArgs args, PrintStream out) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"Device", "Name", "Cores", "Held now", "Peak", "Reserved", "Total"});
+        rows.add(new String[] {"Device", "Name", "Cores", "Held now", "Peak", "Reserved", "Total", "Util"});
         MemoryStats cpu = Backends.cpu().allocator().stats(Device.cpu());
         rows.add(new String[] {"cpu:0", cpuName(), String.valueOf(Runtime.getRuntime().availableProcessors()),
-                bytes(cpu.allocated()), bytes(cpu.peak()), bytes(cpu.reserved()), bytes(totalHostMemory())});
+                bytes(cpu.allocated()), bytes(cpu.peak()), bytes(cpu.reserved()), bytes(totalHostMemory()), "-"});
         String cudaLine;
         if (Backends.cudaAvailable()) {
             List<Device> gpus = cudaDevices();
             for (Device d : gpus) {
                 MemoryStats s = Backends.of(d).allocator().stats(d);
-                rows.add(new String[] {d.toString(), "CUDA device " + d.index(), "-", bytes(s.allocated()), bytes(s.peak()),
-                        bytes(s.reserved()), "-"});
+                CudaBackend.DeviceInfo info = Backends.cuda().info(d);
+                rows.add(new String[] {d.toString(), info.name(), "-", bytes(s.allocated()), bytes(s.peak()),
+                        bytes(s.reserved()), bytes(info.totalMemory()),
+                        info.utilizationPercent() < 0 ? "-" : info.utilizationPercent() + "%"});
             }
             cudaLine = "cuda: " + gpus.size() + " device" + (gpus.size() == 1 ? "" : "s") + " available";
         } else {

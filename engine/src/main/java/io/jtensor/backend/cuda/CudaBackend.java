@@ -9,6 +9,7 @@ import io.jtensor.backend.ConvParams;
 import io.jtensor.backend.ReduceOp;
 import io.jtensor.backend.UnaryOp;
 import io.jtensor.bindings.cuda.CudaDriver;
+import io.jtensor.bindings.nvml.Nvml;
 import io.jtensor.memory.Allocator;
 import io.jtensor.memory.MemoryStats;
 import java.lang.foreign.MemorySegment;
@@ -93,6 +94,27 @@ public final class CudaBackend implements Backend {
 
     /** Number of (logical) CUDA devices. */
     public int deviceCount() { return devices.length; }
+
+    /**
+     * What {@code jtensor devices} shows of a device: its physical GPU's name and total memory, and the GPU's
+     * utilization in percent as NVML reports it, or -1 where NVML cannot be loaded or does not answer.
+     */
+    public record DeviceInfo(String name, long totalMemory, int utilizationPercent) {}
+
+    public DeviceInfo info(Device d) {
+        PhysicalGpu g = device(d).gpu;
+        int utilization = -1;
+        try {
+            if (Nvml.isLoadable()) {
+                Nvml.init();
+                // NVML numbers GPUs by PCI bus like CUDA's default order on single-vendor hosts.
+                utilization = Nvml.utilization(Nvml.deviceHandle(g.ordinal)).gpu();
+            }
+        } catch (RuntimeException e) {
+            utilization = -1; // utilization is extra information; the table shows "-" without it
+        }
+        return new DeviceInfo(g.name, g.totalMemory, utilization);
+    }
 
     /** Physical GPU name, compute capability and memory of a device, e.g. for reports. */
     public String describe(Device d) { return device(d).gpu.toString(); }
