@@ -7,7 +7,9 @@ import io.jtensor.NDArray;
 import io.jtensor.backend.Backend;
 import io.jtensor.backend.BinaryOp;
 import io.jtensor.backend.Backends;
+import io.jtensor.backend.ConvParams;
 import io.jtensor.backend.ReduceOp;
+import io.jtensor.bindings.cudnn.Cudnn;
 import io.jtensor.bindings.nvml.Nvml;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -112,6 +114,7 @@ public final class GpuBench {
         }
         launchOverhead();
         gemms(4096);
+        section("conv", this::convs);
         System.out.println();
         System.out.println("GpuBench done: " + rows.size() + " results");
         System.out.println();
@@ -494,6 +497,80 @@ public final class GpuBench {
             long t4 = System.nanoTime();
             cuda.synchronize();
             row("launch: NDArray.add (alloc + launch + free)", String.format("%.2f us", (t4 - t3) / 1e3 / ops), "host time per op");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ convolution
+
+    /**
+     * A ResNet-sized layer (ResNet-50's first-stage 3x3: x [32, 64, 56, 56], w [64, 64, 3, 3], stride 1, pad 1) in
+     * F32 and F16: forward, input gradient and weight gradient by our kernels (im2col + GEMM) and by cuDNN, each
+     * output checked against the other. cuDNN's F32 runs on FMA math (no TF32), like ours.
+     */
+    private void convs() {
+        String why = Cudnn.unavailableReason();
+        if (why != null) {
+            row("conv2d vs cuDNN", "skipped", "no cuDNN: " + why.lines().findFirst().orElse("").replace('|', '/'));
+            return;
+        }
+        row("cuDNN", Long.toString(Cudnn.version()), Cudnn.location());
+        for (DType t : new DType[] {DType.F32, DType.F16}) {
+            try {
+                convLayer(t, 32, 64, 56, 64, 3);
+            } catch (RuntimeException e) {
+                row("conv2d " + t, "failed", e.toString().replace('|', '/'));
+            }
+        }
+    }
+
+    private interface ConvCall {
+        void run(CudaConv.Impl impl);
+    }
+
+    private void convLayer(DType t, long n, long c, long hw, long o, int k) {
+        ConvParams p = ConvParams.of(1, k / 2);
+        long oh = ConvParams.outSize(hw, k, 1, k / 2, 1);
+        double flops = 2.0 * n * o * oh * oh * c * k * k;
+        double tol = t == DType.F32 ? 1e-4 : 5e-3;
+        CudaConv.Impl[] impls = {CudaConv.Impl.CUDNN, CudaConv.Impl.JTENSOR};
+        try (NDArray x = NDArray.randn(new Generator(21), t, g, n, c, hw, hw); NDArray w = NDArray.randn(new Generator(22), t, g, o, c, k, k);
+             NDArray gy = NDArray.randn(new Generator(23), t, g, n, o, oh, oh);
+             NDArray y0 = NDArray.empty(t, g, n, o, oh, oh); NDArray y1 = NDArray.empty(t, g, n, o, oh, oh);
+             NDArray gx0 = NDArray.empty(t, g, n, c, hw, hw); NDArray gx1 = NDArray.empty(t, g, n, c, hw, hw);
+             NDArray gw0 = NDArray.empty(t, g, o, c, k, k); NDArray gw1 = NDArray.empty(t, g, o, c, k, k)) {
+            String[] names = {"forward", "backward-input", "backward-weight"};
+            NDArray[][] outs = {{y0, y1}, {gx0, gx1}, {gw0, gw1}};
+            ConvCall[] calls = {
+                impl -> CudaConv.conv2d(x, w, impl == CudaConv.Impl.CUDNN ? y0 : y1, p, impl),
+                impl -> CudaConv.conv2dBackwardInput(gy, w, impl == CudaConv.Impl.CUDNN ? gx0 : gx1, p, impl),
+                impl -> CudaConv.conv2dBackwardWeight(x, gy, impl == CudaConv.Impl.CUDNN ? gw0 : gw1, p, impl)};
+            CudnnConv.Direction[] dirs = {CudnnConv.Direction.FORWARD, CudnnConv.Direction.BACKWARD_DATA, CudnnConv.Direction.BACKWARD_FILTER};
+            String shape = String.format("%s %dx%d->%dx%dx%d k%d", t, n, c, o, hw, hw, k);
+            for (int d = 0; d < 3; d++) {
+                // Check first (NaN-poisoned outputs, so that an element left unwritten shows), then time, interleaved.
+                for (int i = 0; i < 2; i++) {
+                    outs[d][i].fill(Double.NaN);
+                    calls[d].run(impls[i]);
+                }
+                double err = relNorm(outs[d][0].toDoubleArray(), outs[d][1].toDoubleArray());
+                double[][] ms = new double[2][2];
+                for (int rep = 0; rep < 2; rep++) {
+                    for (int i = 0; i < 2; i++) {
+                        ConvCall call = calls[d];
+                        CudaConv.Impl impl = impls[i];
+                        ms[i][rep] = timeMs(() -> call.run(impl), 1);
+                    }
+                }
+                double cudnnMs = Math.min(ms[0][0], ms[0][1]), oursMs = Math.min(ms[1][0], ms[1][1]);
+                CudnnConv.Plan plan = CudnnConv.plans(Backends.cuda().device(g)).get(
+                        new CudnnConv.Key(dirs[d], t, n, c, hw, hw, o, k, k, oh, oh, p));
+                String def = CudaConv.getDefault() == CudaConv.Impl.CUDNN ? "*" : "";
+                row("conv2d " + names[d] + " " + shape + " cuDNN" + def, String.format("%.1f TFLOP/s", flops / cudnnMs / 1e9),
+                        String.format("%.3f / %.3f ms, %s", ms[0][0], ms[0][1], plan == null ? "no plan?" : plan.toString()));
+                row("conv2d " + names[d] + " " + shape + " jtensor" + (def.isEmpty() ? "*" : ""), String.format("%.1f TFLOP/s", flops / oursMs / 1e9),
+                        String.format("%.3f / %.3f ms, %.0f%% of cuDNN, rel. err vs cuDNN %.1e %s", ms[1][0], ms[1][1], 100 * cudnnMs / oursMs,
+                                err, verdict(err, tol)));
+            }
         }
     }
 }
