@@ -6,10 +6,9 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import io.jtensor.bindings.LibraryNotFoundException;
+import io.jtensor.bindings.BoundLibrary;
 import io.jtensor.bindings.LibrarySpec;
 import io.jtensor.bindings.Native;
-import io.jtensor.bindings.NativeLibraryLocator;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -98,9 +97,7 @@ public final class Cudnn {
 
     private static final String[] CATEGORY = {"SUCCESS", "INITIALIZATION", "BAD_PARAM", "NOT_SUPPORTED", "INTERNAL_ERROR", "EXECUTION_FAILED"};
 
-    private static volatile boolean ready;
-    private static RuntimeException failure;
-    private static NativeLibraryLocator.Loaded loaded;
+    private static final BoundLibrary LIB = new BoundLibrary("cuDNN", SPEC);
 
     private Cudnn() {}
 
@@ -116,32 +113,9 @@ public final class Cudnn {
         return "CUDNN_STATUS_UNRECOGNIZED(" + status + what + ")";
     }
 
-    public static synchronized void load() {
-        if (ready) return;
-        if (failure != null) throw failure;
-        try {
-            loaded = NativeLibraryLocator.system().load(SPEC);
-            H.touch();
-            ready = true;
-        } catch (LibraryNotFoundException e) {
-            failure = e;
-            throw e;
-        } catch (ExceptionInInitializerError | UnsatisfiedLinkError | NoClassDefFoundError e) {
-            Throwable cause = e instanceof ExceptionInInitializerError ei && ei.getCause() != null ? ei.getCause() : e;
-            failure = new LibraryNotFoundException("cuDNN at " + (loaded == null ? "?" : loaded.where())
-                    + " could not be bound: " + cause.getMessage(), List.of(String.valueOf(loaded)));
-            throw failure;
-        }
-    }
+    public static void load() { LIB.load(H::touch); }
 
-    public static boolean isLoadable() {
-        try {
-            load();
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
+    public static boolean isLoadable() { return LIB.isLoadable(H::touch); }
 
     /** Why cuDNN cannot be used (the locator's report), or null when it loads. */
     public static String unavailableReason() {
@@ -153,14 +127,14 @@ public final class Cudnn {
         }
     }
 
-    public static String location() { return loaded == null ? null : loaded.where(); }
+    public static String location() { return LIB.where(); }
 
     private static void ready() {
-        if (!ready) load();
+        if (!LIB.isReady()) load();
     }
 
     private static final class H {
-        static final SymbolLookup L = loaded.lookup();
+        static final SymbolLookup L = LIB.lookup();
         static final MethodHandle getVersion = Native.downcall(L, "cuDNN", "cudnnGetVersion", FunctionDescriptor.of(JAVA_LONG));
         static final MethodHandle getErrorString = Native.downcall(L, "cuDNN", "cudnnGetErrorString", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         /** cudnnGetLastErrorString (cuDNN 9): the message behind the last failure on this thread. */
