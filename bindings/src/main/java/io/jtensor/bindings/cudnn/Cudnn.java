@@ -25,13 +25,16 @@ import java.util.Optional;
  * status and the call.
  *
  * <p>Handles, descriptors and device pointers cross as {@code long}, like the other bindings. libcudnn.so.9 is a
- * small dispatcher that opens its sub-libraries (graph, ops, cnn, engines) from its own directory on demand; the
- * first three are loaded as companions so that a wheel directory that is not on the loader path still works.
+ * small dispatcher that opens its sub-libraries (graph, ops, cnn, heuristic, engines) by soname on demand. They are
+ * loaded first, from the same directory, as companions: a later dlopen by soname then finds them already resident,
+ * so a wheel directory that is not on the loader path still works. A companion that does not load (the
+ * runtime-compiled engines need NVRTC) is only noted; cuDNN reports it if a call ever needs it.
  */
 public final class Cudnn {
     public static final LibrarySpec SPEC = new LibrarySpec("cuDNN", List.of("libcudnn.so"),
             List.of("libcudnn.so.9", "libcudnn.so"), false,
-            List.of("libcudnn_graph.so", "libcudnn_ops.so", "libcudnn_cnn.so"));
+            List.of("libcudnn_graph.so", "libcudnn_ops.so", "libcudnn_cnn.so", "libcudnn_heuristic.so",
+                    "libcudnn_engines_precompiled.so", "libcudnn_engines_runtime_compiled.so"));
 
     // cudnnDataType_t
     public static final int DATA_FLOAT = 0;
