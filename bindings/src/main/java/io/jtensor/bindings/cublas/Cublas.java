@@ -4,10 +4,9 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import io.jtensor.bindings.LibraryNotFoundException;
+import io.jtensor.bindings.BoundLibrary;
 import io.jtensor.bindings.LibrarySpec;
 import io.jtensor.bindings.Native;
-import io.jtensor.bindings.NativeLibraryLocator;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
@@ -53,9 +52,7 @@ public final class Cublas {
             Map.entry(13, "CUBLAS_STATUS_EXECUTION_FAILED"), Map.entry(14, "CUBLAS_STATUS_INTERNAL_ERROR"),
             Map.entry(15, "CUBLAS_STATUS_NOT_SUPPORTED"), Map.entry(16, "CUBLAS_STATUS_LICENSE_ERROR"));
 
-    private static volatile boolean ready;
-    private static RuntimeException failure;
-    private static NativeLibraryLocator.Loaded loaded;
+    private static final BoundLibrary LIB = new BoundLibrary("cuBLAS", SPEC);
 
     private Cublas() {}
 
@@ -65,41 +62,18 @@ public final class Cublas {
         return s != null ? s : "CUBLAS_STATUS_UNRECOGNIZED(" + status + ")";
     }
 
-    public static synchronized void load() {
-        if (ready) return;
-        if (failure != null) throw failure;
-        try {
-            loaded = NativeLibraryLocator.system().load(SPEC);
-            H.touch();
-            ready = true;
-        } catch (LibraryNotFoundException e) {
-            failure = e;
-            throw e;
-        } catch (ExceptionInInitializerError | UnsatisfiedLinkError | NoClassDefFoundError e) {
-            Throwable cause = e instanceof ExceptionInInitializerError ei && ei.getCause() != null ? ei.getCause() : e;
-            failure = new LibraryNotFoundException("cuBLAS at " + (loaded == null ? "?" : loaded.where())
-                    + " could not be bound: " + cause.getMessage(), List.of(String.valueOf(loaded)));
-            throw failure;
-        }
-    }
+    public static void load() { LIB.load(H::touch); }
 
-    public static boolean isLoadable() {
-        try {
-            load();
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
+    public static boolean isLoadable() { return LIB.isLoadable(H::touch); }
 
-    public static String location() { return loaded == null ? null : loaded.where(); }
+    public static String location() { return LIB.where(); }
 
     private static void ready() {
-        if (!ready) load();
+        if (!LIB.isReady()) load();
     }
 
     private static final class H {
-        static final SymbolLookup L = loaded.lookup();
+        static final SymbolLookup L = LIB.lookup();
         static final MethodHandle create = f("cublasCreate_v2", ADDRESS);
         static final MethodHandle destroy = f("cublasDestroy_v2", JAVA_LONG);
         static final MethodHandle setStream = f("cublasSetStream_v2", JAVA_LONG, JAVA_LONG);

@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jtensor.bindings.LibraryNotFoundException;
+import io.jtensor.bindings.BoundLibrary;
 import io.jtensor.bindings.LibrarySpec;
 import io.jtensor.bindings.Native;
 import io.jtensor.bindings.NativeLibraryLocator;
@@ -15,7 +16,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.util.List;
 
 /**
  * The CUDA driver API (libcuda.so.1): typed static methods over FFM downcalls. Every non-success CUresult becomes a
@@ -56,51 +56,26 @@ public final class CudaDriver {
     public static final int MEMHOSTALLOC_PORTABLE = 1;
     public static final int MEMHOSTALLOC_DEVICEMAP = 2;
 
-    private static volatile boolean ready;
-    private static RuntimeException failure;
-    private static NativeLibraryLocator.Loaded loaded;
+    private static final BoundLibrary LIB = new BoundLibrary("CUDA driver", SPEC);
 
     private CudaDriver() {}
 
     /** Locates and binds libcuda once; throws (the same exception every time) when that is impossible. */
-    public static synchronized void load() {
-        if (ready) return;
-        if (failure != null) throw failure;
-        try {
-            loaded = NativeLibraryLocator.system().load(SPEC);
-            H.touch();
-            ready = true;
-        } catch (LibraryNotFoundException e) {
-            failure = e;
-            throw e;
-        } catch (ExceptionInInitializerError | UnsatisfiedLinkError | NoClassDefFoundError e) {
-            Throwable cause = e instanceof ExceptionInInitializerError ei && ei.getCause() != null ? ei.getCause() : e;
-            failure = new LibraryNotFoundException("CUDA driver at " + (loaded == null ? "?" : loaded.where())
-                    + " could not be bound: " + cause.getMessage(), List.of(String.valueOf(loaded)));
-            throw failure;
-        }
-    }
+    public static void load() { LIB.load(H::touch); }
 
     /** Whether libcuda could be loaded (does not initialise the driver). */
-    public static boolean isLoadable() {
-        try {
-            load();
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
+    public static boolean isLoadable() { return LIB.isLoadable(H::touch); }
 
     /** Where the library was loaded from, or null before {@link #load()} succeeded. */
-    public static String location() { return loaded == null ? null : loaded.where(); }
+    public static String location() { return LIB.where(); }
 
     private static void ready() {
-        if (!ready) load();
+        if (!LIB.isReady()) load();
     }
 
     /** The downcall handles; initialised only after the library was found. */
     private static final class H {
-        static final SymbolLookup L = loaded.lookup();
+        static final SymbolLookup L = LIB.lookup();
         static final MethodHandle cuInit = f("cuInit", JAVA_INT);
         static final MethodHandle cuDriverGetVersion = f("cuDriverGetVersion", ADDRESS);
         static final MethodHandle cuGetErrorName = f("cuGetErrorName", JAVA_INT, ADDRESS);
@@ -174,7 +149,7 @@ public final class CudaDriver {
 
     /** The name the driver gives a CUresult, falling back to the built-in table. */
     public static String errorName(int code) {
-        if (ready) {
+        if (LIB.isReady()) {
             try {
                 MemorySegment out = Native.scratch(8);
                 int r = (int) H.cuGetErrorName.invokeExact(code, out);
@@ -191,7 +166,7 @@ public final class CudaDriver {
 
     /** The driver's description of a CUresult, or null. */
     public static String errorString(int code) {
-        if (!ready) return null;
+        if (!LIB.isReady()) return null;
         try {
             MemorySegment out = Native.scratch(8);
             int r = (int) H.cuGetErrorString.invokeExact(code, out);

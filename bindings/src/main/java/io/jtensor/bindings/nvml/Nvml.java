@@ -4,16 +4,14 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import io.jtensor.bindings.LibraryNotFoundException;
+import io.jtensor.bindings.BoundLibrary;
 import io.jtensor.bindings.LibrarySpec;
 import io.jtensor.bindings.Native;
-import io.jtensor.bindings.NativeLibraryLocator;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.util.List;
 
 /** NVML (libnvidia-ml.so.1): device names, memory, utilisation and temperature, for reports and monitoring. */
 public final class Nvml {
@@ -30,9 +28,7 @@ public final class Nvml {
         "NVML_ERROR_INVALID_STATE"};
     public static final int TEMPERATURE_GPU = 0;
 
-    private static volatile boolean ready;
-    private static RuntimeException failure;
-    private static NativeLibraryLocator.Loaded loaded;
+    private static final BoundLibrary LIB = new BoundLibrary("NVML", SPEC);
 
     private Nvml() {}
 
@@ -47,39 +43,16 @@ public final class Nvml {
         return code >= 0 && code < NAMES.length ? NAMES[code] : "NVML_ERROR_UNRECOGNIZED(" + code + ")";
     }
 
-    public static synchronized void load() {
-        if (ready) return;
-        if (failure != null) throw failure;
-        try {
-            loaded = NativeLibraryLocator.system().load(SPEC);
-            H.touch();
-            ready = true;
-        } catch (LibraryNotFoundException e) {
-            failure = e;
-            throw e;
-        } catch (ExceptionInInitializerError | UnsatisfiedLinkError | NoClassDefFoundError e) {
-            Throwable cause = e instanceof ExceptionInInitializerError ei && ei.getCause() != null ? ei.getCause() : e;
-            failure = new LibraryNotFoundException("NVML at " + (loaded == null ? "?" : loaded.where())
-                    + " could not be bound: " + cause.getMessage(), List.of(String.valueOf(loaded)));
-            throw failure;
-        }
-    }
+    public static void load() { LIB.load(H::touch); }
 
-    public static boolean isLoadable() {
-        try {
-            load();
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
+    public static boolean isLoadable() { return LIB.isLoadable(H::touch); }
 
     private static void ready() {
-        if (!ready) load();
+        if (!LIB.isReady()) load();
     }
 
     private static final class H {
-        static final SymbolLookup L = loaded.lookup();
+        static final SymbolLookup L = LIB.lookup();
         static final MethodHandle init = f("nvmlInit_v2");
         static final MethodHandle shutdown = f("nvmlShutdown");
         static final MethodHandle count = f("nvmlDeviceGetCount_v2", ADDRESS);
