@@ -1390,6 +1390,86 @@ public final class NDArray implements AutoCloseable {
         return runInto(gx, () -> y.backend().softmaxBackward(y, gy, d, log, gx));
     }
 
+    // ------------------------------------------------------------------ layer norm
+
+    /**
+     * Layer normalisation over the last {@code normalizedSize} elements of each row (the trailing dims whose sizes
+     * multiply to it): {out, mean, rstd}, out in x's (floating) dtype and shape, mean and rstd of shape [rows] in F32
+     * (F64 for F64 input) for {@link #layerNormBackward}. weight and bias ([normalizedSize] elements, any dtype) may
+     * be null. The caller owns all three arrays.
+     */
+    public NDArray[] layerNorm(int normalizedSize, NDArray weight, NDArray bias, double eps) {
+        checkOpen("layerNorm");
+        long rows = layerNormRows("layerNorm", shape, normalizedSize);
+        DType dt = dtype.isFloating() ? dtype : DType.F32;
+        DType st = dt == DType.F64 ? DType.F64 : DType.F32;
+        try (NDArray cast = to(dt); NDArray xc = cast.contiguous();
+             NDArray w = layerNormParam("layerNorm", "weight", weight, xc, normalizedSize);
+             NDArray b = layerNormParam("layerNorm", "bias", bias, xc, normalizedSize)) {
+            NDArray out = allocate("layerNorm", dt, device(), shape);
+            NDArray mean = null, rstd = null;
+            try {
+                mean = allocate("layerNorm", st, device(), new long[] {rows});
+                rstd = allocate("layerNorm", st, device(), new long[] {rows});
+                backend().layerNorm(xc, normalizedSize, w, b, eps, out, mean, rstd);
+                return new NDArray[] {out, mean, rstd};
+            } catch (RuntimeException | Error e) {
+                out.close();
+                if (mean != null) mean.close();
+                if (rstd != null) rstd.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Gradients of {@link #layerNorm} given its saved mean and rstd: {gradX, gradWeight, gradBias} in x's dtype,
+     * each null where its need flag is false. weight may be null (ones).
+     */
+    public static NDArray[] layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
+                                              int normalizedSize, boolean needX, boolean needWeight, boolean needBias) {
+        requireSameDevice("layerNormBackward", gradOut, x, mean, rstd);
+        layerNormRows("layerNormBackward", x.shape, normalizedSize);
+        if (!Arrays.equals(gradOut.shape, x.shape)) {
+            throw new IllegalArgumentException("layerNormBackward: expected gradOut of shape " + Arrays.toString(x.shape) + ", got " + Arrays.toString(gradOut.shape));
+        }
+        DType dt = x.dtype;
+        NDArray[] r = new NDArray[3];
+        try (NDArray gCast = gradOut.to(dt); NDArray g = gCast.contiguous(); NDArray xc = x.contiguous();
+             NDArray w = layerNormParam("layerNormBackward", "weight", weight, xc, normalizedSize)) {
+            try {
+                if (needX) r[0] = allocate("layerNormBackward", dt, x.device(), x.shape);
+                if (needWeight) r[1] = allocate("layerNormBackward", dt, x.device(), new long[] {normalizedSize});
+                if (needBias) r[2] = allocate("layerNormBackward", dt, x.device(), new long[] {normalizedSize});
+                x.backend().layerNormBackward(g, xc, mean, rstd, w, r[0], r[1], r[2]);
+                return r;
+            } catch (RuntimeException | Error e) {
+                for (NDArray a : r) if (a != null) a.close();
+                throw e;
+            }
+        }
+    }
+
+    private static long layerNormRows(String op, long[] shape, int normalizedSize) {
+        long n = Shapes.numel(shape);
+        if (normalizedSize < 1 || (n > 0 && n % normalizedSize != 0)) {
+            throw new IllegalArgumentException(op + ": normalizedSize " + normalizedSize + " does not divide the input " + Arrays.toString(shape));
+        }
+        return n / normalizedSize;
+    }
+
+    /** weight or bias as a contiguous array of x's dtype on x's device, or null. */
+    private static NDArray layerNormParam(String op, String what, NDArray p, NDArray x, int normalizedSize) {
+        if (p == null) return null;
+        requireSameDevice(op, x, p);
+        if (p.numel() != normalizedSize) {
+            throw new IllegalArgumentException(op + ": expected " + what + " of " + normalizedSize + " elements, got " + Arrays.toString(p.shape));
+        }
+        try (NDArray cast = p.to(x.dtype)) {
+            return cast.contiguous();
+        }
+    }
+
     /** Mean cross-entropy of logits [N, C] against class indices [N] (I64 or I32). */
     public NDArray crossEntropy(NDArray targets) {
         checkClassTargets("crossEntropy", targets);

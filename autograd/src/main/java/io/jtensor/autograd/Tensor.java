@@ -386,6 +386,13 @@ public final class Tensor implements AutoCloseable {
     public Tensor elu(double alpha) { return Pointwise.elu(this, alpha); }
     public Tensor softmax(int dim) { return Losses.softmax(this, dim, false); }
     public Tensor logSoftmax(int dim) { return Losses.softmax(this, dim, true); }
+    /**
+     * Layer normalisation over the last {@code normalizedDims} dims (fused: one kernel forward, one backward);
+     * weight and bias have those dims' shape and may be null.
+     */
+    public Tensor layerNorm(int normalizedDims, Tensor weight, Tensor bias, double eps) {
+        return Normalization.layerNorm(this, normalizedDims, weight, bias, eps);
+    }
 
     // ------------------------------------------------------------------ comparisons (BOOL results, no grad)
 

@@ -73,6 +73,24 @@ public interface Backend {
     /** Gradient of softmax/log-softmax given its output y and the incoming gradient gy. */
     void softmaxBackward(NDArray y, NDArray gy, int dim, boolean log, NDArray gx);
 
+    /**
+     * Layer normalisation of each row of x: x is contiguous and every run of {@code normalizedSize} elements is a
+     * row; out (x's shape and dtype) = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(biased variance + eps).
+     * weight and bias are contiguous [normalizedSize] arrays of x's dtype, or null (ones, zeros). mean and rstd
+     * ([rows], F64 when x is F64, else F32) receive each row's statistics for the backward.
+     */
+    void layerNorm(NDArray x, int normalizedSize, NDArray weight, NDArray bias, double eps, NDArray out, NDArray mean, NDArray rstd);
+
+    /**
+     * Gradient of {@link #layerNorm} given the saved mean and rstd: gradOut and x contiguous, of x's shape;
+     * gradX (x's shape and dtype) = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gradOut * weight and
+     * xhat = (x - mean) * rstd; gradWeight = sum over rows of gradOut * xhat, gradBias = sum over rows of gradOut
+     * ([normalizedSize], x's dtype, overwritten). Any of gradX, gradWeight, gradBias may be null (not needed);
+     * weight may be null (ones).
+     */
+    void layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
+                           NDArray gradX, NDArray gradWeight, NDArray gradBias);
+
     /** out = x gathered along dim at index (I64, out's shape). */
     void gather(NDArray x, int dim, NDArray index, NDArray out);
 

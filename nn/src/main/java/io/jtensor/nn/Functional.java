@@ -110,18 +110,7 @@ public final class Functional {
      * variance, then * weight + bias (of the normalised shape, or null).
      */
     public static Tensor layerNorm(Tensor x, int normalizedDims, Tensor weight, Tensor bias, double eps) {
-        if (normalizedDims < 1 || normalizedDims > x.dim()) {
-            throw new IllegalArgumentException("layerNorm: cannot normalise the last " + normalizedDims + " dims of " + Arrays.toString(x.shape()));
-        }
-        int[] dims = new int[normalizedDims];
-        for (int i = 0; i < normalizedDims; i++) dims[i] = x.dim() - normalizedDims + i;
-        Tensor mean = x.mean(dims, true);
-        Tensor centred = x.sub(mean);
-        Tensor var = centred.square().mean(dims, true);
-        Tensor y = centred.mul(var.add(eps).rsqrt());
-        if (weight != null) y = y.mul(weight);
-        if (bias != null) y = y.add(bias);
-        return y;
+        return x.layerNorm(normalizedDims, weight, bias, eps);
     }
 
     // ------------------------------------------------------------------ activations

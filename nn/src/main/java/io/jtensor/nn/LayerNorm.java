@@ -34,7 +34,7 @@ public class LayerNorm extends Module {
             throw new IllegalArgumentException("LayerNorm: expected input [..., " + Arrays.toString(normalizedShape).replaceAll("[\\[\\]]", "")
                     + "], got " + Arrays.toString(s));
         }
-        return Functional.layerNorm(x, k, weight, bias, eps);
+        return x.layerNorm(k, weight, bias, eps);
     }
 
     public Tensor weight() { return weight; }

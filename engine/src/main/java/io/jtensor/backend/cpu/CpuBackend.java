@@ -82,6 +82,17 @@ public final class CpuBackend implements Backend {
         CpuSoftmax.softmaxBackward(Operand.of(y), Operand.of(gy), dim, log, Operand.of(gx));
     }
 
+    @Override public void layerNorm(NDArray x, int normalizedSize, NDArray weight, NDArray bias, double eps, NDArray out, NDArray mean, NDArray rstd) {
+        CpuNorm.forward(Operand.of(x), normalizedSize, weight == null ? null : Operand.of(weight), bias == null ? null : Operand.of(bias), eps,
+                Operand.of(out), Operand.of(mean), Operand.of(rstd));
+    }
+
+    @Override public void layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
+                                            NDArray gradX, NDArray gradWeight, NDArray gradBias) {
+        CpuNorm.backward(Operand.of(gradOut), Operand.of(x), Operand.of(mean), Operand.of(rstd), weight == null ? null : Operand.of(weight),
+                gradX == null ? null : Operand.of(gradX), gradWeight == null ? null : Operand.of(gradWeight), gradBias == null ? null : Operand.of(gradBias));
+    }
+
     @Override public void gather(NDArray x, int dim, NDArray index, NDArray out) {
         CpuIndexing.gather(Operand.of(x), dim, Operand.of(index), Operand.of(out));
     }

@@ -272,6 +272,20 @@ public final class CudaBackend implements Backend {
         CudaSoftmax.backward(dev(gx), DevArray.of(y), DevArray.of(gy), dim, log, DevArray.of(gx));
     }
 
+    @Override public void layerNorm(NDArray x, int normalizedSize, NDArray weight, NDArray bias, double eps, NDArray out, NDArray mean, NDArray rstd) {
+        BackendContract.requireSameShape("layerNorm", x.shape(), out.shape());
+        CudaNorm.forward(dev(out), DevArray.of(x), normalizedSize, weight == null ? null : DevArray.of(weight),
+                bias == null ? null : DevArray.of(bias), eps, DevArray.of(out), DevArray.of(mean), DevArray.of(rstd));
+    }
+
+    @Override public void layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
+                                            NDArray gradX, NDArray gradWeight, NDArray gradBias) {
+        BackendContract.requireSameShape("layerNormBackward", x.shape(), gradOut.shape());
+        CudaNorm.backward(dev(x), DevArray.of(gradOut), DevArray.of(x), DevArray.of(mean), DevArray.of(rstd),
+                weight == null ? null : DevArray.of(weight), gradX == null ? null : DevArray.of(gradX),
+                gradWeight == null ? null : DevArray.of(gradWeight), gradBias == null ? null : DevArray.of(gradBias));
+    }
+
     // ------------------------------------------------------------------ indexing and random
 
     @Override public void gather(NDArray x, int dim, NDArray index, NDArray out) {

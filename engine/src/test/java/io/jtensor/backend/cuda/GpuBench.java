@@ -111,6 +111,7 @@ public final class GpuBench {
             }
             section("reductions", () -> reductions(a, n));
             section("softmax", () -> softmaxes(a, c, n));
+            section("layer norm", () -> layerNorms(a, c, n));
         }
         launchOverhead();
         gemms(4096);
@@ -320,6 +321,71 @@ public final class GpuBench {
             try (NDArray h = z.narrow(0, 0, n / 2); NDArray hb = h.to(DType.BF16); NDArray x = hb.view(n / 2 / 4096, 4096);
                  NDArray y = NDArray.empty(DType.BF16, g, n / 2 / 4096, 4096)) {
                 softmaxRows("softmax BF16 rows of 4096 (n/2 elements)", x, y, n / 2 / 4096, 4096, false, 1e-2);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ layer norm
+
+    /**
+     * Fused layer norm of x [rows, len] with weight and bias (one read of x, one write of y: the bytes counted), timed
+     * twice, and the composed form (mean, centre, variance, rsqrt, scale: what nn.LayerNorm ran before) for
+     * comparison; the fused result is checked against a double-precision reference of the first and last 4 rows.
+     */
+    private void layerNormRows(String what, NDArray x, NDArray y, long rowsN, int len, double tol) {
+        int check = (int) Math.min(4, rowsN);
+        try (NDArray w = NDArray.rand(new Generator(7), DType.F32, g, len); NDArray wt = w.to(x.dtype());
+             NDArray b = NDArray.rand(new Generator(8), DType.F32, g, len); NDArray bt = b.to(x.dtype());
+             NDArray mean = NDArray.empty(DType.F32, g, rowsN); NDArray rstd = NDArray.empty(DType.F32, g, rowsN)) {
+            double[] wv = wt.toDoubleArray(), bv = bt.toDoubleArray();
+            double[] head = layerNormReference(x, 0, check, len, wv, bv), tail = layerNormReference(x, rowsN - check, check, len, wv, bv);
+            y.fill(Double.NaN);
+            cuda.layerNorm(x, len, wt, bt, 1e-5, y, mean, rstd);
+            double err = Math.max(relNorm(head, rowsOf(y, 0, check)), relNorm(tail, rowsOf(y, rowsN - check, check)));
+            try (NDArray bad = y.isnan(); NDArray any = bad.any()) {
+                if (any.item() != 0) err = Double.NaN;  // an element left unwritten (or NaN)
+            }
+            double[] ms = new double[2];
+            for (int rep = 0; rep < 2; rep++) ms[rep] = timeMs(() -> cuda.layerNorm(x, len, wt, bt, 1e-5, y, mean, rstd), 1);
+            double bytes = 2.0 * rowsN * len * x.dtype().byteSize();
+            variantRow(what + " [fused]", bytes, ms, String.format("rel. err %.1e %s", err, verdict(err, tol)));
+            double composed = timeMs(() -> {
+                try (NDArray m = x.mean(new int[] {1}, true); NDArray cx = x.sub(m); NDArray sq = cx.square();
+                     NDArray v = sq.mean(new int[] {1}, true); NDArray ve = v.add(1e-5); NDArray r = ve.rsqrt(); NDArray n1 = cx.mul(r);
+                     NDArray n2 = n1.mul(wt); NDArray n3 = n2.add(bt)) {
+                    // results are dropped: only the kernels' time is measured
+                }
+            }, 1);
+            variantRow(what + " [composed ops]", bytes, new double[] {composed, composed}, "mean/sub/square/mean/rsqrt/mul/add");
+        }
+    }
+
+    private static double[] layerNormReference(NDArray x, long row0, int count, int len, double[] w, double[] b) {
+        double[] v;
+        try (NDArray part = x.narrow(0, row0, count)) {
+            v = part.toDoubleArray();
+        }
+        for (int i = 0; i < count; i++) {
+            int o = i * len;
+            double s = 0, q = 0;
+            for (int j = 0; j < len; j++) s += v[o + j];
+            double mu = s / len;
+            for (int j = 0; j < len; j++) q += (v[o + j] - mu) * (v[o + j] - mu);
+            double rs = 1 / Math.sqrt(q / len + 1e-5);
+            for (int j = 0; j < len; j++) v[o + j] = (v[o + j] - mu) * rs * w[j] + b[j];
+        }
+        return v;
+    }
+
+    private void layerNorms(NDArray a, NDArray c, long n) {
+        // Activations with a nonzero mean (a is uniform in [0, 1)), rows of 4096 and 1024 as in transformer widths.
+        for (int len : new int[] {4096, 1024}) {
+            try (NDArray x = a.view(n / len, len); NDArray y = c.view(n / len, len)) {
+                layerNormRows("layer norm F32 rows of " + len, x, y, n / len, len, 1e-5);
+            }
+            try (NDArray h = a.narrow(0, 0, n / 2); NDArray hb = h.to(DType.BF16); NDArray x = hb.view(n / 2 / len, len);
+                 NDArray y = NDArray.empty(DType.BF16, g, n / 2 / len, len)) {
+                layerNormRows("layer norm BF16 rows of " + len + " (n/2 elements)", x, y, n / 2 / len, len, 1e-2);
             }
         }
     }

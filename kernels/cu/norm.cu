@@ -1,0 +1,265 @@
+// Fused layer normalisation over contiguous rows of N elements, forward and backward.
+//
+// Forward: y = (x - mean) * rstd * w + b with rstd = 1 / sqrt(biased var + eps); mean and rstd (compute type C:
+// float, or double for F64) are stored per row for the backward. The statistics take two passes over the row held
+// in registers (mean, then the centred squares), so a large mean cannot cancel the variance away.
+//   layernorm_fwd_vwarp_<dt>_p<P>:  one warp per row (8 rows per block of 256), P 16-byte packs per lane;
+//   layernorm_fwd_vblock_<dt>_p<P>: one block per row, P packs per thread;
+//     both read x once (16-byte loads) and write y once; they need N % V == 0 (V = 16 / sizeof(S)) and 16-byte
+//     aligned x, y, w, b (Java checks, CudaNorm.vecPlan picks P and the threads);
+//   layernorm_fwd_any_<dt>:         one block per row, element loads, any N and alignment (x re-read from L2).
+// Backward (g = dy * w, xhat = (x - mean) * rstd):
+//   layernorm_bwd_any_<dt>:         dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), one block per row;
+//   layernorm_bwd_params_<dt>:      partial sums over a chunk of rows of dy * xhat and dy for 32 columns per block
+//                                   (8 warps walk the rows), into a C-typed buffer [2][chunks][N];
+//   layernorm_bwd_psum_<dt>:        sums the chunks in order (deterministic) into dw and db (either may be null).
+// Names carry an ln_ prefix: every .cu is one translation unit.
+#include "common.cuh"
+
+template <class S>
+__device__ __forceinline__ Pack<S, 16 / sizeof(S)> ln_ld16(const S* p) {
+    uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
+    Pack<S, 16 / sizeof(S)> r;
+    memcpy(&r, &raw, 16);
+    return r;
+}
+
+template <class S>
+__device__ __forceinline__ void ln_st16(S* p, const Pack<S, 16 / sizeof(S)>& v) {
+    uint4 raw;
+    memcpy(&raw, &v, 16);
+    *reinterpret_cast<uint4*>(p) = raw;
+}
+
+template <class C>
+__device__ __forceinline__ C ln_rsqrt(C v) {
+    if constexpr (std::is_same<C, float>::value) return rsqrtf(v);
+    else return 1.0 / sqrt(v);
+}
+
+template <class C>
+__device__ __forceinline__ C ln_warp_sum(C v) {
+#pragma unroll
+    for (int d = 16; d > 0; d >>= 1) v += __shfl_xor_sync(0xffffffffu, v, d);
+    return v;
+}
+
+// Sum over the block; every thread receives it. Safe to call twice in a row (see the comment in the body).
+template <class C>
+__device__ __forceinline__ C ln_block_sum(C v) {
+    __shared__ C part[32];
+    __shared__ C result;
+    v = ln_warp_sum(v);
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    if (lane == 0) part[w] = v;
+    __syncthreads();
+    // result is rewritten only after the next call's barrier, which every thread reaches after reading it here
+    if (w == 0) {
+        C b = lane < nw ? part[lane] : (C) 0;
+        b = ln_warp_sum(b);
+        if (lane == 0) result = b;
+    }
+    __syncthreads();
+    return result;
+}
+
+template <class C, bool WARP>
+__device__ __forceinline__ C ln_sum(C v) {
+    if constexpr (WARP) return ln_warp_sum(v);
+    else return ln_block_sum(v);
+}
+
+// ---------------------------------------------------------------------------------------------- forward
+template <class D, int P, bool WARP>
+__device__ void ln_fwd_vec(i64 rows, i64 N, const typename D::S* __restrict__ x, const typename D::S* __restrict__ w,
+                           const typename D::S* __restrict__ b, typename D::C eps, typename D::S* __restrict__ y,
+                           typename D::C* __restrict__ mean, typename D::C* __restrict__ rstd) {
+    typedef typename D::S S;
+    typedef typename D::C C;
+    constexpr int V = 16 / sizeof(S);
+    int t, nt;
+    i64 row;
+    if constexpr (WARP) {
+        t = threadIdx.x & 31;
+        nt = 32;
+        row = (i64) blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+        if (row >= rows) return;  // whole warps leave together: the shuffles below see full warps
+    } else {
+        t = threadIdx.x;
+        nt = blockDim.x;
+        row = blockIdx.x;
+    }
+    const S* xr = x + row * N;
+    S* yr = y + row * N;
+    const int nv = (int) (N / V);  // N < 2^31 (Java passes an int)
+    Pack<S, V> raw[P];
+#pragma unroll
+    for (int k = 0; k < P; k++) {
+        int p = t + k * nt;
+        if (p < nv) raw[k] = ln_ld16<S>(xr + p * V);
+        else raw[k] = Pack<S, V>{};
+    }
+    C v[P][V];
+    C s = 0;
+#pragma unroll
+    for (int k = 0; k < P; k++) {
+        bool ok = t + k * nt < nv;
+#pragma unroll
+        for (int e = 0; e < V; e++) {
+            v[k][e] = ok ? ld<D>(raw[k].v[e]) : (C) 0;
+            s += v[k][e];
+        }
+    }
+    const C mu = ln_sum<C, WARP>(s) / (C) N;
+    C q = 0;
+#pragma unroll
+    for (int k = 0; k < P; k++) {
+        bool ok = t + k * nt < nv;
+#pragma unroll
+        for (int e = 0; e < V; e++) {
+            C d = ok ? v[k][e] - mu : (C) 0;
+            q += d * d;
+        }
+    }
+    const C rs = ln_rsqrt<C>(ln_sum<C, WARP>(q) / (C) N + eps);
+    if (t == 0) {
+        mean[row] = mu;
+        rstd[row] = rs;
+    }
+#pragma unroll
+    for (int k = 0; k < P; k++) {
+        int p = t + k * nt;
+        if (p < nv) {
+            Pack<S, V> o, wp, bp;
+            if (w) wp = ln_ld16<S>(w + p * V);
+            if (b) bp = ln_ld16<S>(b + p * V);
+#pragma unroll
+            for (int e = 0; e < V; e++) {
+                C r = (v[k][e] - mu) * rs;
+                if (w) r *= ld<D>(wp.v[e]);
+                if (b) r += ld<D>(bp.v[e]);
+                o.v[e] = st<D>(r);
+            }
+            ln_st16<S>(yr + p * V, o);
+        }
+    }
+}
+
+template <class D>
+__device__ void ln_fwd_any(i64 N, const typename D::S* __restrict__ x, const typename D::S* __restrict__ w,
+                           const typename D::S* __restrict__ b, typename D::C eps, typename D::S* __restrict__ y,
+                           typename D::C* __restrict__ mean, typename D::C* __restrict__ rstd) {
+    typedef typename D::C C;
+    const i64 row = blockIdx.x;
+    const typename D::S* xr = x + row * N;
+    typename D::S* yr = y + row * N;
+    C s = 0;
+    for (i64 j = threadIdx.x; j < N; j += blockDim.x) s += ld<D>(xr[j]);
+    const C mu = ln_block_sum(s) / (C) N;
+    C q = 0;
+    for (i64 j = threadIdx.x; j < N; j += blockDim.x) {
+        C d = ld<D>(xr[j]) - mu;
+        q += d * d;
+    }
+    const C rs = ln_rsqrt<C>(ln_block_sum(q) / (C) N + eps);
+    if (threadIdx.x == 0) {
+        mean[row] = mu;
+        rstd[row] = rs;
+    }
+    for (i64 j = threadIdx.x; j < N; j += blockDim.x) {
+        C r = (ld<D>(xr[j]) - mu) * rs;
+        if (w) r *= ld<D>(w[j]);
+        if (b) r += ld<D>(b[j]);
+        yr[j] = st<D>(r);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------- backward
+template <class D>
+__device__ void ln_bwd_any(i64 N, const typename D::S* __restrict__ gy, const typename D::S* __restrict__ x,
+                           const typename D::C* __restrict__ mean, const typename D::C* __restrict__ rstd,
+                           const typename D::S* __restrict__ w, typename D::S* __restrict__ gx) {
+    typedef typename D::C C;
+    const i64 row = blockIdx.x;
+    const typename D::S* gr = gy + row * N;
+    const typename D::S* xr = x + row * N;
+    const C mu = mean[row], rs = rstd[row];
+    C sg = 0, sgx = 0;
+    for (i64 j = threadIdx.x; j < N; j += blockDim.x) {
+        C g = ld<D>(gr[j]) * (w ? ld<D>(w[j]) : (C) 1);
+        sg += g;
+        sgx += g * (ld<D>(xr[j]) - mu) * rs;
+    }
+    const C mg = ln_block_sum(sg) / (C) N;
+    const C mgx = ln_block_sum(sgx) / (C) N;
+    for (i64 j = threadIdx.x; j < N; j += blockDim.x) {
+        C g = ld<D>(gr[j]) * (w ? ld<D>(w[j]) : (C) 1);
+        C xh = (ld<D>(xr[j]) - mu) * rs;
+        gx[row * N + j] = st<D>(rs * (g - mg - xh * mgx));
+    }
+}
+
+template <class D>
+__device__ void ln_bwd_params(i64 rows, i64 N, const typename D::S* __restrict__ gy, const typename D::S* __restrict__ x,
+                              const typename D::C* __restrict__ mean, const typename D::C* __restrict__ rstd,
+                              typename D::C* __restrict__ part) {
+    typedef typename D::C C;
+    __shared__ C sw[8][33], sb[8][33];
+    const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;  // blocks of 256: 8 warps
+    const i64 c = (i64) blockIdx.x * 32 + tx;
+    C aw = 0, ab = 0;
+    if (c < N) {
+        for (i64 r = (i64) blockIdx.y * 8 + ty; r < rows; r += (i64) gridDim.y * 8) {
+            C g = ld<D>(gy[r * N + c]);
+            aw += g * (ld<D>(x[r * N + c]) - mean[r]) * rstd[r];
+            ab += g;
+        }
+    }
+    sw[ty][tx] = aw;
+    sb[ty][tx] = ab;
+    __syncthreads();
+    if (ty == 0 && c < N) {
+        C tw = 0, tb = 0;
+#pragma unroll
+        for (int k = 0; k < 8; k++) {
+            tw += sw[k][tx];
+            tb += sb[k][tx];
+        }
+        part[(i64) blockIdx.y * N + c] = tw;
+        part[((i64) gridDim.y + blockIdx.y) * N + c] = tb;
+    }
+}
+
+template <class D>
+__device__ void ln_bwd_psum(i64 N, int chunks, const typename D::C* __restrict__ part, typename D::S* __restrict__ gw,
+                            typename D::S* __restrict__ gb) {
+    typedef typename D::C C;
+    JT_GRID_STRIDE(c, N) {
+        C tw = 0, tb = 0;
+        for (int k = 0; k < chunks; k++) {
+            tw += part[(i64) k * N + c];
+            tb += part[((i64) chunks + k) * N + c];
+        }
+        if (gw) gw[c] = st<D>(tw);
+        if (gb) gb[c] = st<D>(tb);
+    }
+}
+
+#define JT_LN_VWARP(D, name, P) \
+    extern "C" __global__ void __launch_bounds__(256) layernorm_fwd_vwarp_##name##_p##P(i64 rows, i64 N, const D::S* x, const D::S* w, \
+            const D::S* b, D::C eps, D::S* y, D::C* mean, D::C* rstd) { ln_fwd_vec<D, P, true>(rows, N, x, w, b, eps, y, mean, rstd); }
+#define JT_LN_VBLOCK(D, name, P) \
+    extern "C" __global__ void __launch_bounds__(256) layernorm_fwd_vblock_##name##_p##P(i64 rows, i64 N, const D::S* x, const D::S* w, \
+            const D::S* b, D::C eps, D::S* y, D::C* mean, D::C* rstd) { ln_fwd_vec<D, P, false>(rows, N, x, w, b, eps, y, mean, rstd); }
+#define JT_LN(D, name) \
+    JT_LN_VWARP(D, name, 1) JT_LN_VWARP(D, name, 2) JT_LN_VWARP(D, name, 4) \
+    JT_LN_VBLOCK(D, name, 2) JT_LN_VBLOCK(D, name, 4) JT_LN_VBLOCK(D, name, 8) \
+    extern "C" __global__ void layernorm_fwd_any_##name(i64 N, const D::S* x, const D::S* w, const D::S* b, D::C eps, D::S* y, \
+            D::C* mean, D::C* rstd) { ln_fwd_any<D>(N, x, w, b, eps, y, mean, rstd); } \
+    extern "C" __global__ void layernorm_bwd_any_##name(i64 N, const D::S* gy, const D::S* x, const D::C* mean, const D::C* rstd, \
+            const D::S* w, D::S* gx) { ln_bwd_any<D>(N, gy, x, mean, rstd, w, gx); } \
+    extern "C" __global__ void __launch_bounds__(256) layernorm_bwd_params_##name(i64 rows, i64 N, const D::S* gy, const D::S* x, \
+            const D::C* mean, const D::C* rstd, D::C* part) { ln_bwd_params<D>(rows, N, gy, x, mean, rstd, part); } \
+    extern "C" __global__ void layernorm_bwd_psum_##name(i64 N, int chunks, const D::C* part, D::S* gw, D::S* gb) { \
+        ln_bwd_psum<D>(N, chunks, part, gw, gb); }
+JT_FLOAT_DTYPES(JT_LN)
