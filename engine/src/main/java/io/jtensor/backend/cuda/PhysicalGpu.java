@@ -78,8 +78,10 @@ final class PhysicalGpu {
         String key = kernel + "#smem" + bytes;
         Long f = functions.get(key);
         if (f != null) return f;
+        // Looked up before computeIfAbsent: its mapping function must not update the same map (function() does),
+        // or ConcurrentHashMap throws "Recursive update" when both keys share a bin — seen on an H200 in GpuBench.
+        long fn = function(kernel);
         return functions.computeIfAbsent(key, k -> {
-            long fn = function(kernel);
             if (bytes > 48 * 1024) {
                 if (bytes > maxSharedPerBlockOptin) {
                     throw new IllegalStateException(kernel + " needs " + bytes + " bytes of shared memory; " + name
