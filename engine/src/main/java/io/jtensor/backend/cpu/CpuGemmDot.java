@@ -47,8 +47,8 @@ final class CpuGemmDot {
                     s2 = av.fma(FloatVector.fromMemorySegment(S, bs, b2 + o, ORDER), s2);
                     s3 = av.fma(FloatVector.fromMemorySegment(S, bs, b3 + o, ORDER), s3);
                 }
-                float r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
-                float r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
+                float r0 = VectorF32.sumLanes(s0), r1 = VectorF32.sumLanes(s1);
+                float r2 = VectorF32.sumLanes(s2), r3 = VectorF32.sumLanes(s3);
                 for (int p = vecEnd; p < k; p++) {
                     float x = as.get(F32, aRow + p * 4L);
                     r0 += x * bs.get(F32, b0 + p * 4L);
@@ -69,7 +69,7 @@ final class CpuGemmDot {
                     long o = p * 4L;
                     s0 = FloatVector.fromMemorySegment(S, as, aRow + o, ORDER).fma(FloatVector.fromMemorySegment(S, bs, b0 + o, ORDER), s0);
                 }
-                float r0 = s0.reduceLanes(VectorOperators.ADD);
+                float r0 = VectorF32.sumLanes(s0);
                 for (int p = vecEnd; p < k; p++) r0 += as.get(F32, aRow + p * 4L) * bs.get(F32, b0 + p * 4L);
                 put(c, (cOff + i * cRowStride + j) * 4, r0, accumulate);
             }

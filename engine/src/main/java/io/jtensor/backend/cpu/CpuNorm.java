@@ -87,7 +87,7 @@ final class CpuNorm {
         while (i < ub) {
             int blockEnd = Math.min(ub, i + 256 * S.length());
             for (; i < blockEnd; i += S.length()) acc = acc.add(FloatVector.fromMemorySegment(S, s, (off + i) * 4, ORDER));
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += VectorF32.sumLanes(acc);
             acc = FloatVector.zero(S);
         }
         for (; i < n; i++) total += s.get(ElementIO.FLOAT, (off + i) * 4);
@@ -104,7 +104,7 @@ final class CpuNorm {
                 FloatVector d = FloatVector.fromMemorySegment(S, s, (off + i) * 4, ORDER).sub(mu);
                 acc = d.fma(d, acc);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += VectorF32.sumLanes(acc);
         }
         for (; i < n; i++) {
             double d = s.get(ElementIO.FLOAT, (off + i) * 4) - mu;

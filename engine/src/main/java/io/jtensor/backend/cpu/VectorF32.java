@@ -377,7 +377,7 @@ final class VectorF32 {
                 acc3 = acc3.add(ld(x, xo + i + 3L * L));
             }
             for (; i < bound; i += L) acc0 = acc0.add(ld(x, xo + i));
-            double block = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+            double block = sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
             for (; i < end; i++) block += x.get(ElementIO.FLOAT, (xo + i) * 4);
             total += block;
         }
@@ -478,7 +478,7 @@ final class VectorF32 {
                 e.intoMemorySegment(o, (oo + i) * 4, ORDER);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = sumLanes(acc);
             for (; i < len; i++) {
                 float e = (float) Math.exp(x.get(ElementIO.FLOAT, (xo + i) * 4) - max);
                 o.set(ElementIO.FLOAT, (oo + i) * 4, e);
@@ -488,7 +488,7 @@ final class VectorF32 {
         } else {
             FloatVector acc = FloatVector.zero(S);
             for (; i < bound; i += L) acc = acc.add(ld(x, xo + i).sub(max).lanewise(VectorOperators.EXP));
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = sumLanes(acc);
             for (; i < len; i++) sum += Math.exp(x.get(ElementIO.FLOAT, (xo + i) * 4) - max);
             // (x - max) - log(sum) in two steps: folding both into one float shift would round it at max's scale
             float logSum = (float) Math.log(sum);
@@ -506,7 +506,7 @@ final class VectorF32 {
         FloatVector acc = FloatVector.zero(S);
         if (log) for (; i < bound; i += L) acc = acc.add(ld(gy, go + i));
         else for (; i < bound; i += L) acc = ld(gy, go + i).fma(ld(y, yo + i), acc);
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = sumLanes(acc);
         for (; i < len; i++) {
             float g = gy.get(ElementIO.FLOAT, (go + i) * 4);
             sum += log ? g : g * y.get(ElementIO.FLOAT, (yo + i) * 4);
@@ -561,4 +561,16 @@ final class VectorF32 {
             }
         }
     }
+
+    /**
+     * The sum of v's lanes, added in lane order. reduceLanes(ADD) adds in one order in the Java fallback and in
+     * another once C2 intrinsifies it, so results depended on when the JIT compiled a method and training runs
+     * with one seed differed; a fixed order keeps them reproducible.
+     */
+    static float sumLanes(FloatVector v) {
+        float sum = 0;
+        for (int i = 0; i < v.length(); i++) sum += v.lane(i);
+        return sum;
+    }
+
 }

@@ -213,7 +213,7 @@ final class VectorF64 {
             acc3 = acc3.add(ld(x, xo + i + 3L * L));
         }
         for (; i < bound; i += L) acc0 = acc0.add(ld(x, xo + i));
-        double total = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        double total = sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < len; i++) total += x.get(ElementIO.DOUBLE, (xo + i) * 8);
         return total;
     }
@@ -272,7 +272,7 @@ final class VectorF64 {
                 e.intoMemorySegment(o, (oo + i) * 8, ORDER);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = sumLanes(acc);
             for (; i < len; i++) {
                 double e = Math.exp(x.get(ElementIO.DOUBLE, (xo + i) * 8) - max);
                 o.set(ElementIO.DOUBLE, (oo + i) * 8, e);
@@ -282,7 +282,7 @@ final class VectorF64 {
         } else {
             DoubleVector acc = DoubleVector.zero(S);
             for (; i < bound; i += L) acc = acc.add(ld(x, xo + i).sub(max).lanewise(VectorOperators.EXP));
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = sumLanes(acc);
             for (; i < len; i++) sum += Math.exp(x.get(ElementIO.DOUBLE, (xo + i) * 8) - max);
             // (x - max) - log(sum) in two steps: folding both into one double shift would round it at max's scale
             double logSum = Math.log(sum);
@@ -290,4 +290,16 @@ final class VectorF64 {
             for (; i < len; i++) o.set(ElementIO.DOUBLE, (oo + i) * 8, (x.get(ElementIO.DOUBLE, (xo + i) * 8) - max) - logSum);
         }
     }
+
+    /**
+     * The sum of v's lanes, added in lane order. reduceLanes(ADD) adds in one order in the Java fallback and in
+     * another once C2 intrinsifies it, so results depended on when the JIT compiled a method and training runs
+     * with one seed differed; a fixed order keeps them reproducible.
+     */
+    static double sumLanes(DoubleVector v) {
+        double sum = 0;
+        for (int i = 0; i < v.length(); i++) sum += v.lane(i);
+        return sum;
+    }
+
 }
