@@ -81,14 +81,14 @@ final class CpuGemmF32 {
         float[] packed = sharedB((int) size);
         CpuGemmMatrix bT = b.transpose();
         int jBlocks = (n + NC - 1) / NC, pBlocks = (k + KC - 1) / KC;
-        CpuGemmParallel.forEach(jBlocks * pBlocks, job -> {
+        Parallel.forEach(jBlocks * pBlocks, job -> {
             int jc = (job / pBlocks) * NC, pc = (job % pBlocks) * KC;
             int nc = Math.min(NC, n - jc), kc = Math.min(KC, k - pc);
             CpuGemmPack.pack(bT, jc, nc, pc, kc, CpuGemmKernel.NR, packed, sharedOffset(jc, pc, nc, k));
         });
         int mStep = roundUp((m + mParts - 1) / mParts, CpuGemmKernel.MR);
         long rowBytes = cRowStride * 4;
-        CpuGemmParallel.forEach((m + mStep - 1) / mStep, part -> {
+        Parallel.forEach((m + mStep - 1) / mStep, part -> {
             Workspace ws = WORKSPACE.get();
             int m0 = part * mStep, m1 = Math.min(m, m0 + mStep);
             for (int jc = 0; jc < n; jc += NC) {
