@@ -106,6 +106,18 @@ final class CpuGemmPack {
                 }
                 for (; k < kn; k++) dst[d + k * w] = seg.get(F32, byteOff + k * 4L);
             }
+        } else if (rs == 1 && rows == w && w <= S.length()) {
+            // Rows adjacent, panel narrower than a vector (A given transposed: W^T in a convolution's input
+            // gradient): each k is w consecutive floats, moved as one vector whose spill past w lands in the next
+            // k's slot, written next, or in the slack. Only A's panels are this narrow, and each thread packs its
+            // own A, so no other thread writes where the spill lands.
+            long limit = seg.byteSize();
+            for (int k = 0; k < kn; k++) {
+                long byteOff = (start + k * cs) * 4;
+                int d = base + k * w;
+                if (byteOff + S.vectorByteSize() <= limit) FloatVector.fromMemorySegment(S, seg, byteOff, ByteOrder.nativeOrder()).intoArray(dst, d);
+                else for (int i = 0; i < w; i++) dst[d + i] = seg.get(F32, byteOff + i * 4L);
+            }
         } else if (cs == 1) {
             for (int i = 0; i < rows; i++) {
                 long byteOff = (start + i * rs) * 4;
