@@ -83,22 +83,25 @@ final class CpuConvWide {
     static void backwardInput(CpuConvGeometry g, MemorySegment gradOut, long gOff, long gsC, int es, boolean f64,
                               CpuGemmMatrix a, MemorySegment inSeg, long iOff, boolean parallelGemm) {
         var p = g.p();
-        int og = g.og(), cg = g.cg(), kh = g.kh(), kw = g.kw(), wp = paddedWidth(g), len = g.oh() * wp, ckk = g.ckk();
+        int og = g.og(), cg = g.cg(), kw = g.kw(), wp = paddedWidth(g), len = g.oh() * wp, ckk = g.ckk();
         int plane = (g.h() + 2 * p.padH()) * wp;
         MemorySegment wide = widenedGradient(g, gradOut, gOff, gsC, es);
-        MemorySegment col = CpuConvTemps.scratch(CpuConvTemps.COLUMNS, (long) ckk * len * es);
-        CpuGemm.gemm(f64, 1, ckk, len, og, a, 0, new CpuGemmMatrix(wide, 0, len, 1, a.dtype()), 0, col, 0, len, 0, false, parallelGemm);
         long imageElems = (long) cg * plane + kw;
         MemorySegment img = CpuConvTemps.scratch(CpuConvTemps.IMAGE, imageElems * es);
         img.asSlice(0, imageElems * es).fill((byte) 0);
-        long row = 0;
-        for (int ci = 0; ci < cg; ci++) {
-            for (int i = 0; i < kh; i++) {
-                for (int j = 0; j < kw; j++, row++) {
-                    long at = (long) ci * plane + (long) i * wp + j;
-                    if (f64) addRunF64(col, row * len, img, at, len);
-                    else addRunF32(col, row * len, img, at, len);
-                }
+        CpuGemmMatrix gradWide = new CpuGemmMatrix(wide, 0, len, 1, a.dtype());
+        if (a.dtype() == DType.F32 && !f64 && !(parallelGemm && Parallel.available())) {
+            // The GEMM adds each column row straight into the image where it belongs (fused col2im).
+            long[] rowStarts = new long[ckk];
+            for (int q = 0; q < ckk; q++) rowStarts[q] = columnRowStart(g, plane, wp, q) * 4;
+            CpuGemmF32.gemmAddRows(ckk, len, og, a, gradWide, img, rowStarts);
+        } else {
+            MemorySegment col = CpuConvTemps.scratch(CpuConvTemps.COLUMNS, (long) ckk * len * es);
+            CpuGemm.gemm(f64, 1, ckk, len, og, a, 0, gradWide, 0, col, 0, len, 0, false, parallelGemm);
+            for (int q = 0; q < ckk; q++) {
+                long at = columnRowStart(g, plane, wp, q);
+                if (f64) addRunF64(col, (long) q * len, img, at, len);
+                else addRunF32(col, (long) q * len, img, at, len);
             }
         }
         long end = (iOff + (long) cg * g.hw()) * es; // spills stay inside this image's group, written in order
@@ -204,17 +207,22 @@ final class CpuConvWide {
         return img;
     }
 
+    /** Where column row q = (ci, i, j) starts in the padded image: ci * plane + i * Wp + j (elements). */
+    private static long columnRowStart(CpuConvGeometry g, int plane, int wp, int q) {
+        int taps = g.kh() * g.kw(), ci = q / taps, tap = q - ci * taps;
+        return (long) ci * plane + (long) (tap / g.kw()) * wp + tap % g.kw();
+    }
+
     /**
      * Columns [jc, jc + nc) of column rows [pc, pc + kc) of an F32 padded image, packed as {@link CpuGemmF32.BPacker}
      * describes: row (ci, i, j) is the image run starting at ci * plane + i * Wp + j.
      */
     private static void packColumns(CpuConvGeometry g, MemorySegment img, int plane, int wp, int jc, int nc, int pc, int kc,
                                     float[] dst, int dstOff) {
-        int nr = CpuGemmKernel.NR, vl = FS.length(), kw = g.kw(), taps = g.kh() * kw;
+        int nr = CpuGemmKernel.NR, vl = FS.length();
         int full = nc / nr, rest = nc - full * nr, panelSize = nr * kc;
         for (int kk = 0; kk < kc; kk++) {
-            int k = pc + kk, ci = k / taps, tap = k - ci * taps;
-            long line = ((long) ci * plane + (long) (tap / kw) * wp + tap % kw + jc) * 4;
+            long line = (columnRowStart(g, plane, wp, pc + kk) + jc) * 4;
             int d = dstOff + kk * nr;
             for (int p = 0; p < full; p++, d += panelSize, line += nr * 4L) {
                 for (int i = 0; i < nr; i += vl) FloatVector.fromMemorySegment(FS, img, line + i * 4L, ORDER).intoArray(dst, d + i);

@@ -64,6 +64,31 @@ final class CpuGemmF32 {
     }
 
     /**
+     * C += A[m x k] * B[k x n] on the calling thread, where row i of C starts at byte cRows[i] of c. Rows may overlap
+     * (each is added in full before the next): a convolution's input gradient adds its column rows straight into the
+     * padded image this way, instead of writing the columns out and folding them in a second pass.
+     */
+    static void gemmAddRows(int m, int n, int k, CpuGemmMatrix a, CpuGemmMatrix b, MemorySegment c, long[] cRows) {
+        if (m <= 0 || n <= 0 || k <= 0) return;
+        Workspace ws = WORKSPACE.get();
+        CpuGemmMatrix bT = b.transpose();
+        long[] blockRows = new long[Math.min(MC, m)];
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                CpuGemmPack.pack(bT, jc, nc, pc, kc, CpuGemmKernel.NR, ws.b);
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    CpuGemmPack.pack(a, ic, mc, pc, kc, CpuGemmKernel.MR, ws.a);
+                    System.arraycopy(cRows, ic, blockRows, 0, mc);
+                    CpuGemmKernel.macroAddRows(mc, nc, kc, ws.a, ws.b, 0, c, blockRows, jc * 4L, ws.tile);
+                }
+            }
+        }
+    }
+
+    /**
      * Packs the (jc, pc) block of B, columns [jc, jc + nc) and rows [pc, pc + kc), into dst from dstOff in the
      * kernel's panel order: NR-column panels one after another, each kc rows of NR floats, the last zero-padded.
      */

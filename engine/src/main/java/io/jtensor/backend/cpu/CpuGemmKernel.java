@@ -49,6 +49,36 @@ final class CpuGemmKernel {
         }
     }
 
+    /**
+     * As {@link #macro} with add, for a C whose row i starts at byte cRows[i] + cColByte of c: the rows may overlap
+     * (a convolution's column rows folded into an image), so each row is added in full before the next one.
+     */
+    static void macroAddRows(int mc, int nc, int kc, float[] ap, float[] bp, int bOff, MemorySegment c, long[] cRows,
+                             long cColByte, float[] ctile) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+                int rows = Math.min(MR, mc - ir);
+                if (MR == 12 && rows > 6) kernel12x2(kc, ap, ir * kc, bp, bOff + jr * kc, ctile);
+                else kernel6x2(kc, ap, ir * kc, MR, bp, bOff + jr * kc, ctile);
+                for (int i = 0; i < rows; i++) addRow(ctile, i, c, cRows[ir + i] + cColByte + jr * 4L, cols);
+            }
+        }
+    }
+
+    /** c[off ..] += row i of a finished tile, cols floats. */
+    private static void addRow(float[] ctile, int i, MemorySegment c, long off, int cols) {
+        int t = i * NR, v = 0;
+        for (; v + VL <= cols; v += VL) {
+            long o = off + v * 4L;
+            FloatVector.fromArray(S, ctile, t + v).add(FloatVector.fromMemorySegment(S, c, o, ORDER)).intoMemorySegment(c, o, ORDER);
+        }
+        for (; v < cols; v++) {
+            long o = off + v * 4L;
+            c.set(F32, o, ctile[t + v] + c.get(F32, o));
+        }
+    }
+
     /** Writes (or adds) the valid rows x cols corner of a finished tile to C. */
     private static void store(float[] ctile, MemorySegment c, long off, long rowBytes, int rows, int cols, boolean add) {
         if (cols == NR) {
