@@ -4,7 +4,8 @@
 #   gpu.txt            nvidia-smi's view of the GPU and driver
 #   kernels-build.txt  nvcc's log, when the kernels had to be (re)built here
 #   tests.txt          the JUnit tree of every module's tests (CUDA tests run, not skip)
-#   tests-logical.txt  the logical-device test, in a JVM with -Djtensor.cuda.logicalDevices=2
+#   tests-logical.txt  the logical-device tests (CudaLogicalDevicesGpuTest, CudaDeviceCopyGpuTest), in a JVM with
+#                      -Djtensor.cuda.logicalDevices=2
 #   bench.txt          io.jtensor.backend.cuda.GpuBench's table
 # and prints a short summary last. ($OUT defaults to /tmp/jtensor-gpu-out.)
 # Environment: JTENSOR_TEST_TIMEOUT (s, default 420), JTENSOR_BENCH_TIMEOUT (s, default 180), JTENSOR_BENCH_ARGS
@@ -88,8 +89,9 @@ if [[ ${JTENSOR_SKIP_TESTS:-0} != 1 ]]; then
     [[ -n ${JTENSOR_TEST_SELECT:-} ]] && break
   done
   (cd "$root/engine" && CUDA_LAUNCH_BLOCKING=${JTENSOR_LAUNCH_BLOCKING:-1} timeout 120 "$JAVA" "${JOPTS[@]}" -Djtensor.cuda.logicalDevices=2 "${launcher[@]}" \
-    --select-class io.jtensor.backend.cuda.CudaLogicalDevicesGpuTest) > "$OUT/tests-logical.txt" 2>&1
-  say "logical-device test exit $?"
+    --select-class io.jtensor.backend.cuda.CudaLogicalDevicesGpuTest --select-class io.jtensor.backend.cuda.CudaDeviceCopyGpuTest) \
+    > "$OUT/tests-logical.txt" 2>&1
+  say "logical-device tests exit $?"
 fi
 
 # 5. Benchmarks

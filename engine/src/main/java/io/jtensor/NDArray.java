@@ -374,20 +374,23 @@ public final class NDArray implements AutoCloseable {
         return toDoubleArray()[0];
     }
 
-    /** A copy on another device (or this array's data, shared, when already there). */
+    /**
+     * A copy on another device (or this array's data, shared, when already there). Between two devices of one kind
+     * (cuda:i -> cuda:j, cpu:i -> cpu:j) the backend copies directly ({@link Backend#copyBetweenDevices}: one
+     * context, peer to peer, or staged through pinned memory), ordered after the work that made this array on its
+     * device and before later work on the target device, without blocking the host.
+     */
     public NDArray to(Device device) {
         checkOpen("to");
         if (device.equals(device())) return share();
         try (NDArray c = contiguous()) {
             return runInto(allocate("to", dtype, device, shape), out -> {
-                if (device.isCpu()) {
+                if (device.type() == c.device().type()) {
+                    out.backend().copyBetweenDevices(c, out);
+                } else if (device.isCpu()) {
                     c.backend().copyToHost(c, out.storage.segment().asSlice(0, c.numel() * dtype.byteSize()));
-                } else if (c.device().isCpu()) {
-                    out.backend().copyFromHost(c.storage.segment().asSlice(c.offset * dtype.byteSize(), c.numel() * dtype.byteSize()), out);
                 } else {
-                    try (NDArray host = c.to(Device.cpu())) {
-                        out.backend().copyFromHost(host.storage.segment().asSlice(0, host.numel() * dtype.byteSize()), out);
-                    }
+                    out.backend().copyFromHost(c.storage.segment().asSlice(c.offset * dtype.byteSize(), c.numel() * dtype.byteSize()), out);
                 }
             });
         }

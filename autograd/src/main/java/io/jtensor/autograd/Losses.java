@@ -31,9 +31,7 @@ final class Losses {
      */
     static Tensor crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, double labelSmoothing) {
         checkTargets("crossEntropy", logits, targets);
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-            throw new IllegalArgumentException("crossEntropy: labelSmoothing must be in [0, 1], got " + labelSmoothing);
-        }
+        checkSmoothing("crossEntropy", labelSmoothing);
         Tensor lsm = logits.logSoftmax(1);
         Tensor loss = negLogLikelihood("crossEntropy", lsm, targets, ignoreIndex, labelSmoothing);
         lsm.data().close();
@@ -51,6 +49,32 @@ final class Losses {
      * (NaN when all are ignored, as in PyTorch).
      */
     private static Tensor negLogLikelihood(String op, Tensor lp, Tensor targets, long ignoreIndex, double smoothing) {
+        PerPosition p = perPosition(op, lp, targets, ignoreIndex, smoothing);
+        Tensor total = p.losses.sum();
+        Tensor count = p.valid.sum();
+        Tensor mean = total.div(count);
+        Reductions.closeIntermediates(p.losses, p.valid, total, count);
+        return mean;
+    }
+
+    /** Per-position losses (0 where the target is ignored) and the 0/1 mask of positions that count. */
+    private record PerPosition(Tensor losses, Tensor valid) {}
+
+    /**
+     * The per-position losses of {@link #negLogLikelihood}, without reduction, of log-probabilities or (with
+     * {@code logits}) of logits.
+     */
+    static Tensor perPositionLoss(String op, Tensor scores, boolean logits, Tensor targets, long ignoreIndex, double smoothing) {
+        checkTargets(op, scores, targets);
+        checkSmoothing(op, smoothing);
+        Tensor lp = logits ? scores.logSoftmax(1) : scores;
+        PerPosition p = perPosition(op, lp, targets, ignoreIndex, smoothing);
+        if (logits) lp.data().close();
+        p.valid.data().close();
+        return p.losses;
+    }
+
+    private static PerPosition perPosition(String op, Tensor lp, Tensor targets, long ignoreIndex, double smoothing) {
         NDArray t = targets.data();
         Tensor valid, safeTargets;
         try (NDArray keep = t.ne((double) ignoreIndex); NDArray zero = NDArray.scalar(0, DType.I64, t.device());
@@ -69,25 +93,28 @@ final class Losses {
             throw r;
         }
         Tensor perPos = picked.squeeze(1);
-        Tensor perPosLoss;
+        Tensor gain;
         if (smoothing > 0) {
             long classes = lp.shape()[1];
             Tensor hit = perPos.mul(1 - smoothing);
             Tensor all = lp.sum(1, false);
             Tensor spread = all.mul(smoothing / classes);
-            perPosLoss = hit.add(spread);
+            gain = hit.add(spread);
             Reductions.closeIntermediates(hit, all, spread);
         } else {
-            perPosLoss = perPos;
+            gain = perPos;
         }
-        Tensor masked = perPosLoss.mul(valid);
-        Tensor total = masked.sum();
-        Tensor count = valid.sum();
-        Tensor mean = total.div(count);
-        Tensor loss = mean.neg();
-        if (perPosLoss != perPos) perPosLoss.data().close();
-        Reductions.closeIntermediates(valid, safeTargets, picked, perPos, masked, total, count, mean);
-        return loss;
+        Tensor maskedGain = gain.mul(valid);
+        Tensor losses = maskedGain.neg();
+        if (gain != perPos) gain.data().close();
+        Reductions.closeIntermediates(safeTargets, picked, perPos, maskedGain);
+        return new PerPosition(losses, valid);
+    }
+
+    private static void checkSmoothing(String op, double labelSmoothing) {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException(op + ": labelSmoothing must be in [0, 1], got " + labelSmoothing);
+        }
     }
 
     private static void checkTargets(String op, Tensor scores, Tensor targets) {

@@ -536,6 +536,16 @@ public final class Tensor implements AutoCloseable {
     public Tensor nllLoss(Tensor targets) { return Losses.nllLoss(this, targets, Losses.DEFAULT_IGNORE_INDEX); }
     public Tensor nllLoss(Tensor targets, long ignoreIndex) { return Losses.nllLoss(this, targets, ignoreIndex); }
 
+    /** Cross-entropy per position, unreduced ([N, ...]; 0 where the target is ignoreIndex): reduction "none". */
+    public Tensor crossEntropyPerPosition(Tensor targets, long ignoreIndex, double labelSmoothing) {
+        return Losses.perPositionLoss("crossEntropy", this, true, targets, ignoreIndex, labelSmoothing);
+    }
+
+    /** Negative log-likelihood per position, unreduced ([N, ...]; 0 where the target is ignoreIndex). */
+    public Tensor nllLossPerPosition(Tensor targets, long ignoreIndex) {
+        return Losses.perPositionLoss("nllLoss", this, false, targets, ignoreIndex, 0);
+    }
+
     /** Inverted dropout with the default generator. */
     public Tensor dropout(double p, boolean training) { return Losses.dropout(this, p, training, Generator.defaultGenerator()); }
     public Tensor dropout(double p, boolean training, Generator generator) { return Losses.dropout(this, p, training, generator); }

@@ -25,6 +25,26 @@ public interface Backend {
     /** dst[i] = cast(src[i]) for arrays of one shape; both may be strided (dst may be a non-overlapping view). */
     void copy(NDArray src, NDArray dst);
 
+    /**
+     * Copies src into dst where the two live on different devices of this backend (cpu:i to cpu:j, cuda:i to
+     * cuda:j); host <-> device transfers are {@link #copyFromHost} and {@link #copyToHost}. Both arrays are
+     * contiguous with one dtype and shape ({@link BackendContract#requireDeviceCopy}); dst is freshly allocated on its
+     * device, by the calling thread (NDArray.to's output). The same device on both sides is allowed (a plain copy).
+     *
+     * <p>Ordering, for backends that queue work asynchronously (CUDA streams):
+     * <ul>
+     *   <li>the copy reads src after everything queued so far on src's device through the calling thread's current
+     *       stream there (the work that wrote src);</li>
+     *   <li>work queued afterwards through the calling thread's current stream on dst's device sees the copied
+     *       values, without the caller synchronising anything;</li>
+     *   <li>src may be closed as soon as this returns: its memory is not handed out again before the copy has read
+     *       it, as long as it is freed through the device's current stream of the calling thread (the allocator's
+     *       rule for every array);</li>
+     *   <li>the host need not wait for the copy; it may return while the copy is still queued.</li>
+     * </ul>
+     */
+    void copyBetweenDevices(NDArray src, NDArray dst);
+
     /** Every element of dst (possibly strided) set to value, cast to dst's dtype. */
     void fill(NDArray dst, double value);
 

@@ -1,6 +1,8 @@
 package io.jtensor.backend;
 
 import io.jtensor.DType;
+import io.jtensor.Device;
+import io.jtensor.NDArray;
 import java.util.Arrays;
 
 /**
@@ -16,6 +18,26 @@ public final class BackendContract {
     public static void requireSameShape(String op, long[] shape, long[] other) {
         if (!Arrays.equals(shape, other)) {
             throw new IllegalArgumentException(op + ": expected matching shapes, got " + Arrays.toString(shape) + " and " + Arrays.toString(other));
+        }
+    }
+
+    /**
+     * Checks {@link Backend#copyBetweenDevices}'s operands: both on devices of the backend's type, one dtype, one
+     * shape, both contiguous (the copy moves bytes, it neither casts nor walks strides).
+     */
+    public static void requireDeviceCopy(Device.Type type, NDArray src, NDArray dst) {
+        String op = "copyBetweenDevices";
+        if (src.device().type() != type || dst.device().type() != type) {
+            throw new IllegalArgumentException(op + ": expected two " + type.name().toLowerCase() + " devices, got "
+                    + src.device() + " -> " + dst.device());
+        }
+        if (src.dtype() != dst.dtype()) {
+            throw new IllegalArgumentException(op + ": expected one dtype, got " + src.dtype() + " -> " + dst.dtype());
+        }
+        requireSameShape(op, src.shape(), dst.shape());
+        if (!src.isContiguous() || !dst.isContiguous()) {
+            throw new IllegalArgumentException(op + ": expected contiguous arrays, got strides " + Arrays.toString(src.strides())
+                    + " -> " + Arrays.toString(dst.strides()));
         }
     }
 

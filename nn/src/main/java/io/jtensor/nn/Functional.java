@@ -187,55 +187,13 @@ public final class Functional {
      */
     public static Tensor crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, double labelSmoothing, Reduction reduction) {
         if (reduction == Reduction.MEAN) return logits.crossEntropy(targets, ignoreIndex, labelSmoothing);
-        checkClassTargets("crossEntropy", logits, targets);
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-            throw new IllegalArgumentException("crossEntropy: labelSmoothing must be in [0, 1], got " + labelSmoothing);
-        }
-        return negLogLikelihood(logits.logSoftmax(1), targets, ignoreIndex, labelSmoothing, reduction);
+        return reduce(logits.crossEntropyPerPosition(targets, ignoreIndex, labelSmoothing), reduction);
     }
 
     /** Negative log-likelihood of log-probabilities [N, C, d...] at class indices [N, d...]. */
     public static Tensor nllLoss(Tensor logProbs, Tensor targets, long ignoreIndex, Reduction reduction) {
         if (reduction == Reduction.MEAN) return logProbs.nllLoss(targets, ignoreIndex);
-        checkClassTargets("nllLoss", logProbs, targets);
-        return negLogLikelihood(logProbs, targets, ignoreIndex, 0, reduction);
-    }
-
-    private static Tensor negLogLikelihood(Tensor lp, Tensor targets, long ignoreIndex, double smoothing, Reduction reduction) {
-        Tensor valid, safeTargets;
-        NDArray t = targets.data();
-        try (NDArray keep = t.ne((double) ignoreIndex); NDArray t64 = t.to(DType.I64);
-             NDArray zero = NDArray.scalar(0, DType.I64, t.device()); NDArray safe = NDArray.where(keep, t64, zero)) {
-            valid = Tensor.wrap(keep.to(lp.dtype()));
-            safeTargets = Tensor.wrap(safe.unsqueeze(1));
-        }
-        Tensor picked = lp.gather(1, safeTargets).squeeze(1);
-        Tensor perPosition = picked.neg();
-        if (smoothing > 0) {
-            long classes = lp.size(1);
-            perPosition = perPosition.mul(1 - smoothing).sub(lp.sum(1, false).mul(smoothing / classes));
-        }
-        Tensor masked = perPosition.mul(valid);
-        return switch (reduction) {
-            case NONE -> masked;
-            case SUM -> masked.sum();
-            case MEAN -> masked.sum().div(valid.sum());
-        };
-    }
-
-    private static void checkClassTargets(String op, Tensor scores, Tensor targets) {
-        long[] s = scores.shape(), t = targets.shape();
-        if (s.length < 2) throw new IllegalArgumentException(op + ": expected scores [N, C, ...], got " + Arrays.toString(s));
-        long[] expected = new long[s.length - 1];
-        expected[0] = s[0];
-        System.arraycopy(s, 2, expected, 1, s.length - 2);
-        if (!Arrays.equals(t, expected)) {
-            throw new IllegalArgumentException(op + ": expected targets of shape " + Arrays.toString(expected) + " for scores "
-                    + Arrays.toString(s) + ", got " + Arrays.toString(t));
-        }
-        if (targets.dtype().isFloating() || targets.dtype() == DType.BOOL) {
-            throw new IllegalArgumentException(op + ": expected integer class indices, got " + targets.dtype());
-        }
+        return reduce(logProbs.nllLossPerPosition(targets, ignoreIndex), reduction);
     }
 
     /** Mean (or sum, or per element) of (x - y)^2. */

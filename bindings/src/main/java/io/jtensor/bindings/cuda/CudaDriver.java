@@ -90,6 +90,8 @@ public final class CudaDriver {
         static final MethodHandle cuCtxSetCurrent = f("cuCtxSetCurrent", JAVA_LONG);
         static final MethodHandle cuCtxGetCurrent = f("cuCtxGetCurrent", ADDRESS);
         static final MethodHandle cuCtxSynchronize = f("cuCtxSynchronize");
+        static final MethodHandle cuDeviceCanAccessPeer = f("cuDeviceCanAccessPeer", ADDRESS, JAVA_INT, JAVA_INT);
+        static final MethodHandle cuCtxEnablePeerAccess = f("cuCtxEnablePeerAccess", JAVA_LONG, JAVA_INT);
         static final MethodHandle cuMemGetInfo = f("cuMemGetInfo_v2", ADDRESS, ADDRESS);
         static final MethodHandle cuMemAlloc = f("cuMemAlloc_v2", ADDRESS, JAVA_LONG);
         static final MethodHandle cuMemFree = f("cuMemFree_v2", JAVA_LONG);
@@ -278,6 +280,30 @@ public final class CudaDriver {
         int r;
         try { r = (int) H.cuCtxSynchronize.invokeExact(); } catch (Throwable t) { throw Native.rethrow("cuCtxSynchronize", t); }
         check(r, "cuCtxSynchronize");
+    }
+
+    /** Whether contexts on device can access memory allocated on peerDevice (both CUdevice handles). */
+    public static boolean cuDeviceCanAccessPeer(int device, int peerDevice) {
+        ready();
+        MemorySegment out = Native.scratch(4);
+        int r;
+        try { r = (int) H.cuDeviceCanAccessPeer.invokeExact(out, device, peerDevice); } catch (Throwable t) { throw Native.rethrow("cuDeviceCanAccessPeer", t); }
+        check(r, "cuDeviceCanAccessPeer");
+        return out.get(JAVA_INT, 0) != 0;
+    }
+
+    /**
+     * Lets the current context access peerContext's memory (one direction; flags must be 0). Returns true when this
+     * call enabled it and false when it was already enabled (CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED is not a failure:
+     * the state asked for holds); every other error throws.
+     */
+    public static boolean cuCtxEnablePeerAccess(long peerContext, int flags) {
+        ready();
+        int r;
+        try { r = (int) H.cuCtxEnablePeerAccess.invokeExact(peerContext, flags); } catch (Throwable t) { throw Native.rethrow("cuCtxEnablePeerAccess", t); }
+        if (r == CudaErrors.PEER_ACCESS_ALREADY_ENABLED) return false;
+        check(r, "cuCtxEnablePeerAccess");
+        return true;
     }
 
     /** {free, total} bytes of the current context's device. */

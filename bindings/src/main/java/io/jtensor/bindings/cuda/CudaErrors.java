@@ -18,6 +18,7 @@ public final class CudaErrors {
     public static final int NO_BINARY_FOR_GPU = 209;
     public static final int NOT_FOUND = 500;
     public static final int NOT_READY = 600;
+    public static final int PEER_ACCESS_ALREADY_ENABLED = 704;
 
     private static final Map<Integer, String> NAMES = table();
 

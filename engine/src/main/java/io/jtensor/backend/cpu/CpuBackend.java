@@ -1,7 +1,9 @@
 package io.jtensor.backend.cpu;
 
+import io.jtensor.Device;
 import io.jtensor.NDArray;
 import io.jtensor.backend.Backend;
+import io.jtensor.backend.BackendContract;
 import io.jtensor.backend.BinaryOp;
 import io.jtensor.backend.ConvParams;
 import io.jtensor.backend.ReduceOp;
@@ -27,6 +29,12 @@ public final class CpuBackend implements Backend {
     @Override public void copyToHost(NDArray src, MemorySegment dst) { CpuCopy.copyToHost(Operand.of(src), dst); }
 
     @Override public void copy(NDArray src, NDArray dst) { CpuCopy.copy(Operand.of(src), Operand.of(dst)); }
+
+    /** Logical CPU devices share host memory: a plain copy, done when this returns. */
+    @Override public void copyBetweenDevices(NDArray src, NDArray dst) {
+        BackendContract.requireDeviceCopy(Device.Type.CPU, src, dst);
+        CpuCopy.copy(Operand.of(src), Operand.of(dst));
+    }
 
     @Override public void fill(NDArray dst, double value) { CpuCopy.fill(Operand.of(dst), value); }
 

@@ -129,7 +129,7 @@ final class CpuConv {
         boolean f64 = ct == DType.F64;
         int es = ct.byteSize(), og = g.og(), cg = g.cg(), ckk = g.ckk(), ohw = g.ohw();
         long wSize = (long) g.o() * ckk;
-        int want = splitByImage(g) ? Math.min(g.n(), CpuGemmParallel.THREADS) : 1;
+        int want = splitByImage(g) ? Math.min(g.n(), Parallel.THREADS) : 1;
         int per = Math.max(1, (g.n() + want - 1) / want);
         int parts = Math.max(1, (g.n() + per - 1) / per); // every part gets at least one image
         boolean direct = parts == 1 && gradW.dtype() == ct && gradW.rowMajorFrom(0);
@@ -165,7 +165,7 @@ final class CpuConv {
                 }
             }
         };
-        if (parts > 1) CpuGemmParallel.forEach(parts, part);
+        if (parts > 1) Parallel.forEach(parts, part);
         else part.accept(0);
         if (!direct) {
             // gradW[i] = sum of the parts, in part order, rounded once to gradW's dtype.
@@ -182,11 +182,11 @@ final class CpuConv {
     /** Images go to different cores when there are several and enough work; else each GEMM splits itself. */
     private static boolean splitByImage(CpuConvGeometry g) {
         double flops = 2.0 * g.n() * g.o() * g.ckk() * g.ohw();
-        return g.n() >= 2 && flops >= CpuGemmSplit.PARALLEL_FLOPS && CpuGemmParallel.available();
+        return g.n() >= 2 && flops >= CpuGemmSplit.PARALLEL_FLOPS && Parallel.available();
     }
 
     private static void forImages(int n, boolean parallel, IntConsumer image) {
-        if (parallel) CpuGemmParallel.forEach(n, image);
+        if (parallel) Parallel.forEach(n, image);
         else for (int i = 0; i < n; i++) image.accept(i);
     }
 

@@ -37,9 +37,18 @@ final class CpuConvWide {
     static void forward(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, int es, boolean f64,
                         CpuGemmMatrix a, MemorySegment outSeg, long cOff, boolean parallelGemm) {
         int og = g.og(), oh = g.oh(), ow = g.ow(), wp = paddedWidth(g), len = oh * wp;
-        MemorySegment col = columns(g, paddedImage(g, x, xBase, sC, sH, es), es);
+        MemorySegment img = paddedImage(g, x, xBase, sC, sH, es);
         MemorySegment wide = CpuConvTemps.scratch(CpuConvTemps.WIDE_OUT, (long) og * len * es);
-        CpuGemm.gemm(f64, 1, og, len, g.ckk(), a, 0, new CpuGemmMatrix(col, 0, len, 1, a.dtype()), 0, wide, 0, len, 0, false, parallelGemm);
+        if (a.dtype() == DType.F32 && !f64) {
+            // Column row (ci, i, j) is a run of the padded image, so the GEMM's B panels are packed straight from the
+            // image (small enough to stay in cache) instead of from a column matrix written out first.
+            int plane = (g.h() + 2 * g.p().padH()) * wp;
+            CpuGemmF32.gemmPackedB(og, len, g.ckk(), a, (jc, nc, pc, kc, dst, off) -> packColumns(g, img, plane, wp, jc, nc, pc, kc, dst, off),
+                    wide, 0, len, false, parallelGemm && 2.0 * og * len * g.ckk() >= CpuGemmSplit.PARALLEL_FLOPS ? 2 * Parallel.THREADS : 1);
+        } else {
+            MemorySegment col = columns(g, img, es);
+            CpuGemm.gemm(f64, 1, og, len, g.ckk(), a, 0, new CpuGemmMatrix(col, 0, len, 1, a.dtype()), 0, wide, 0, len, 0, false, parallelGemm);
+        }
         long end = (cOff + (long) og * oh * ow) * es; // spills stay inside this image's output, written in order
         int outRowBytes = ow * es;
         for (int o = 0; o < og; o++) {
@@ -193,6 +202,28 @@ final class CpuConvWide {
         }
         if (!padded) CpuConvIm2col.zero(img, (long) cg * plane, kw, es);
         return img;
+    }
+
+    /**
+     * Columns [jc, jc + nc) of column rows [pc, pc + kc) of an F32 padded image, packed as {@link CpuGemmF32.BPacker}
+     * describes: row (ci, i, j) is the image run starting at ci * plane + i * Wp + j.
+     */
+    private static void packColumns(CpuConvGeometry g, MemorySegment img, int plane, int wp, int jc, int nc, int pc, int kc,
+                                    float[] dst, int dstOff) {
+        int nr = CpuGemmKernel.NR, vl = FS.length(), kw = g.kw(), taps = g.kh() * kw;
+        int full = nc / nr, rest = nc - full * nr, panelSize = nr * kc;
+        for (int kk = 0; kk < kc; kk++) {
+            int k = pc + kk, ci = k / taps, tap = k - ci * taps;
+            long line = ((long) ci * plane + (long) (tap / kw) * wp + tap % kw + jc) * 4;
+            int d = dstOff + kk * nr;
+            for (int p = 0; p < full; p++, d += panelSize, line += nr * 4L) {
+                for (int i = 0; i < nr; i += vl) FloatVector.fromMemorySegment(FS, img, line + i * 4L, ORDER).intoArray(dst, d + i);
+            }
+            if (rest > 0) {
+                for (int i = 0; i < rest; i++) dst[d + i] = img.get(ValueLayout.JAVA_FLOAT_UNALIGNED, line + i * 4L);
+                java.util.Arrays.fill(dst, d + rest, d + nr, 0f);
+            }
+        }
     }
 
     /** The wide columns [ckk, oh * Wp] of a padded image, in the thread's column scratch. */

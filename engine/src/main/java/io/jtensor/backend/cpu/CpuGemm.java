@@ -58,8 +58,8 @@ final class CpuGemm {
     static void gemm(boolean f64, int batches, int m, int n, int k, CpuGemmMatrix a, long aBatchStride, CpuGemmMatrix b,
                      long bBatchStride, MemorySegment c, long cOff, long cRowStride, long cBatchStride, boolean accumulate,
                      boolean parallel) {
-        if (2.0 * batches * m * n * Math.max(k, 1) < CpuGemmSplit.PARALLEL_FLOPS || !CpuGemmParallel.available()) parallel = false;
-        int threads = CpuGemmParallel.THREADS;
+        if (2.0 * batches * m * n * Math.max(k, 1) < CpuGemmSplit.PARALLEL_FLOPS || !Parallel.available()) parallel = false;
+        int threads = Parallel.THREADS;
         if (parallel && !f64 && batches < 2 * threads && m >= 2 * threads * CpuGemmKernel.MR) {
             // Few large products: each one on all threads over a B packed once.
             for (int bi = 0; bi < batches; bi++) {
@@ -76,7 +76,7 @@ final class CpuGemm {
             if (f64) CpuGemmF64.gemm(m1 - m0, n1 - n0, k, at, bt, c, co, cRowStride, accumulate);
             else CpuGemmF32.gemm(m1 - m0, n1 - n0, k, at, bt, c, co, cRowStride, accumulate);
         });
-        if (parallel) CpuGemmParallel.forEach(split.jobs(), job);
+        if (parallel) Parallel.forEach(split.jobs(), job);
         else for (int j = 0; j < split.jobs(); j++) job.accept(j);
     }
 
@@ -102,7 +102,7 @@ final class CpuGemm {
         final int chunk = 1 << 16;
         int jobs = (int) ((n + chunk - 1) / chunk);
         boolean bf16 = dt == DType.BF16;
-        CpuGemmParallel.forEach(jobs, j -> {
+        Parallel.forEach(jobs, j -> {
             long end = Math.min(n, (long) (j + 1) * chunk);
             for (long i = (long) j * chunk; i < end; i++) {
                 float f = src.getAtIndex(ValueLayout.JAVA_FLOAT, i);

@@ -64,11 +64,32 @@ final class CpuGemmF32 {
     }
 
     /**
+     * Packs the (jc, pc) block of B, columns [jc, jc + nc) and rows [pc, pc + kc), into dst from dstOff in the
+     * kernel's panel order: NR-column panels one after another, each kc rows of NR floats, the last zero-padded.
+     */
+    @FunctionalInterface
+    interface BPacker {
+        void pack(int jc, int nc, int pc, int kc, float[] dst, int dstOff);
+    }
+
+    /**
      * The same product on all threads for one large C: B is packed once, whole, by the threads together, then the
      * rows of C are split into mParts jobs that read the shared panels. No operand is packed twice, where cutting
      * C into independent tiles repacks A (or B) once per tile.
      */
     static void gemmSharedB(int m, int n, int k, CpuGemmMatrix a, CpuGemmMatrix b, MemorySegment c, long cOff, long cRowStride,
+                            boolean accumulate, int mParts) {
+        CpuGemmMatrix bT = b.transpose();
+        gemmPackedB(m, n, k, a, (jc, nc, pc, kc, dst, off) -> CpuGemmPack.pack(bT, jc, nc, pc, kc, CpuGemmKernel.NR, dst, off),
+                c, cOff, cRowStride, accumulate, mParts);
+    }
+
+    /**
+     * {@link #gemmSharedB} with B given by a packer rather than a matrix: a convolution packs its columns straight
+     * from the image (CpuConvWide), so no column matrix is ever written out. mParts = 1 runs everything on the
+     * calling thread (a convolution already spreads its images over the threads).
+     */
+    static void gemmPackedB(int m, int n, int k, CpuGemmMatrix a, BPacker packB, MemorySegment c, long cOff, long cRowStride,
                             boolean accumulate, int mParts) {
         if (m <= 0 || n <= 0) return;
         if (k <= 0) {
@@ -79,16 +100,15 @@ final class CpuGemmF32 {
         long size = (long) nr * k + CpuGemmPack.SLACK;
         if (size > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("gemm: B of " + k + " x " + n + " is too large to pack");
         float[] packed = sharedB((int) size);
-        CpuGemmMatrix bT = b.transpose();
         int jBlocks = (n + NC - 1) / NC, pBlocks = (k + KC - 1) / KC;
-        CpuGemmParallel.forEach(jBlocks * pBlocks, job -> {
+        forEach(mParts > 1, jBlocks * pBlocks, job -> {
             int jc = (job / pBlocks) * NC, pc = (job % pBlocks) * KC;
             int nc = Math.min(NC, n - jc), kc = Math.min(KC, k - pc);
-            CpuGemmPack.pack(bT, jc, nc, pc, kc, CpuGemmKernel.NR, packed, sharedOffset(jc, pc, nc, k));
+            packB.pack(jc, nc, pc, kc, packed, sharedOffset(jc, pc, nc, k));
         });
         int mStep = roundUp((m + mParts - 1) / mParts, CpuGemmKernel.MR);
         long rowBytes = cRowStride * 4;
-        CpuGemmParallel.forEach((m + mStep - 1) / mStep, part -> {
+        forEach(mParts > 1, (m + mStep - 1) / mStep, part -> {
             Workspace ws = WORKSPACE.get();
             int m0 = part * mStep, m1 = Math.min(m, m0 + mStep);
             for (int jc = 0; jc < n; jc += NC) {
@@ -105,6 +125,11 @@ final class CpuGemmF32 {
                 }
             }
         });
+    }
+
+    private static void forEach(boolean parallel, int count, java.util.function.IntConsumer job) {
+        if (parallel) Parallel.forEach(count, job);
+        else for (int i = 0; i < count; i++) job.accept(i);
     }
 
     /** Where the packed (jc, pc) block of B starts: column blocks one after another, each K deep. */

@@ -15,7 +15,7 @@ record CpuGemmSplit(int batches, int m, int n, int mParts, int nParts, int mStep
 
     static CpuGemmSplit plan(int batches, int m, int n, int k, int mAlign, int nAlign, boolean parallel) {
         double flops = 2.0 * batches * m * n * Math.max(k, 1);
-        int threads = parallel && CpuGemmParallel.available() ? CpuGemmParallel.THREADS : 1;
+        int threads = parallel && Parallel.available() ? Parallel.THREADS : 1;
         int mParts = 1, nParts = 1;
         if (threads > 1 && flops >= PARALLEL_FLOPS && batches < 2 * threads) {
             int want = (int) Math.min(2L * threads, (long) (flops / MIN_JOB_FLOPS));

@@ -358,7 +358,7 @@ final class CpuPool {
         if (count <= 0) return;
         long perChunk = Math.max(1, (1 << 16) / Math.max(1, workPerPlane));
         int chunks = (int) Math.min(Integer.MAX_VALUE, (count + perChunk - 1) / perChunk);
-        CpuGemmParallel.forEach(chunks, ci -> {
+        Parallel.forEach(chunks, ci -> {
             Buffers buf = BUFFERS.get();
             long end = Math.min(count, (ci + 1) * perChunk);
             for (long plane = ci * perChunk; plane < end; plane++) job.run(plane, buf);

@@ -4,10 +4,14 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
- * Splits a range of work across the cores with one small shared pool. Work below {@link #MIN_WORK} units runs on
- * the calling thread, so that small ops never pay for a hand-off to another thread.
+ * The CPU backend's one thread pool (daemon threads, one per core) and the two ways work is spread over it: a range
+ * cut into one piece per thread ({@link #forRange}, for elementwise ops and reductions), and a list of jobs taken
+ * from a shared counter ({@link #forEach}, for GEMM tiles, images of a convolution, pooling planes), so that a core
+ * slowed by other load simply takes fewer of them. The calling thread always works too. Calls made from inside the
+ * pool run inline: its threads are already busy with the outer loop.
  */
 final class Parallel {
     /**
@@ -43,7 +47,7 @@ final class Parallel {
         if (n <= 0) return;
         long work = n * Math.max(costPerItem, 1);
         int pieces = (int) Math.min(THREADS, Math.max(1, work / MIN_WORK));
-        if (pieces <= 1 || POOL == null || insidePool()) {
+        if (pieces <= 1 || !available()) {
             body.run(0, n);
             return;
         }
@@ -59,10 +63,37 @@ final class Parallel {
         }
         runCatching(body, 0, Math.min(n, per), failure);
         for (int i = 0; i < started; i++) tasks[i].join();
-        Throwable t = failure[0];
-        if (t instanceof RuntimeException re) throw re;
-        if (t instanceof Error err) throw err;
-        if (t != null) throw new IllegalStateException(t);
+        rethrow(failure[0]);
+    }
+
+    /** True when a parallel run would actually use more than one thread. */
+    static boolean available() {
+        return POOL != null && !(Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL);
+    }
+
+    /** Runs job(0) .. job(count - 1), each exactly once, spread over the threads; rethrows the first failure. */
+    static void forEach(int count, IntConsumer job) {
+        if (count <= 0) return;
+        if (count == 1 || !available()) {
+            for (int i = 0; i < count; i++) job.accept(i);
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Throwable[] failure = new Throwable[1];
+        Runnable worker = () -> {
+            try {
+                for (int i; (i = next.getAndIncrement()) < count; ) job.accept(i);
+            } catch (Throwable t) {
+                next.set(count); // the others stop taking jobs
+                keepFirst(failure, t);
+            }
+        };
+        int helpers = Math.min(THREADS, count) - 1;
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[helpers];
+        for (int h = 0; h < helpers; h++) tasks[h] = POOL.submit(worker);
+        worker.run();
+        for (ForkJoinTask<?> t : tasks) t.join();
+        rethrow(failure[0]);
     }
 
     /** Keeps the first failure as thrown, so the caller sees the original exception and message. */
@@ -70,15 +101,20 @@ final class Parallel {
         try {
             body.run(s, e);
         } catch (Throwable t) {
-            synchronized (failure) {
-                if (failure[0] == null) failure[0] = t;
-            }
+            keepFirst(failure, t);
         }
     }
 
-    /** Nested parallel loops run inline: the pool's threads are already busy with the outer loop. */
-    private static boolean insidePool() {
-        return Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL;
+    private static void keepFirst(Throwable[] failure, Throwable t) {
+        synchronized (failure) {
+            if (failure[0] == null) failure[0] = t;
+        }
+    }
+
+    private static void rethrow(Throwable t) {
+        if (t instanceof RuntimeException re) throw re;
+        if (t instanceof Error err) throw err;
+        if (t != null) throw new IllegalStateException(t);
     }
 
     private static final class Factory implements ForkJoinPool.ForkJoinWorkerThreadFactory {
@@ -87,6 +123,7 @@ final class Parallel {
         @Override public ForkJoinWorkerThread newThread(ForkJoinPool pool) {
             ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
             t.setName("jtensor-cpu-" + count.incrementAndGet());
+            t.setDaemon(true);
             return t;
         }
     }

@@ -187,6 +187,129 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** How {@link #copyBetweenDevices} moves bytes from one CUDA device to another. */
+    public enum CopyRoute {
+        /** Logical devices on one GPU: one context, one cuMemcpyDtoDAsync. */
+        SAME_CONTEXT,
+        /** Two GPUs with peer access enabled: cuMemcpyPeerAsync, GPU to GPU over NVLink or PCIe. */
+        PEER,
+        /** Two GPUs that cannot be peers: down into pinned host buffers on the source, up from them on the target. */
+        STAGED
+    }
+
+    /**
+     * The route a copy from src to dst takes. Asking for two GPUs enables peer access between them, both ways, the
+     * first time (the driver may drive a peer copy from either side).
+     */
+    public CopyRoute copyRoute(Device src, Device dst) {
+        CudaDevice from = device(src), to = device(dst);
+        if (from.gpu == to.gpu) return CopyRoute.SAME_CONTEXT;
+        boolean peers = to.gpu.reachesPeer(from.gpu) & from.gpu.reachesPeer(to.gpu);  // & : enable both directions
+        return peers ? CopyRoute.PEER : CopyRoute.STAGED;
+    }
+
+    @Override public void copyBetweenDevices(NDArray src, NDArray dst) {
+        BackendContract.requireDeviceCopy(Device.Type.CUDA, src, dst);
+        copyBetweenDevices(src, dst, copyRoute(src.device(), dst.device()));
+    }
+
+    /**
+     * {@link #copyBetweenDevices} along a given route; tests force each route between two logical devices of one GPU
+     * (a peer copy and a staged copy work within one context too), so that every path runs on a single GPU.
+     */
+    void copyBetweenDevices(NDArray src, NDArray dst, CopyRoute route) {
+        BackendContract.requireDeviceCopy(Device.Type.CUDA, src, dst);
+        CudaDevice from = dev(src), to = dev(dst);
+        long bytes = src.numel() * src.dtype().byteSize();
+        if (bytes == 0) return;
+        if (from == to) {  // one device, one stream: stream order is all the ordering needed
+            CudaDriver.cuMemcpyDtoDAsync(dst.dataAddress(), src.dataAddress(), bytes, to.enter());
+            return;
+        }
+        long srcStream = CudaStreams.current(from).handle, dstStream = CudaStreams.current(to).handle;
+        if (route == CopyRoute.STAGED) {
+            copyStaged(from, src.dataAddress(), srcStream, to, dst.dataAddress(), dstStream, bytes);
+        } else {
+            copyDirect(route, from, src.dataAddress(), srcStream, to, dst.dataAddress(), dstStream, bytes);
+        }
+    }
+
+    /**
+     * A device-to-device copy queued on the target's current stream, fenced by events both ways:
+     * <ol>
+     *   <li>the target stream waits for an event recorded on the source stream, so the copy reads src only after the
+     *       work that wrote it (queued there by the calling thread);</li>
+     *   <li>the copy itself, on the target stream: later work there sees dst filled, by stream order;</li>
+     *   <li>the source stream waits for an event recorded after the copy.</li>
+     * </ol>
+     * Why step 3: src is read on another device's stream, and the caching allocator knows nothing of that use. Its
+     * rule ({@link DeviceMemoryPool}) is that a freed block is handed out again only in the order of the stream that
+     * freed it (its own stream at once, any other after an event there). src is typically freed right after this
+     * returns (NDArray.to closes the contiguous temporary it copied from) through the source device's current stream,
+     * and the next allocation on that stream may get the same block and overwrite it while the copy still reads it.
+     * The allocator has no way to record a use on a foreign stream, and synchronising the host would make every
+     * device-to-device copy blocking; making the source stream wait for the copy puts every later use of that
+     * stream, reuse of src's block included, after the copy, and the host never waits. (PyTorch's cross-device copy
+     * uses the same two-way fence.)
+     */
+    private static void copyDirect(CopyRoute route, CudaDevice from, long srcAddress, long srcStream,
+                                   CudaDevice to, long dstAddress, long dstStream, long bytes) {
+        streamWaitsFor(to.gpu, dstStream, from.gpu, srcStream);
+        to.gpu.makeCurrent();
+        if (route == CopyRoute.SAME_CONTEXT) {
+            CudaDriver.cuMemcpyDtoDAsync(dstAddress, srcAddress, bytes, dstStream);
+        } else {
+            CudaDriver.cuMemcpyPeerAsync(dstAddress, to.gpu.context, srcAddress, from.gpu.context, bytes, dstStream);
+        }
+        streamWaitsFor(from.gpu, srcStream, to.gpu, dstStream);
+    }
+
+    /**
+     * A copy between GPUs without peer access, through the target GPU's pinned staging buffers (allocated portable, so
+     * the source context can DMA into them), chunk by chunk: download on the source stream (after the work that
+     * wrote src, by stream order), the target stream waits for that download, upload on the target stream. src is
+     * only ever read on its own stream, so the allocator's stream order protects it without a fence back. Each buffer
+     * is handed out again once its upload has completed (an event the pool records on the target stream, which
+     * completes only after the download it waited for). The host waits only when every buffer is in flight.
+     */
+    private static void copyStaged(CudaDevice from, long srcAddress, long srcStream,
+                                   CudaDevice to, long dstAddress, long dstStream, long bytes) {
+        PinnedPool pool = to.gpu.pinned;  // its buffers' events belong to the target's context, as the upload stream does
+        for (long off = 0; off < bytes; off += PinnedPool.CHUNK) {
+            long n = Math.min(PinnedPool.CHUNK, bytes - off);
+            PinnedPool.Buffer b = pool.acquire();
+            try {
+                from.gpu.makeCurrent();
+                CudaDriver.cuMemcpyDtoHAsync(b.segment, srcAddress + off, n, srcStream);
+                streamWaitsFor(to.gpu, dstStream, from.gpu, srcStream);
+                to.gpu.makeCurrent();
+                CudaDriver.cuMemcpyHtoDAsync(dstAddress + off, b.segment, n, dstStream);
+            } finally {
+                to.gpu.makeCurrent();
+                pool.release(b, dstStream, true);
+            }
+        }
+    }
+
+    /**
+     * Makes later work on waiter (a stream of waiterGpu) wait for everything queued on stream (of gpu) so far, without
+     * blocking the host. The event is created in the recording stream's context, as cuEventRecord requires; a stream
+     * may wait on an event of another context. Destroying the event at once is allowed: the wait already holds the
+     * recorded point, and the driver frees the event when it completes.
+     */
+    private static void streamWaitsFor(PhysicalGpu waiterGpu, long waiter, PhysicalGpu gpu, long stream) {
+        gpu.makeCurrent();
+        long event = CudaDriver.cuEventCreate(CudaDriver.EVENT_DISABLE_TIMING);
+        try {
+            CudaDriver.cuEventRecord(event, stream);
+            waiterGpu.makeCurrent();
+            CudaDriver.cuStreamWaitEvent(waiter, event, 0);
+        } finally {
+            gpu.makeCurrent();
+            CudaDriver.cuEventDestroy(event);
+        }
+    }
+
     // ------------------------------------------------------------------ elementwise
 
     @Override public void copy(NDArray src, NDArray dst) {

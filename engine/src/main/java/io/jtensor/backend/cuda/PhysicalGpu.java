@@ -24,6 +24,8 @@ final class PhysicalGpu {
     final int maxSharedPerBlockOptin;
     private final long module;
     private final ConcurrentHashMap<String, Long> functions = new ConcurrentHashMap<>();
+    /** Per peer GPU ordinal: whether this context can read and write the peer's memory (peer access enabled). */
+    private final ConcurrentHashMap<Integer, Boolean> peerAccess = new ConcurrentHashMap<>();
     final PinnedPool pinned;
 
     PhysicalGpu(int ordinal, byte[] image) {
@@ -53,6 +55,26 @@ final class PhysicalGpu {
             CudaDriver.cuCtxSetCurrent(context);
             cur[0] = context;
         }
+    }
+
+    /**
+     * Whether this GPU's context can access peer's memory directly (over NVLink or PCIe), enabling that access the
+     * first time it is asked for this ordered pair. False when the driver says the two cannot be peers (then copies
+     * between them go through host memory). Peer access is one-directional, so (a, b) and (b, a) are asked
+     * separately. Two threads racing here both call cuCtxEnablePeerAccess; the loser's
+     * CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED counts as success in the binding.
+     */
+    boolean reachesPeer(PhysicalGpu peer) {
+        if (peer == this) return true;
+        Boolean known = peerAccess.get(peer.ordinal);
+        if (known != null) return known;
+        boolean can = CudaDriver.cuDeviceCanAccessPeer(device, peer.device);
+        if (can) {
+            makeCurrent();
+            CudaDriver.cuCtxEnablePeerAccess(peer.context, 0);
+        }
+        peerAccess.put(peer.ordinal, can);
+        return can;
     }
 
     /** A kernel of the module by its extern "C" name, looked up once. */

@@ -260,6 +260,20 @@ class ConvTest {
         }
     }
 
+    /**
+     * Layers larger than the GEMM's blocks (K = 270 > KC = 256 rows of columns, 50 x 52 = 2600 > NC = 2048 wide
+     * output columns, 14 output channels: a 12-row and a 2-row panel), packed straight from the padded image; one
+     * image alone takes the path that splits a single product over the threads.
+     */
+    @Test void layersLargerThanTheGemmBlocks() {
+        Case batch = c(2, 30, 50, 50, 14, 3, 3, 1, 1, 1, 1), single = c(1, 30, 50, 50, 14, 3, 3, 1, 1, 1, 1);
+        for (Case k : new Case[] {batch, single}) {
+            try (var scope = MemoryScope.open()) {
+                checkAll(k, DType.F32, random(DType.F32, 41, k.xShape()), random(DType.F32, 42, k.wShape()), random(DType.F32, 43, k.outShape()));
+            }
+        }
+    }
+
     /** <conv(x, w), g> = <x, convBackInput(g, w)> = <w, convBackWeight(x, g)>, in F64 to 1e-12. */
     @Test void adjointIdentity() {
         int seed = 100;

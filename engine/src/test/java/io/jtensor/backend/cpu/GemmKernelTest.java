@@ -105,7 +105,8 @@ class GemmKernelTest {
         }
     }
 
-    private static final int[][] SIZES = {{1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {130, 70, 129}};
+    // M covers a last row panel of 1-6 rows (the 6-row kernel over a 12-row panel), exactly 6, and 7-11 rows.
+    private static final int[][] SIZES = {{1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {18, 32, 9}, {7, 40, 16}, {130, 70, 129}};
 
     @Test void f32OddSizesAllLayouts() {
         for (int[] s : SIZES) {
