@@ -41,15 +41,16 @@ __device__ __forceinline__ typename D::C sv2_pack_expsum(const Pack<typename D::
     return s;
 }
 
-// The output pack: exp(x - M) * inv (softmax) or x - shift (log-softmax).
+// The output pack: exp(x - M) * inv (softmax) or (x - M) - logS (log-softmax: two roundings at the scale of
+// x - M, as the CPU backend; one shift M + logS would round at M's scale, ~1e-4 absolute for logits near 1000).
 template <class D>
 __device__ __forceinline__ Pack<typename D::S, 16 / sizeof(typename D::S)> sv2_pack_out(
-        const Pack<typename D::S, 16 / sizeof(typename D::S)>& p, typename D::C M, typename D::C inv, typename D::C shift, bool log) {
+        const Pack<typename D::S, 16 / sizeof(typename D::S)>& p, typename D::C M, typename D::C inv, typename D::C logS, bool log) {
     Pack<typename D::S, 16 / sizeof(typename D::S)> o;
 #pragma unroll
     for (int e = 0; e < 16 / (int) sizeof(typename D::S); e++) {
-        typename D::C xv = ld<D>(p.v[e]);
-        o.v[e] = st<D>(log ? xv - shift : sv_exp<typename D::C>(xv - M) * inv);
+        typename D::C d = ld<D>(p.v[e]) - M;
+        o.v[e] = st<D>(log ? d - logS : sv_exp<typename D::C>(d) * inv);
     }
     return o;
 }
@@ -76,7 +77,7 @@ __device__ void fwd_vstage(const Geom<2>& outer, i64 L, int ps, const typename D
     }
     const S* xr = x + off[1];
     S* yr = y + off[0];
-    const int nv = (int) (L / V);  // Java: at most (8 + ps) * nt packs, well under 2^31
+    const int nv = (int) (L / V);  // Java: at most (4 + ps) * nt packs, well under 2^31
 
     // Register packs first: their loads stay in flight while the shared-memory part streams in.
     P r[PR];
@@ -131,12 +132,12 @@ __device__ void fwd_vstage(const Geom<2>& outer, i64 L, int ps, const typename D
 
     MaxSum<C> row = block_ms(MaxSum<C>{m, s});  // every thread of the block reaches this (no early exit above)
     const C inv = (C) 1 / row.s;
-    const C shift = row.m + m_log(row.s);
+    const C logS = m_log(row.s);
 
 #pragma unroll
     for (int k = 0; k < PR; k++) {
         int p = t + k * nt;
-        if (p < nv) st_pack<S>(yr + (i64) p * V, sv2_pack_out<D>(r[k], row.m, inv, shift, log));
+        if (p < nv) st_pack<S>(yr + (i64) p * V, sv2_pack_out<D>(r[k], row.m, inv, logS, log));
     }
 #pragma unroll 4
     for (int k = 0; k < ps; k++) {
@@ -145,7 +146,7 @@ __device__ void fwd_vstage(const Geom<2>& outer, i64 L, int ps, const typename D
             uint4 raw = sv2_stage[k * nt + t];
             P q;
             memcpy(&q, &raw, 16);
-            st_pack<S>(yr + (i64) p * V, sv2_pack_out<D>(q, row.m, inv, shift, log));
+            st_pack<S>(yr + (i64) p * V, sv2_pack_out<D>(q, row.m, inv, logS, log));
         }
     }
 }
