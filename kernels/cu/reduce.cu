@@ -253,3 +253,4 @@ __device__ void combine_kernel(int op, const Geom<2>& outer, const RAcc<D>* __re
 JT_ALL_DTYPES(JT_REDUCE)
 
 #include "reduce_vec.cuh"
+#include "reduce_vec2.cuh"

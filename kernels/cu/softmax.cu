@@ -245,3 +245,4 @@ __device__ void bwd_cols(const Geom<3>& outer, i64 L, i64 gxs, i64 ys, i64 gys, 
 JT_FLOAT_DTYPES(JT_SOFTMAX)
 
 #include "softmax_vec.cuh"
+#include "softmax_vec2.cuh"

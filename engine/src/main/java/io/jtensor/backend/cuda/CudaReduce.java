@@ -16,13 +16,26 @@ final class CudaReduce {
     private static final String[] VWARP = KernelCodes.names("reduce_vwarp_");
     private static final String[] VBLOCK = KernelCodes.names("reduce_vblock_");
     private static final String[] VCOMBINE = KernelCodes.names("reduce_vcombine_");
+    /** reduce_v2rows_<dt>_g<G>, by G = 4, 8, 16, 32 (index log2(G) - 2) and dtype. */
+    private static final String[][] V2ROWS = new String[4][];
+    static {
+        for (int i = 0; i < 4; i++) {
+            int g = 4 << i;
+            V2ROWS[i] = KernelCodes.names("reduce_v2rows_");
+            for (int t = 0; t < V2ROWS[i].length; t++) V2ROWS[i][t] += "_g" + g;
+        }
+    }
 
     /**
-     * Which kernels reduce contiguous runs: BASE (reduce_rows_: one element per load, a block per row) or VEC
+     * Which kernels reduce contiguous runs: BASE (reduce_rows_: one element per load, a block per row), VEC
      * (reduce_v*: 16-byte loads, four in flight, a warp per row for many rows, split blocks combined in parallel
-     * for few). Set by {@code -Djtensor.cuda.variant.reduce=base|vec} (default vec) or {@link #setVariant}.
+     * for few), or VEC2: VEC, except that many aligned rows of a floating dtype reduced by SUM, or by MAX/MIN
+     * without indices, go to reduce_v2rows_ (a one-instruction step instead of the index-tracking one; 4 to 32
+     * lanes per row so that short rows still give each lane ~4 loads; a capped grid striding over the rows). Set
+     * by {@code -Djtensor.cuda.variant.reduce=base|vec|vec2} (default vec: VEC2 waits for a GPU run) or
+     * {@link #setVariant}.
      */
-    enum Variant { BASE, VEC }
+    enum Variant { BASE, VEC, VEC2 }
 
     static final String VARIANT_PROPERTY = "jtensor.cuda.variant.reduce";
     private static volatile Variant variant = Variant.valueOf(
@@ -93,7 +106,8 @@ final class CudaReduce {
         int sms = dev.gpu.multiprocessors;
         boolean innerContiguous = inner.rank == 0 || (inner.rank == 1 && inner.strides[0][0] == 1);
         boolean rows = innerContiguous && innerN >= 64;
-        if (rows && variant == Variant.VEC && x.dtype() != DType.BOOL && x.dtype() != DType.U8) {
+        if (rows && variant != Variant.BASE && x.dtype() != DType.BOOL && x.dtype() != DType.U8) {
+            if (variant == Variant.VEC2 && vec2(dev, op, x, outer, innerN, out, indices, stream)) return;
             vec(dev, op, x, outer, innerN, out, indices, stream);
             return;
         }
@@ -167,6 +181,48 @@ final class CudaReduce {
             KernelArgs.start().i32(op_).geom(outer).ptr(partial.address).i32(splits).ptr(out.address()).ptr(idx)
                     .launch(dev.gpu.function(VCOMBINE[t]), outer.numel, 256, stream);
         }
+    }
+
+    /** Most blocks (of 256) per SM for reduce_v2rows_: several waves, the warps striding over the rest. */
+    static final int V2_BLOCKS_PER_SM = 64;
+
+    /**
+     * Lanes per row for reduce_v2rows_ over rows of n elements of elemBytes: the most of 4, 8, 16, 32 that still
+     * leaves every lane at least four 16-byte packs (the loads it has in flight at once), at least 4.
+     */
+    static int v2Lanes(long n, int elemBytes) {
+        long packs = n * elemBytes / 16;
+        int g = 4;
+        while (g < 32 && packs >= 8L * g) g <<= 1;
+        return g;
+    }
+
+    /**
+     * {lanes per row, blocks of 256} for reduce_v2rows_ over outN rows of n elements, or null when the rows are
+     * too few to fill the GPU at a warp per row or longer than a warp-per-row kernel should take (VEC's plans).
+     */
+    static long[] v2Plan(long outN, long n, int elemBytes, int sms) {
+        if (outN < 32L * sms || n > VWARP_MAX_ROW || n < 1) return null;
+        int g = v2Lanes(n, elemBytes);
+        long rowsPerStep = 8L * (32 / g);  // 8 warps of 32 / g rows
+        return new long[] {g, Math.min((outN + rowsPerStep - 1) / rowsPerStep, (long) V2_BLOCKS_PER_SM * sms)};
+    }
+
+    /**
+     * The VEC2 path (reduce_v2rows_), when it applies: SUM, or MAX/MIN without indices, of a floating dtype, over
+     * rows at one stride (the kept dims merged into one) that all start on a 16-byte boundary; false otherwise.
+     */
+    private static boolean vec2(CudaDevice dev, ReduceOp op, DevArray x, Geometry outer, long n, DevArray out, DevArray indices, long stream) {
+        boolean fastOp = op == ReduceOp.SUM || ((op == ReduceOp.MAX || op == ReduceOp.MIN) && indices == null);
+        if (!fastOp || !x.dtype().isFloating() || outer.rank > 1) return false;
+        int es = x.dtype().byteSize();
+        boolean aligned = (x.address() & 15) == 0 && (outer.rank == 0 || (outer.strides[1][0] * es) % 16 == 0);
+        long[] plan = aligned ? v2Plan(outer.numel, n, es, dev.gpu.multiprocessors) : null;
+        if (plan == null) return false;
+        int lanesIndex = Integer.numberOfTrailingZeros((int) plan[0]) - 2;
+        KernelArgs.start().i32(KernelCodes.reduce(op)).geom(outer).i64(n).ptr(x.address()).ptr(out.address())
+                .launch(dev.gpu.function(V2ROWS[lanesIndex][x.dtype().ordinal()]), plan[1], 256, stream);
+        return true;
     }
 
     static long[] keptShape(long[] shape, int[] dims) {

@@ -13,11 +13,14 @@ final class CudaSoftmax {
     static final int WARP_MAX = 1024;
 
     /**
-     * Which forward kernels take contiguous rows: BASE (softmax_fwd_warp_/block_) or VEC (softmax_fwd_vwarp_/vblock_:
-     * the row read once into registers with 16-byte loads, one exp per element, one write). Set by
-     * {@code -Djtensor.cuda.variant.softmax=base|vec} (default vec) or {@link #setVariant}.
+     * Which forward kernels take contiguous rows: BASE (softmax_fwd_warp_/block_), VEC (softmax_fwd_vwarp_/vblock_:
+     * the row read once into registers with 16-byte loads, one exp per element, one write), or VEC2: VEC, except
+     * that F32/F16/BF16 rows of more than 2048 packs (8192 F32) go to softmax_fwd_vstage_ (4 packs per thread in
+     * registers, the rest staged in shared memory: four rows per SM where VEC's 8 packs per thread fit one). Set by
+     * {@code -Djtensor.cuda.variant.softmax=base|vec|vec2} (default vec: VEC2 waits for a GPU run) or
+     * {@link #setVariant}.
      */
-    enum Variant { BASE, VEC }
+    enum Variant { BASE, VEC, VEC2 }
 
     static final String VARIANT_PROPERTY = "jtensor.cuda.variant.softmax";
     private static volatile Variant variant = Variant.valueOf(
@@ -41,6 +44,30 @@ final class CudaSoftmax {
         int threads = (int) Math.max(64, Math.min(VBLOCK_MAX_THREADS, pow2AtLeast((packs + 3) / 4)));
         int p = Math.max(2, pow2AtLeast((packs + threads - 1) / threads));  // vblock is built for P >= 2
         return p <= VEC_MAX_PACKS ? new int[] {threads, p} : null;
+    }
+
+    /** Packs per thread softmax_fwd_vstage_ keeps in registers (SV2_REG_PACKS in kernels/cu/softmax_vec2.cuh). */
+    static final int STAGE_REG_PACKS = 4;
+    /** Rows of more packs than this take softmax_fwd_vstage_ under VEC2; shorter ones VEC's kernels (99-101% in run 3). */
+    static final long STAGE_MIN_PACKS = 2048;
+    /** Shared memory kept free for a vstage block's static arrays (block_ms: 272 B) under the per-block limit. */
+    static final int STAGE_STATIC_RESERVE = 1024;
+
+    /**
+     * softmax_fwd_vstage_'s launch for rows of L elements of elemBytes: {threads per row, packs per thread staged
+     * in shared memory}, given the most dynamic shared memory a block may have; null when the row is short enough
+     * for VEC's kernels, of F64 (not built), or too long even for 1024 threads.
+     */
+    static int[] stagePlan(long L, int elemBytes, long maxDynamicShared) {
+        long packs = L * elemBytes / 16;
+        if (packs <= STAGE_MIN_PACKS || elemBytes == 8) return null;
+        // 256 threads: four blocks per SM by registers (62 each); 1024 when 256 threads x the staging would
+        // exceed the shared memory a block may have
+        for (int threads : new int[] {256, 1024}) {
+            long staged = Math.max(0, (packs - (long) threads * STAGE_REG_PACKS + threads - 1) / threads);
+            if (staged * threads * 16 <= maxDynamicShared) return new int[] {threads, (int) staged};
+        }
+        return null;
     }
 
     private static int pow2AtLeast(long v) {
@@ -92,7 +119,9 @@ final class CudaSoftmax {
         long stream = dev.enter();
         int t = x.dtype().ordinal();
         if (L == 1) xs = os = 1;
-        int[] plan = xs == 1 && os == 1 && variant == Variant.VEC && vecFits(x, out, dim, L) ? vecPlan(L, x.dtype().byteSize()) : null;
+        boolean vecOk = xs == 1 && os == 1 && variant != Variant.BASE && vecFits(x, out, dim, L);
+        if (vecOk && variant == Variant.VEC2 && stage(dev, x, out, outer, L, log, stream)) return;
+        int[] plan = vecOk ? vecPlan(L, x.dtype().byteSize()) : null;
         if (plan != null) {
             String sfx = KernelCodes.suffix(x.dtype()) + "_p" + plan[1];
             boolean warp = plan[0] == 32;
@@ -111,6 +140,22 @@ final class CudaSoftmax {
             KernelArgs.start().geom(outer).i64(L).i64(os).i64(xs).ptr(x.address()).ptr(out.address()).i32(log ? 1 : 0)
                     .launch(dev.gpu.function(FWD_COLS[t]), dev.grid(outer.numel, 256), 256, stream);
         }
+    }
+
+    /** VEC2's long-row kernel, when stagePlan takes the row; false otherwise (the caller goes on with VEC's). */
+    private static boolean stage(CudaDevice dev, DevArray x, DevArray out, Geometry outer, long L, boolean log, long stream) {
+        // the kernel finds a row's offsets by one multiply, or by 32-bit divisions when there are more kept dims
+        if (outer.rank > 1 && !outer.fits32()) return false;
+        long maxDynamic = (long) dev.gpu.maxSharedPerBlockOptin - STAGE_STATIC_RESERVE;
+        int[] plan = stagePlan(L, x.dtype().byteSize(), maxDynamic);
+        if (plan == null) return false;
+        int threads = plan[0], staged = plan[1];
+        String kernel = "softmax_fwd_vstage_" + KernelCodes.suffix(x.dtype());
+        // One limit per kernel (the largest), so that launches with different staging sizes never lower it.
+        long fn = dev.gpu.functionWithSharedMemory(kernel, (int) maxDynamic);
+        KernelArgs.start().geom(outer).i64(L).i32(staged).ptr(x.address()).ptr(out.address()).i32(log ? 1 : 0)
+                .launch(fn, outer.numel, 1, 1, threads, staged * threads * 16, stream);
+        return true;
     }
 
     static void backward(CudaDevice dev, DevArray y, DevArray gy, int dim, boolean log, DevArray gx) {

@@ -143,6 +143,90 @@ class CudaReduceGpuTest {
         }
     }
 
+    /** op over dims without indices on both backends; MAX/MIN (and exact integer sums) must match exactly. */
+    private static void checkNoIndex(ReduceOp op, DType t, NDArray xc, NDArray xg, int[] dims, boolean exact, String what) {
+        long[] kept = CudaReduce.keptShape(xc.shape(), dims);
+        NDArray rc = NDArray.empty(t, Device.cpu(), kept), rg = poisoned(t, xg.device(), kept);
+        cpu().reduce(op, xc, dims, rc, null);
+        cuda().reduce(op, xg, dims, rg, null);
+        String w = "variant " + CudaReduce.variant() + " " + op + " " + t + " dims " + Arrays.toString(dims) + " " + what;
+        if (op == ReduceOp.SUM && !exact) assertRelNorm(w, rc, rg, GpuCheck.normTol(t));
+        else assertClose(w, rc, rg, 0, 0);
+    }
+
+    /**
+     * Rows of small integers (exact sums in every float dtype, so NaN and infinities can be compared element by
+     * element) with NaN, infinities and signed zeros placed at the edges of packs and rows: [rows, n].
+     */
+    private static NDArray specialRows(DType t, long seed, int rows, int n) {
+        double[] v;
+        try (NDArray r = GpuCheck.integers(seed, DType.F64, -4, 5, rows, n)) {
+            v = r.toDoubleArray();
+        }
+        double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
+        v[0] = nan;                                       // row 0: NaN first
+        v[n + n - 1] = nan;                               // row 1: NaN last (a tail element when n % 8 != 0)
+        v[2 * n + n / 2] = inf;                           // row 2: +inf
+        v[3 * n + 5] = -inf;                              // row 3: -inf
+        java.util.Arrays.fill(v, 4 * n, 5 * n, -inf);    // row 4: all -inf (max -inf, sum -inf)
+        java.util.Arrays.fill(v, 5 * n, 6 * n, inf);     // row 5: all +inf (min +inf)
+        v[6 * n + 1] = inf;                               // row 6: +inf and -inf (sum NaN)
+        v[6 * n + n - 2] = -inf;
+        v[7 * n + 3] = nan;                               // row 7: NaN after +inf
+        v[7 * n + 2] = inf;
+        java.util.Arrays.fill(v, 8 * n, 9 * n, nan);     // row 8: all NaN
+        for (int j = 0; j < n; j++) v[9 * n + j] = (j & 1) == 0 ? 0.0 : -0.0;  // row 9: signed zeros
+        for (int r = 10; r < rows; r += 97) v[r * n + (r * 7) % n] = nan;      // sparse NaN
+        return NDArray.of(v, rows, n).to(t);
+    }
+
+    @Test
+    void vec2SumAndIndexFreeMaxMinMatchTheCpu() {
+        Device g = gpu();
+        long seed = 5000;
+        // 5000 rows: at least 32 per SM (CudaReduce.v2Plan) on GPUs up to 156 SMs. Lengths giving 4, 8, 16 and 32
+        // lanes per row, whole packs and tails of single elements.
+        long[] lengths = {64, 100, 257, 1000};
+        CudaReduce.Variant def = CudaReduce.variant();
+        try {
+            CudaReduce.setVariant(CudaReduce.Variant.VEC2);
+            for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16, DType.F64}) {
+                for (ReduceOp op : new ReduceOp[] {ReduceOp.SUM, ReduceOp.MAX, ReduceOp.MIN}) {
+                    try (var scope = MemoryScope.open()) {
+                        for (long n : lengths) {
+                            NDArray x = inputFor(op, t, seed++, 5000, n);
+                            checkNoIndex(op, t, x, x.to(g), new int[] {1}, false, "5000 rows of " + n);
+                        }
+                        // kept dims that merge into one ([50, 100] -> 5000 rows), reduced dims that merge (4 x 64)
+                        NDArray x3 = inputFor(op, t, seed++, 50, 100, 4, 64);
+                        checkNoIndex(op, t, x3, x3.to(g), new int[] {2, 3}, false, "[50, 100, 4, 64] over the last two");
+                        // rows at a stride that keeps them 16-byte aligned (72 elements, starting 8 in: the fast
+                        // kernel) and at one that doesn't (71, starting 3 in: VEC's kernels)
+                        NDArray wide = inputFor(op, t, seed++, 5000, 72);
+                        checkNoIndex(op, t, wide.narrow(1, 8, 64), wide.to(g).narrow(1, 8, 64), new int[] {1}, false, "aligned strided rows");
+                        NDArray odd = inputFor(op, t, seed++, 5000, 71);
+                        checkNoIndex(op, t, odd.narrow(1, 3, 65), odd.to(g).narrow(1, 3, 65), new int[] {1}, false, "unaligned rows");
+                        // kept dims that do not merge (a permutation): VEC's kernels
+                        NDArray perm = inputFor(op, t, seed++, 100, 50, 256);
+                        checkNoIndex(op, t, perm.permute(1, 0, 2), perm.to(g).permute(1, 0, 2), new int[] {2}, false, "permuted kept dims");
+                        // NaN, infinities and signed zeros, with and without a tail
+                        for (int n : new int[] {256, 301}) {
+                            NDArray sp = specialRows(t, seed++, 5000, n);
+                            checkNoIndex(op, t, sp, sp.to(g), new int[] {1}, true, "NaN/inf rows of " + n);
+                        }
+                        // MAX/MIN with indices keep VEC's index-tracking kernels, even under VEC2
+                        if (op != ReduceOp.SUM) {
+                            NDArray xi = inputFor(op, t, seed++, 5000, 257);
+                            check(op, t, xi, xi.to(g), new int[] {1}, "with indices");
+                        }
+                    }
+                }
+            }
+        } finally {
+            CudaReduce.setVariant(def);
+        }
+    }
+
     @Test
     void emptyAndScalarReductions() {
         Device g = gpu();

@@ -63,7 +63,12 @@ class CudaSoftmaxIndexRandomGpuTest {
         long seed = 6500;
         // {rows, L}: one warp per row with 1, 2 and 4 packs per lane and a partial last block of rows; a block per
         // row with 64 to 512 threads and 1 to 8 packs each; rows that are not whole packs (the baseline's kernels)
-        long[][] shapes = {{37, 128}, {41, 256}, {9, 512}, {13, 1024}, {5, 2048}, {3, 4096}, {2, 16384}, {2, 32768}, {6, 1000}, {4, 36}};
+        long[][] shapes = {{37, 128}, {41, 256}, {9, 512}, {13, 1024}, {5, 2048}, {3, 4096}, {2, 16384}, {2, 32768}, {6, 1000}, {4, 36},
+            // VEC2's staged rows (softmax_fwd_vstage_): F32 just past VEC's last row (2049 packs: 5 staged per
+            // thread), 3000 packs (a partly filled last staged slot), 4100 packs (16-bit: 2050); rows staged beyond
+            // 48 KB (32768 F32: 28 x 4 KB); 1024 threads (61444 F32: 15361 packs, 12 x 16 KB staged); and rows too
+            // long for any (122888: F32 falls to the baseline, F16/BF16 take 1024 threads)
+            {3, 8196}, {2, 12000}, {2, 16400}, {1, 61444}, {1, 122888}};
         CudaSoftmax.Variant def = CudaSoftmax.variant();
         try {
             for (CudaSoftmax.Variant v : CudaSoftmax.Variant.values()) {
@@ -98,6 +103,62 @@ class CudaSoftmaxIndexRandomGpuTest {
                         cpu().softmax(xi, 1, false, ic);
                         cuda().softmax(xi.to(g), 1, false, ig);
                         assertClose("variant " + v + " softmax " + t + " -inf rows", ic, ig, 0, GpuCheck.atol(t));
+                    }
+                }
+            }
+        } finally {
+            CudaSoftmax.setVariant(def);
+        }
+    }
+
+    /**
+     * Long rows under VEC2 that take the staged kernel (F32 rows of 16384 and 32768, F16/BF16 rows of 32768) with
+     * NaN and infinities, one NaN where a per-thread max that ignored NaN would lose it (row 1): [6, L].
+     */
+    @Test
+    void vec2StagedRowsPropagateNaNAndInfinitiesAsTheCpuDoes() {
+        Device g = gpu();
+        long seed = 6900;
+        CudaSoftmax.Variant def = CudaSoftmax.variant();
+        try {
+            CudaSoftmax.setVariant(CudaSoftmax.Variant.VEC2);
+            for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+                for (int L : new int[] {16384, 32768}) {
+                    if (CudaSoftmax.stagePlan(L, t.byteSize(), 200 * 1024) == null) continue;  // VEC's kernels
+                    double[] v;
+                    try (NDArray r = GpuCheck.random(seed++, DType.F64, 3, 6, L)) {
+                        v = r.toDoubleArray();
+                    }
+                    double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
+                    v[L / 3] = nan;                                            // row 0: one NaN (all NaN)
+                    java.util.Arrays.fill(v, L, 2 * L, -inf);                  // row 1: -inf but a NaN and a 5 in
+                    v[L + 1] = nan;                                            //   other threads' packs (all NaN)
+                    v[L + L - 1] = 5;
+                    v[2 * L + 4095] = inf;                                     // row 2: +inf (all NaN)
+                    java.util.Arrays.fill(v, 3 * L, 4 * L, -inf);              // row 3: all -inf (all NaN)
+                    java.util.Arrays.fill(v, 4 * L, 5 * L, -inf);              // row 4: -inf but two (in the
+                    v[4 * L + 7] = 2;                                          //   registers' and the staged part)
+                    v[4 * L + L - 3] = 1;
+                    // row 5: plain random values
+                    try (var rows = MemoryScope.open()) {
+                        NDArray x = NDArray.of(v, 6, L).to(t);
+                        for (boolean log : new boolean[] {false, true}) {
+                            try (var scope = MemoryScope.open()) {
+                                NDArray yc = NDArray.empty(t, Device.cpu(), 6, L), yg = poisoned(t, g, 6, L);
+                                cpu().softmax(x, 1, log, yc);
+                                cuda().softmax(x.to(g), 1, log, yg);
+                                assertClose("VEC2 " + (log ? "logSoftmax " : "softmax ") + t + " NaN/inf rows of " + L, yc, yg,
+                                        GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
+                            }
+                        }
+                        // a strided view whose rows stay 16-byte aligned (every other row): still the staged kernel
+                        try (var scope = MemoryScope.open()) {
+                            NDArray xs = x.slice(0, 0, 6, 2), xgs = x.to(g).slice(0, 0, 6, 2);
+                            NDArray yc = NDArray.empty(t, Device.cpu(), 3, L), yg = poisoned(t, g, 3, L);
+                            cpu().softmax(xs, 1, false, yc);
+                            cuda().softmax(xgs, 1, false, yg);
+                            assertClose("VEC2 softmax " + t + " every other row of " + L, yc, yg, GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
+                        }
                     }
                 }
             }

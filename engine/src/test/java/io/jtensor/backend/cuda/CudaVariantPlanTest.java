@@ -48,6 +48,66 @@ class CudaVariantPlanTest {
     }
 
     @Test
+    void vec2ReduceGivesEachLaneAboutFourPacksAndCapsTheGrid() {
+        // rows of 256 F32 = 64 packs: 16 lanes x 4 packs, 2 rows per warp, 16 per block of 8 warps
+        assertEquals(16, CudaReduce.v2Lanes(256, 4));
+        assertEquals(32, CudaReduce.v2Lanes(4096, 4));   // 1024 packs: a warp per row, 32 packs per lane
+        assertEquals(4, CudaReduce.v2Lanes(64, 4));      // 16 packs: 4 lanes x 4
+        assertEquals(8, CudaReduce.v2Lanes(128, 4));
+        assertEquals(32, CudaReduce.v2Lanes(256, 8));    // F64: 128 packs
+        assertEquals(8, CudaReduce.v2Lanes(256, 2));     // BF16: 32 packs
+        assertEquals(4, CudaReduce.v2Lanes(64, 2), "never fewer than 4 lanes, even with 2 packs each");
+        for (int es : new int[] {2, 4, 8}) {
+            for (long n = 1; n <= 40000; n += 37) {
+                int g = CudaReduce.v2Lanes(n, es);
+                long packs = n * es / 16;
+                assertTrue(g == 4 || g == 8 || g == 16 || g == 32, "built lane counts only");
+                assertTrue(g == 4 || packs >= 4L * g, "n=" + n + ": >= 4 packs per lane once above 4 lanes");
+                assertTrue(g == 32 || packs < 8L * g, "n=" + n + ": doubling the lanes would leave fewer than 4");
+            }
+        }
+        // 2^20 rows of 256 F32: 65536 blocks wanted, capped at 64 per SM (the warps stride over the rest)
+        assertArrayEquals(new long[] {16, 64 * SMS}, CudaReduce.v2Plan(1L << 20, 256, 4, SMS));
+        // 2^16 rows of 4096: 8 rows per block, 8192 blocks (under the cap: one row per warp, as VEC)
+        assertArrayEquals(new long[] {32, 8192}, CudaReduce.v2Plan(1L << 16, 4096, 4, SMS));
+        // a partial last block of rows: 5000 rows of 64 F32, 4 lanes -> 64 rows per block
+        assertArrayEquals(new long[] {4, (5000 + 63) / 64}, CudaReduce.v2Plan(5000, 64, 4, SMS));
+        assertNull(CudaReduce.v2Plan(32L * SMS - 1, 256, 4, SMS), "too few rows: VEC's block per row");
+        assertNull(CudaReduce.v2Plan(1L << 16, CudaReduce.VWARP_MAX_ROW + 1, 4, SMS), "rows too long for a warp");
+    }
+
+    @Test
+    void vec2SoftmaxStagesLongRowsInSharedMemory() {
+        long optin = 227 * 1024 - CudaSoftmax.STAGE_STATIC_RESERVE;  // H100/H200
+        // rows of 16384 F32 = 4096 packs: 256 threads x (4 in registers + 12 staged = 48 KB)
+        assertArrayEquals(new int[] {256, 12}, CudaSoftmax.stagePlan(16384, 4, optin));
+        assertArrayEquals(new int[] {256, 12}, CudaSoftmax.stagePlan(32768, 2, optin));  // BF16/F16, same bytes
+        assertArrayEquals(new int[] {256, 5}, CudaSoftmax.stagePlan(8196, 4, optin));    // 2049 packs: just above VEC's
+        assertNull(CudaSoftmax.stagePlan(8192, 4, optin), "2048 packs: VEC's vblock (512 x 4)");
+        assertNull(CudaSoftmax.stagePlan(4096, 4, optin), "VEC's kernels, measured at 99%");
+        assertNull(CudaSoftmax.stagePlan(16384, 8, optin), "F64 is not built");
+        // with a 47 KB limit 256 threads would need 48 KB of staging: 1024 threads hold the row in registers alone
+        assertArrayEquals(new int[] {1024, 0}, CudaSoftmax.stagePlan(16384, 4, 48 * 1024 - 1024));
+        // the longest rows 256 threads take under 226 KB: (4 + 56) x 256 packs
+        assertArrayEquals(new int[] {256, 56}, CudaSoftmax.stagePlan(60L * 256 * 4, 4, optin));
+        // one pack more needs a 57th staged slot (228 KB): 1024 threads, 4 + ceil(11265 / 1024) = 4 + 12 packs each
+        assertArrayEquals(new int[] {1024, 12}, CudaSoftmax.stagePlan(60L * 256 * 4 + 4, 4, optin));
+        assertNull(CudaSoftmax.stagePlan(100_000, 4, optin), "too long for 1024 threads: the baseline's two passes");
+        for (int es : new int[] {2, 4}) {
+            int v = 16 / es;
+            for (long L = v; L <= 100_000; L += 7L * v) {
+                int[] p = CudaSoftmax.stagePlan(L, es, optin);
+                if (p == null) continue;
+                long packs = L / v;
+                assertTrue(packs > CudaSoftmax.STAGE_MIN_PACKS, "L=" + L);
+                assertTrue((long) p[0] * (CudaSoftmax.STAGE_REG_PACKS + p[1]) >= packs, "L=" + L + ": the row fits");
+                assertTrue((long) p[1] * p[0] * 16 <= optin, "L=" + L + ": the staging fits the limit");
+                assertTrue(p[1] == 0 || (long) p[0] * (CudaSoftmax.STAGE_REG_PACKS + p[1] - 1) < packs, "L=" + L + ": no idle staged slot row");
+            }
+        }
+    }
+
+    @Test
     void simt2LoadsFloat4OnlyWhereTheLayoutAllows() {
         long base = 1L << 20;
         Mat a = new Mat(base, 0, 64, 1), b = new Mat(base, 0, 96, 1);

@@ -200,10 +200,10 @@ public final class GpuBench {
         }
         double[] r = new double[count];
         for (int i = 0; i < count; i++) {
-            double acc = op == ReduceOp.MAX ? Double.NEGATIVE_INFINITY : 0;
+            double acc = op == ReduceOp.MAX ? Double.NEGATIVE_INFINITY : op == ReduceOp.MIN ? Double.POSITIVE_INFINITY : 0;
             for (int j = 0; j < len; j++) {
                 double e = v[(int) (i * len + j)];
-                acc = op == ReduceOp.MAX ? Math.max(acc, e) : acc + e;
+                acc = op == ReduceOp.MAX ? Math.max(acc, e) : op == ReduceOp.MIN ? Math.min(acc, e) : acc + e;
             }
             r[i] = acc;
         }
@@ -246,6 +246,8 @@ public final class GpuBench {
         try (NDArray x = a.view(n / 4096, 4096)) {
             reduceRows("sum F32 over rows of 4096", ReduceOp.SUM, x, n / 4096, 4096, 1e-5);
             reduceRows("max F32 over rows of 4096 (generic op)", ReduceOp.MAX, x, n / 4096, 4096, 0);
+            // no indices either: vec2's index-free min (run 8)
+            reduceRows("min F32 over rows of 4096", ReduceOp.MIN, x, n / 4096, 4096, 0);
         }
         try (NDArray x = a.view(n / 256, 256)) {
             reduceRows("sum F32 over rows of 256", ReduceOp.SUM, x, n / 256, 256, 1e-5);
@@ -317,10 +319,16 @@ public final class GpuBench {
             }
             try (NDArray x = z.view(n / 16384, 16384); NDArray y = c.view(n / 16384, 16384)) {
                 softmaxRows("softmax F32 rows of 16384", x, y, n / 16384, 16384, false, 1e-5);
+                softmaxRows("log-softmax F32 rows of 16384", x, y, n / 16384, 16384, true, 1e-5);
             }
             try (NDArray h = z.narrow(0, 0, n / 2); NDArray hb = h.to(DType.BF16); NDArray x = hb.view(n / 2 / 4096, 4096);
                  NDArray y = NDArray.empty(DType.BF16, g, n / 2 / 4096, 4096)) {
                 softmaxRows("softmax BF16 rows of 4096 (n/2 elements)", x, y, n / 2 / 4096, 4096, false, 1e-2);
+            }
+            // 64 KB rows of 16-bit floats: vec2's staged kernel, as for rows of 16384 F32 (run 8)
+            try (NDArray h = z.narrow(0, 0, n / 2); NDArray hb = h.to(DType.BF16); NDArray x = hb.view(n / 2 / 32768, 32768);
+                 NDArray y = NDArray.empty(DType.BF16, g, n / 2 / 32768, 32768)) {
+                softmaxRows("softmax BF16 rows of 32768 (n/2 elements)", x, y, n / 2 / 32768, 32768, false, 1e-2);
             }
         }
     }
