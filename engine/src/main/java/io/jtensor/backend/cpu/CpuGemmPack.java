@@ -81,11 +81,12 @@ final class CpuGemmPack {
             // Columns are adjacent (A row-major, or B transposed): transpose 16 x 16 blocks in registers, each
             // group of up to 16 rows at its lane offset in the panel; the ragged end of K goes element-wise.
             int vecEnd = kn - kn % 16;
+            long[] rowOffs = new long[16];
             for (int g = 0; g * 16 < rows; g++) {
                 int groupRows = Math.min(16, rows - g * 16);
-                long rowOff = (start + g * 16L * rs) * 4;
+                for (int i = 0; i < groupRows; i++) rowOffs[i] = (start + (g * 16L + i) * rs) * 4;
                 for (int k = 0; k < vecEnd; k += 16) {
-                    CpuGemmTranspose.block16(seg, rowOff, rs * 4, groupRows, k * 4L, dst, base + k * w + g * 16, w);
+                    CpuGemmTranspose.block16(seg, rowOffs, groupRows, k * 4L, dst, base + k * w + g * 16, w);
                 }
             }
             for (int i = 0; i < rows; i++) {

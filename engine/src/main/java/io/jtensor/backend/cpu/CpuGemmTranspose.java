@@ -41,28 +41,29 @@ final class CpuGemmTranspose {
     }
 
     /**
-     * dst[d + c * w + i] = element kByte/4 + c of row i for c, i < 16, where row i starts at byte rowOff +
-     * i * rowBytes of seg; rows from {@code rows} on read as zero. Each store writes 16 floats, so with w < 16
+     * dst[d + c * w + i] = element kByte/4 + c of row i for c, i < 16, where row i starts at byte rowOffs[i] of seg
+     * (any rows: a matrix's, or the runs of an image that form a convolution's columns); rows from {@code rows} on
+     * read as zero. Each store writes 16 floats, so with w < 16
      * it runs 16 - w floats into the next column's slot: callers write columns in increasing order and leave 16
      * floats of room after the panel.
      */
-    static void block16(MemorySegment seg, long rowOff, long rowBytes, int rows, long kByte, float[] dst, int d, int w) {
-        FloatVector r0 = 0 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 0 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r1 = 1 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 1 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r2 = 2 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 2 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r3 = 3 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 3 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r4 = 4 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 4 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r5 = 5 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 5 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r6 = 6 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 6 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r7 = 7 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 7 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r8 = 8 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 8 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r9 = 9 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 9 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r10 = 10 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 10 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r11 = 11 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 11 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r12 = 12 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 12 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r13 = 13 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 13 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r14 = 14 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 14 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
-        FloatVector r15 = 15 < rows ? FloatVector.fromMemorySegment(S, seg, rowOff + 15 * rowBytes + kByte, ORDER) : FloatVector.zero(S);
+    static void block16(MemorySegment seg, long[] rowOffs, int rows, long kByte, float[] dst, int d, int w) {
+        FloatVector r0 = 0 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[0] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r1 = 1 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[1] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r2 = 2 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[2] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r3 = 3 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[3] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r4 = 4 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[4] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r5 = 5 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[5] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r6 = 6 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[6] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r7 = 7 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[7] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r8 = 8 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[8] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r9 = 9 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[9] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r10 = 10 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[10] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r11 = 11 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[11] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r12 = 12 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[12] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r13 = 13 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[13] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r14 = 14 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[14] + kByte, ORDER) : FloatVector.zero(S);
+        FloatVector r15 = 15 < rows ? FloatVector.fromMemorySegment(S, seg, rowOffs[15] + kByte, ORDER) : FloatVector.zero(S);
         { FloatVector t = r0.rearrange(LO0, r8); r8 = r0.rearrange(HI0, r8); r0 = t; }
         { FloatVector t = r1.rearrange(LO0, r9); r9 = r1.rearrange(HI0, r9); r1 = t; }
         { FloatVector t = r2.rearrange(LO0, r10); r10 = r2.rearrange(HI0, r10); r2 = t; }
