@@ -25,7 +25,7 @@ final class EvalCommand {
             Flag.value("checkpoint", "DIR|FILE", null, "a checkpoint directory written by train --checkpoint-dir, or its file"),
             Flag.value("data-dir", "DIR", null, "where the Fashion-MNIST files are (default " + FashionMnist.SYSTEM_DIR + ")"),
             Flag.value("device", "DEV", "auto", "auto, cpu, cuda or cuda:N"),
-            Flag.value("batch-size", "N", "1000", "evaluation batch size"),
+            Flag.value("batch-size", "N", String.valueOf(FashionMnistData.EVAL_BATCH), "evaluation batch size"),
             Flag.toggle("help", "show this help"));
 
     private EvalCommand() {}

@@ -103,7 +103,7 @@ final class TrainCommand {
         try (TensorDataset trainSet = FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit());
              TensorDataset testSet = FashionMnistData.load(dataDir, FashionMnist.Split.TEST, 0);
              DataLoader train = FashionMnistData.trainLoader(trainSet, o.batchSize(), o.augment(), o.seed(), o.workers(), device);
-             DataLoader test = FashionMnistData.testLoader(testSet, 1000, Math.min(o.workers(), 1), device);
+             DataLoader test = FashionMnistData.testLoader(testSet, FashionMnistData.EVAL_BATCH, Math.min(o.workers(), 1), device);
              Optimizer opt = optimizer(o, model)) {
             Scheduler sched = switch (o.schedule()) {
                 case "cosine" -> o.epochs() > 1 ? new CosineAnnealingLR(opt, o.epochs(), 0) : null;
