@@ -1393,6 +1393,86 @@ public final class NDArray implements AutoCloseable {
         return runInto(gx, () -> y.backend().softmaxBackward(y, gy, d, log, gx));
     }
 
+    // ------------------------------------------------------------------ batch norm
+
+    /**
+     * Batch normalisation in training mode over dim 1 of this [N, C, ...] array: {out, mean, var}, out in this
+     * (floating) dtype and shape, mean and biased var of shape [C] in F32 (F64 for F64 input), for
+     * {@link #batchNormBackward} and running statistics. weight and bias ([C], any dtype) may be null. The caller
+     * owns all three arrays.
+     */
+    public NDArray[] batchNorm(NDArray weight, NDArray bias, double eps) {
+        checkOpen("batchNorm");
+        long channels = batchNormChannels("batchNorm", shape);
+        DType dt = dtype.isFloating() ? dtype : DType.F32;
+        DType st = dt == DType.F64 ? DType.F64 : DType.F32;
+        try (NDArray cast = to(dt); NDArray xc = cast.contiguous();
+             NDArray w = perChannelParam("batchNorm", "weight", weight, xc, channels);
+             NDArray b = perChannelParam("batchNorm", "bias", bias, xc, channels)) {
+            NDArray[] r = new NDArray[3];
+            try {
+                r[0] = allocate("batchNorm", dt, device(), shape);
+                r[1] = allocate("batchNorm", st, device(), new long[] {channels});
+                r[2] = allocate("batchNorm", st, device(), new long[] {channels});
+                backend().batchNorm(xc, w, b, eps, r[0], r[1], r[2]);
+                return r;
+            } catch (RuntimeException | Error e) {
+                for (NDArray a : r) if (a != null) a.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Gradients of {@link #batchNorm} given its saved mean and var: {gradX, gradWeight, gradBias} in x's dtype,
+     * each null where its need flag is false. weight may be null (ones).
+     */
+    public static NDArray[] batchNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray var, NDArray weight, double eps,
+                                              boolean needX, boolean needWeight, boolean needBias) {
+        requireSameDevice("batchNormBackward", gradOut, x, mean, var);
+        long channels = batchNormChannels("batchNormBackward", x.shape);
+        if (!Arrays.equals(gradOut.shape, x.shape)) {
+            throw new IllegalArgumentException("batchNormBackward: expected gradOut of shape " + Arrays.toString(x.shape) + ", got " + Arrays.toString(gradOut.shape));
+        }
+        if (mean.numel() != channels || var.numel() != channels) {
+            throw new IllegalArgumentException("batchNormBackward: expected mean and var of " + channels + " channels, got "
+                    + Arrays.toString(mean.shape) + " and " + Arrays.toString(var.shape));
+        }
+        DType dt = x.dtype;
+        NDArray[] r = new NDArray[3];
+        try (NDArray gCast = gradOut.to(dt); NDArray g = gCast.contiguous(); NDArray xc = x.contiguous();
+             NDArray w = perChannelParam("batchNormBackward", "weight", weight, xc, channels)) {
+            try {
+                if (needX) r[0] = allocate("batchNormBackward", dt, x.device(), x.shape);
+                if (needWeight) r[1] = allocate("batchNormBackward", dt, x.device(), new long[] {channels});
+                if (needBias) r[2] = allocate("batchNormBackward", dt, x.device(), new long[] {channels});
+                x.backend().batchNormBackward(g, xc, mean, var, w, eps, r[0], r[1], r[2]);
+                return r;
+            } catch (RuntimeException | Error e) {
+                for (NDArray a : r) if (a != null) a.close();
+                throw e;
+            }
+        }
+    }
+
+    private static long batchNormChannels(String op, long[] shape) {
+        if (shape.length < 2) throw new IllegalArgumentException(op + ": expected input [N, C, ...], got " + Arrays.toString(shape));
+        if (shape[1] > Integer.MAX_VALUE) throw new IllegalArgumentException(op + ": " + shape[1] + " channels are too many");
+        return shape[1];
+    }
+
+    /** A per-channel weight or bias ([C] elements) as a contiguous array of x's dtype on x's device, or null. */
+    private static NDArray perChannelParam(String op, String what, NDArray p, NDArray x, long channels) {
+        if (p == null) return null;
+        requireSameDevice(op, x, p);
+        if (p.numel() != channels) {
+            throw new IllegalArgumentException(op + ": expected " + what + " of " + channels + " elements, got " + Arrays.toString(p.shape));
+        }
+        try (NDArray cast = p.to(x.dtype)) {
+            return cast.contiguous();
+        }
+    }
+
     // ------------------------------------------------------------------ layer norm
 
     /**
@@ -1407,8 +1487,8 @@ public final class NDArray implements AutoCloseable {
         DType dt = dtype.isFloating() ? dtype : DType.F32;
         DType st = dt == DType.F64 ? DType.F64 : DType.F32;
         try (NDArray cast = to(dt); NDArray xc = cast.contiguous();
-             NDArray w = layerNormParam("layerNorm", "weight", weight, xc, normalizedSize);
-             NDArray b = layerNormParam("layerNorm", "bias", bias, xc, normalizedSize)) {
+             NDArray w = perChannelParam("layerNorm", "weight", weight, xc, normalizedSize);
+             NDArray b = perChannelParam("layerNorm", "bias", bias, xc, normalizedSize)) {
             NDArray out = allocate("layerNorm", dt, device(), shape);
             NDArray mean = null, rstd = null;
             try {
@@ -1439,7 +1519,7 @@ public final class NDArray implements AutoCloseable {
         DType dt = x.dtype;
         NDArray[] r = new NDArray[3];
         try (NDArray gCast = gradOut.to(dt); NDArray g = gCast.contiguous(); NDArray xc = x.contiguous();
-             NDArray w = layerNormParam("layerNormBackward", "weight", weight, xc, normalizedSize)) {
+             NDArray w = perChannelParam("layerNormBackward", "weight", weight, xc, normalizedSize)) {
             try {
                 if (needX) r[0] = allocate("layerNormBackward", dt, x.device(), x.shape);
                 if (needWeight) r[1] = allocate("layerNormBackward", dt, x.device(), new long[] {normalizedSize});
@@ -1461,17 +1541,6 @@ public final class NDArray implements AutoCloseable {
         return n / normalizedSize;
     }
 
-    /** weight or bias as a contiguous array of x's dtype on x's device, or null. */
-    private static NDArray layerNormParam(String op, String what, NDArray p, NDArray x, int normalizedSize) {
-        if (p == null) return null;
-        requireSameDevice(op, x, p);
-        if (p.numel() != normalizedSize) {
-            throw new IllegalArgumentException(op + ": expected " + what + " of " + normalizedSize + " elements, got " + Arrays.toString(p.shape));
-        }
-        try (NDArray cast = p.to(x.dtype)) {
-            return cast.contiguous();
-        }
-    }
 
     /** Mean cross-entropy of logits [N, C] against class indices [N] (I64 or I32). */
     public NDArray crossEntropy(NDArray targets) {

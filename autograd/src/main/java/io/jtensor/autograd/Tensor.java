@@ -390,6 +390,15 @@ public final class Tensor implements AutoCloseable {
      * Layer normalisation over the last {@code normalizedDims} dims (fused: one kernel forward, one backward);
      * weight and bias have those dims' shape and may be null.
      */
+    /**
+     * Batch normalisation in training mode over dim 1 of this [N, C, ...] tensor with the batch's statistics:
+     * (x - mean) / sqrt(var + eps) * weight + bias, weight and bias ([C]) may be null. Fused into one node; the
+     * result also carries the batch mean and biased variance (close it, or them, when done).
+     */
+    public BatchNormResult batchNorm(Tensor weight, Tensor bias, double eps) {
+        return Normalization.batchNorm(this, weight, bias, eps);
+    }
+
     public Tensor layerNorm(int normalizedDims, Tensor weight, Tensor bias, double eps) {
         return Normalization.layerNorm(this, normalizedDims, weight, bias, eps);
     }

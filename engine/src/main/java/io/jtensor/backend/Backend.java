@@ -111,6 +111,24 @@ public interface Backend {
     void layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
                            NDArray gradX, NDArray gradWeight, NDArray gradBias);
 
+    /**
+     * Batch normalisation in training mode, per channel (dim 1) of a contiguous x [N, C, ...] of a floating dtype:
+     * mean and var ([C], F64 when x is F64, else F32) receive each channel's batch mean and biased variance over
+     * the N and spatial positions, and out (x's shape and dtype) = (x - mean) / sqrt(var + eps) * weight + bias.
+     * weight and bias are contiguous [C] arrays of x's dtype, or null (ones, zeros).
+     */
+    void batchNorm(NDArray x, NDArray weight, NDArray bias, double eps, NDArray out, NDArray mean, NDArray var);
+
+    /**
+     * Gradient of {@link #batchNorm} given its saved mean and var: gradOut and x contiguous, of x's shape. With
+     * xhat = (x - mean) * rstd, rstd = 1 / sqrt(var + eps) and M = the elements per channel: gradBias = sum of
+     * gradOut per channel, gradWeight = sum of gradOut * xhat, gradX = weight * rstd * (gradOut - gradBias / M -
+     * xhat * gradWeight / M). Any of gradX (x's shape and dtype), gradWeight and gradBias ([C], x's dtype) may be null
+     * (not needed); weight may be null (ones).
+     */
+    void batchNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray var, NDArray weight, double eps,
+                           NDArray gradX, NDArray gradWeight, NDArray gradBias);
+
     /** out = x gathered along dim at index (I64, out's shape). */
     void gather(NDArray x, int dim, NDArray index, NDArray out);
 

@@ -3,6 +3,7 @@ package io.jtensor.nn;
 import io.jtensor.DType;
 import io.jtensor.Generator;
 import io.jtensor.NDArray;
+import io.jtensor.autograd.BatchNormResult;
 import io.jtensor.autograd.Tensor;
 import io.jtensor.backend.ConvParams;
 import java.util.ArrayList;
@@ -71,35 +72,31 @@ public final class Functional {
         long[] bshape = new long[x.dim()];
         Arrays.fill(bshape, 1);
         bshape[1] = channels;
-        int[] dims = new int[x.dim() - 1];
-        for (int i = 0, j = 0; i < x.dim(); i++) if (i != 1) dims[j++] = i;
-        Tensor normalised;
         if (training || runningMean == null) {
             long count = x.numel() / Math.max(channels, 1);
             if (training && count <= 1) {
                 throw new IllegalArgumentException("batchNorm: expected more than 1 value per channel when training, got input "
                         + Arrays.toString(x.shape()));
             }
-            Tensor mean = x.mean(dims, true);
-            Tensor centred = x.sub(mean);
-            Tensor var = centred.square().mean(dims, true);
-            normalised = centred.mul(var.add(eps).rsqrt());
-            if (training && runningMean != null) {
-                // Running statistics are plain arrays: updating them must not join the graph.
-                try (NDArray m = mean.data().reshape(channels); NDArray v = var.data().reshape(channels);
-                     NDArray unbiased = v.mul((double) count / (count - 1))) {
-                    runningMean.mulInPlace(1 - momentum).addInPlace(m, momentum);
-                    runningVar.mulInPlace(1 - momentum).addInPlace(unbiased, momentum);
+            Tensor w = weight == null ? null : weight.reshape(channels), b = bias == null ? null : bias.reshape(channels);
+            try (BatchNormResult r = x.batchNorm(w, b, eps)) {
+                if (training && runningMean != null) {
+                    // Running statistics are plain arrays: updating them must not join the graph.
+                    try (NDArray unbiased = r.var().mul((double) count / (count - 1))) {
+                        runningMean.mulInPlace(1 - momentum).addInPlace(r.mean(), momentum);
+                        runningVar.mulInPlace(1 - momentum).addInPlace(unbiased, momentum);
+                    }
                 }
+                return r.out();
             }
-        } else {
-            Tensor mean = constant(runningMean, bshape, x.dtype());
-            Tensor invStd;
-            try (NDArray v = runningVar.reshape(bshape); NDArray ve = v.add(eps); NDArray r = ve.rsqrt()) {
-                invStd = constant(r, bshape, x.dtype());
-            }
-            normalised = x.sub(mean).mul(invStd);
         }
+        // Evaluation: an affine map per channel with the running statistics.
+        Tensor mean = constant(runningMean, bshape, x.dtype());
+        Tensor invStd;
+        try (NDArray v = runningVar.reshape(bshape); NDArray ve = v.add(eps); NDArray r = ve.rsqrt()) {
+            invStd = constant(r, bshape, x.dtype());
+        }
+        Tensor normalised = x.sub(mean).mul(invStd);
         if (weight != null) normalised = normalised.mul(weight.reshape(bshape));
         if (bias != null) normalised = normalised.add(bias.reshape(bshape));
         return normalised;

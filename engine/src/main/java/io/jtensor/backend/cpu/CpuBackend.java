@@ -95,6 +95,18 @@ public final class CpuBackend implements Backend {
                 Operand.of(out), Operand.of(mean), Operand.of(rstd));
     }
 
+    @Override public void batchNorm(NDArray x, NDArray weight, NDArray bias, double eps, NDArray out, NDArray mean, NDArray var) {
+        CpuBatchNorm.forward(Operand.of(x), weight == null ? null : Operand.of(weight), bias == null ? null : Operand.of(bias), eps,
+                Operand.of(out), Operand.of(mean), Operand.of(var));
+    }
+
+    @Override public void batchNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray var, NDArray weight, double eps,
+                                            NDArray gradX, NDArray gradWeight, NDArray gradBias) {
+        CpuBatchNorm.backward(Operand.of(gradOut), Operand.of(x), Operand.of(mean), Operand.of(var), weight == null ? null : Operand.of(weight),
+                eps, gradX == null ? null : Operand.of(gradX), gradWeight == null ? null : Operand.of(gradWeight),
+                gradBias == null ? null : Operand.of(gradBias));
+    }
+
     @Override public void layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
                                             NDArray gradX, NDArray gradWeight, NDArray gradBias) {
         CpuNorm.backward(Operand.of(gradOut), Operand.of(x), Operand.of(mean), Operand.of(rstd), weight == null ? null : Operand.of(weight),

@@ -4,6 +4,7 @@ import io.jtensor.Device;
 import io.jtensor.NDArray;
 import io.jtensor.backend.Backend;
 import io.jtensor.backend.BackendContract;
+import io.jtensor.backend.ComposedBatchNorm;
 import io.jtensor.backend.BinaryOp;
 import io.jtensor.backend.ConvParams;
 import io.jtensor.backend.ReduceOp;
@@ -399,6 +400,18 @@ public final class CudaBackend implements Backend {
         BackendContract.requireSameShape("layerNorm", x.shape(), out.shape());
         CudaNorm.forward(dev(out), DevArray.of(x), normalizedSize, weight == null ? null : DevArray.of(weight),
                 bias == null ? null : DevArray.of(bias), eps, DevArray.of(out), DevArray.of(mean), DevArray.of(rstd));
+    }
+
+    /** Composed of this backend's verified reductions and elementwise kernels until a fused kernel lands. */
+    @Override public void batchNorm(NDArray x, NDArray weight, NDArray bias, double eps, NDArray out, NDArray mean, NDArray var) {
+        BackendContract.requireSameShape("batchNorm", x.shape(), out.shape());
+        ComposedBatchNorm.forward(x, weight, bias, eps, out, mean, var);
+    }
+
+    @Override public void batchNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray var, NDArray weight, double eps,
+                                            NDArray gradX, NDArray gradWeight, NDArray gradBias) {
+        BackendContract.requireSameShape("batchNormBackward", x.shape(), gradOut.shape());
+        ComposedBatchNorm.backward(gradOut, x, mean, var, weight, eps, gradX, gradWeight, gradBias);
     }
 
     @Override public void layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
