@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seeded CPU training gives bit-identical weights whatever the JIT does. Run-to-run differences were real
+ * Seeded CPU training gives bit-identical weights whatever the JIT does (for one thread count: with another, sums
+ * split differently over the threads). Run-to-run differences were real
  * (engine/.../backend/cpu/NOTES.md): {@code reduceLanes(ADD)} summed vector lanes in one order in the Java fallback
  * and in another once C2 intrinsified it, so results depended on when methods got compiled. A JVM limited to C1
  * never runs the intrinsics, and this JVM, warmed up, runs them everywhere: equal digests mean no result depends on
@@ -35,6 +36,11 @@ class ReproducibilityTest {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g"));
         cmd.addAll(List.of(jvmFlags));
+        // The same jtensor settings as this JVM: results may differ with the thread count (each thread sums its own
+        // share, and the shares are added in a fixed order), which is outside what this test is about.
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith("jtensor.")) cmd.add("-D" + key + "=" + System.getProperty(key));
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SeededTraining.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
