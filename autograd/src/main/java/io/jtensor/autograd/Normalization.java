@@ -3,7 +3,7 @@ package io.jtensor.autograd;
 import io.jtensor.NDArray;
 import java.util.Arrays;
 
-/** Derivative rule of the fused layer normalisation, delegating to the backend's backward kernel. */
+/** Derivative rules of the fused layer and batch normalisations, delegating to the backends' backward kernels. */
 final class Normalization {
     private Normalization() {}
 
@@ -21,23 +21,9 @@ final class Normalization {
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("layerNorm: rows of " + n + " elements are too long");
         int size = (int) n;
         NDArray[] r = x.data().layerNorm(size, weight == null ? null : weight.data(), bias == null ? null : bias.data(), eps);
-        Tensor[] inputs = weight == null && bias == null ? new Tensor[] {x}
-                : weight == null ? new Tensor[] {x, bias} : bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
-        int wIndex = weight == null ? -1 : 1, bIndex = bias == null ? -1 : weight == null ? 1 : 2;
         try (NDArray mean = r[1]; NDArray rstd = r[2]) {
-            return Recorder.record("layerNorm", r[0], inputs, saved -> {
-                NDArray xv = saved.save(x.data()), mv = saved.save(mean), rv = saved.save(rstd);
-                NDArray wv = weight == null ? null : saved.save(weight.data());
-                return (g, need) -> {
-                    boolean needW = wIndex >= 0 && need[wIndex], needB = bIndex >= 0 && need[bIndex];
-                    NDArray[] gr = NDArray.layerNormBackward(g, xv, mv, rv, wv, size, need[0], needW, needB);
-                    NDArray[] out = new NDArray[need.length];
-                    out[0] = gr[0];
-                    if (needW) out[wIndex] = asParameter(gr[1], weight);
-                    if (needB) out[bIndex] = asParameter(gr[2], bias);
-                    return out;
-                };
-            });
+            return record("layerNorm", r[0], x, weight, bias, mean, rstd,
+                    (g, xv, mv, rv, wv, needX, needW, needB) -> NDArray.layerNormBackward(g, xv, mv, rv, wv, size, needX, needW, needB));
         }
     }
 
@@ -47,31 +33,48 @@ final class Normalization {
      */
     static BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
         NDArray[] r = x.data().batchNorm(weight == null ? null : weight.data(), bias == null ? null : bias.data(), eps);
-        Tensor[] inputs = weight == null && bias == null ? new Tensor[] {x}
-                : weight == null ? new Tensor[] {x, bias} : bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
-        int wIndex = weight == null ? -1 : 1, bIndex = bias == null ? -1 : weight == null ? 1 : 2;
         NDArray mean = r[1], var = r[2];
         Tensor out;
         try {
-            out = Recorder.record("batchNorm", r[0], inputs, saved -> {
-                NDArray xv = saved.save(x.data()), mv = saved.save(mean), vv = saved.save(var);
-                NDArray wv = weight == null ? null : saved.save(weight.data());
-                return (g, need) -> {
-                    boolean needW = wIndex >= 0 && need[wIndex], needB = bIndex >= 0 && need[bIndex];
-                    NDArray[] gr = NDArray.batchNormBackward(g, xv, mv, vv, wv, eps, need[0], needW, needB);
-                    NDArray[] grads = new NDArray[need.length];
-                    grads[0] = gr[0];
-                    if (needW) grads[wIndex] = asParameter(gr[1], weight);
-                    if (needB) grads[bIndex] = asParameter(gr[2], bias);
-                    return grads;
-                };
-            });
+            out = record("batchNorm", r[0], x, weight, bias, mean, var,
+                    (g, xv, mv, vv, wv, needX, needW, needB) -> NDArray.batchNormBackward(g, xv, mv, vv, wv, eps, needX, needW, needB));
         } catch (RuntimeException | Error e) {
             mean.close();
             var.close();
             throw e;
         }
         return new BatchNormResult(out, mean, var);
+    }
+
+    /** A normalisation's backward kernel: {gradX, gradWeight, gradBias}, each null where not needed. */
+    @FunctionalInterface
+    private interface Backward {
+        NDArray[] apply(NDArray g, NDArray x, NDArray stat1, NDArray stat2, NDArray weight, boolean needX, boolean needW, boolean needB);
+    }
+
+    /**
+     * Records a normalisation of x with an optional weight and bias (the node's inputs, in that order, those present),
+     * saving x, its two statistics and the weight for the backward kernel; parameter gradients come back in the
+     * parameters' own dtype and shape.
+     */
+    private static Tensor record(String op, NDArray result, Tensor x, Tensor weight, Tensor bias, NDArray stat1, NDArray stat2,
+                                 Backward backward) {
+        Tensor[] inputs = weight == null && bias == null ? new Tensor[] {x}
+                : weight == null ? new Tensor[] {x, bias} : bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
+        int wIndex = weight == null ? -1 : 1, bIndex = bias == null ? -1 : weight == null ? 1 : 2;
+        return Recorder.record(op, result, inputs, saved -> {
+            NDArray xv = saved.save(x.data()), s1 = saved.save(stat1), s2 = saved.save(stat2);
+            NDArray wv = weight == null ? null : saved.save(weight.data());
+            return (g, need) -> {
+                boolean needW = wIndex >= 0 && need[wIndex], needB = bIndex >= 0 && need[bIndex];
+                NDArray[] gr = backward.apply(g, xv, s1, s2, wv, need[0], needW, needB);
+                NDArray[] grads = new NDArray[need.length];
+                grads[0] = gr[0];
+                if (needW) grads[wIndex] = asParameter(gr[1], weight);
+                if (needB) grads[bIndex] = asParameter(gr[2], bias);
+                return grads;
+            };
+        });
     }
 
     /** A [n] gradient in the parameter's shape and dtype; closes the input. */

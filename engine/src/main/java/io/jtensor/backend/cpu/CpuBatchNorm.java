@@ -50,7 +50,7 @@ final class CpuBatchNorm {
         Layout l = Layout.of("batchNorm", x);
         requireSameSize("batchNorm", x, out);
         if (l.count() == 0) return;
-        double[] w = vector(weight, l.c, 1), b = vector(bias, l.c, 0);
+        double[] w = CpuNorm.vector(weight, l.c, 1), b = CpuNorm.vector(bias, l.c, 0);
         boolean simd = x.dtype() == DType.F32 && out.dtype() == DType.F32;
         Parallel.forEach(l.c, ch -> {
             double[] buf = simd ? null : new double[Math.toIntExact(l.s)];
@@ -59,7 +59,7 @@ final class CpuBatchNorm {
             double mu = total / l.count();
             double squares = 0;
             for (long i = 0; i < l.n; i++) {
-                squares += simd ? centredSquaresF32(x.seg(), x.offset() + l.run(i, ch), l.s, (float) mu) : centredSquares(x, l.run(i, ch), l.s, mu, buf);
+                squares += simd ? CpuNorm.centredSquaresF32(x.seg(), x.offset() + l.run(i, ch), l.s, (float) mu) : centredSquares(x, l.run(i, ch), l.s, mu, buf);
             }
             double v = squares / l.count(), scale = w[ch] / Math.sqrt(v + eps), shift = b[ch] - mu * scale;
             for (long i = 0; i < l.n; i++) affine(x, out, l.run(i, ch), l.s, scale, 0, shift, simd, buf, null);
@@ -72,7 +72,7 @@ final class CpuBatchNorm {
                          Operand gradX, Operand gradWeight, Operand gradBias) {
         Layout l = Layout.of("batchNormBackward", x);
         requireSameSize("batchNormBackward", x, gradOut, gradX);
-        double[] w = vector(weight, l.c, 1);
+        double[] w = CpuNorm.vector(weight, l.c, 1);
         double[] gw = new double[l.c], gb = new double[l.c];
         boolean simd = x.dtype() == DType.F32 && gradOut.dtype() == DType.F32 && (gradX == null || gradX.dtype() == DType.F32);
         Parallel.forEach(l.c, ch -> {
@@ -106,14 +106,6 @@ final class CpuBatchNorm {
         if (gradBias != null) ElementIO.store(gradBias.dtype(), gradBias.seg(), gradBias.offset(), 1, gb, l.c);
     }
 
-    /** weight or bias as doubles (fill when absent). */
-    private static double[] vector(Operand p, int n, double fill) {
-        double[] v = new double[n];
-        if (p == null) java.util.Arrays.fill(v, fill);
-        else ElementIO.load(p.dtype(), p.seg(), p.offset(), 1, v, n);
-        return v;
-    }
-
     private static double sumRun(Operand x, long at, long len, double[] buf) {
         ElementIO.load(x.dtype(), x.seg(), x.offset() + at, 1, buf, (int) len);
         double t = 0;
@@ -130,24 +122,6 @@ final class CpuBatchNorm {
 
     /** Vectors added in float before their lanes go to a double: float error stays bounded per block. */
     private static final int BLOCK = 256 * S.length();
-
-    private static double centredSquaresF32(MemorySegment s, long off, long n, float mu) {
-        long i = 0, ub = S.loopBound(n);
-        double total = 0;
-        while (i < ub) {
-            FloatVector acc = FloatVector.zero(S);
-            for (long end = Math.min(ub, i + BLOCK); i < end; i += S.length()) {
-                FloatVector d = FloatVector.fromMemorySegment(S, s, (off + i) * 4, ORDER).sub(mu);
-                acc = d.fma(d, acc);
-            }
-            total += VectorF32.sumLanes(acc);
-        }
-        for (; i < n; i++) {
-            double d = s.get(ElementIO.FLOAT, (off + i) * 4) - mu;
-            total += d * d;
-        }
-        return total;
-    }
 
     /** {sum of g, sum of g * (x - mu)} over one run. */
     private static double[] sumsF32(MemorySegment gs, long go, MemorySegment xs, long xo, long n, float mu) {

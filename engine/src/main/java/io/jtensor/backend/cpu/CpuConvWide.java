@@ -42,9 +42,8 @@ final class CpuConvWide {
         if (a.dtype() == DType.F32 && !f64) {
             // Column row (ci, i, j) is a run of the padded image, so the GEMM's B panels are packed straight from the
             // image (small enough to stay in cache) instead of from a column matrix written out first.
-            int plane = (g.h() + 2 * g.p().padH()) * wp;
-            CpuGemmF32.gemmPackedB(og, len, g.ckk(), a, (jc, nc, pc, kc, dst, off) -> packColumns(g, img, plane, wp, jc, nc, pc, kc, dst, off),
-                    wide, 0, len, false, parallelGemm && 2.0 * og * len * g.ckk() >= CpuGemmSplit.PARALLEL_FLOPS ? 2 * Parallel.THREADS : 1);
+            CpuGemmF32.gemmPackedB(og, len, g.ckk(), a, (jc, nc, pc, kc, dst, off) -> packColumns(g, img, jc, nc, pc, kc, dst, off),
+                    wide, 0, len, false, gemmParts(parallelGemm, og, len, g.ckk()));
         } else {
             MemorySegment col = columns(g, img, es);
             CpuGemm.gemm(f64, 1, og, len, g.ckk(), a, 0, new CpuGemmMatrix(col, 0, len, 1, a.dtype()), 0, wide, 0, len, 0, false, parallelGemm);
@@ -73,9 +72,8 @@ final class CpuConvWide {
         if (dtype == DType.F32 && !f64 && CpuGemmTranspose.AVAILABLE && (long) og * ckk > 512) {
             // B = columns^T: its panels are transposed straight from the image runs that form the column rows.
             // (A small gradient, such as LeNet's first layer's, is faster as dot products over written columns.)
-            int plane = (g.h() + 2 * g.p().padH()) * wp;
-            CpuGemmF32.gemmPackedB(og, ckk, len, gradWide, (jc, nc, pc, kc, dst, off) -> packColumnsTransposed(g, img, plane, wp, jc, nc, pc, kc, dst, off),
-                    gwSeg, cOff, ckk, accumulate, parallelGemm && 2.0 * og * len * ckk >= CpuGemmSplit.PARALLEL_FLOPS ? 2 * Parallel.THREADS : 1);
+            CpuGemmF32.gemmPackedB(og, ckk, len, gradWide, (jc, nc, pc, kc, dst, off) -> packColumnsTransposed(g, img, jc, nc, pc, kc, dst, off),
+                    gwSeg, cOff, ckk, accumulate, gemmParts(parallelGemm, og, ckk, len));
         } else {
             MemorySegment col = columns(g, img, es);
             CpuGemm.gemm(f64, 1, og, ckk, len, gradWide, 0, new CpuGemmMatrix(col, 0, 1, len, dtype), 0, gwSeg, cOff, ckk, 0,
@@ -94,7 +92,7 @@ final class CpuConvWide {
                               CpuGemmMatrix a, MemorySegment inSeg, long iOff, boolean parallelGemm) {
         var p = g.p();
         int og = g.og(), cg = g.cg(), kw = g.kw(), wp = paddedWidth(g), len = g.oh() * wp, ckk = g.ckk();
-        int plane = (g.h() + 2 * p.padH()) * wp;
+        int plane = paddedPlane(g);
         MemorySegment wide = widenedGradient(g, gradOut, gOff, gsC, es);
         long imageElems = (long) cg * plane + kw;
         MemorySegment img = CpuConvTemps.scratch(CpuConvTemps.IMAGE, imageElems * es);
@@ -103,13 +101,13 @@ final class CpuConvWide {
         if (a.dtype() == DType.F32 && !f64 && !(parallelGemm && Parallel.available())) {
             // The GEMM adds each column row straight into the image where it belongs (fused col2im).
             long[] rowStarts = new long[ckk];
-            for (int q = 0; q < ckk; q++) rowStarts[q] = columnRowStart(g, plane, wp, q) * 4;
+            for (int q = 0; q < ckk; q++) rowStarts[q] = columnRowStart(g, q) * 4;
             CpuGemmF32.gemmAddRows(ckk, len, og, a, gradWide, img, rowStarts);
         } else {
             MemorySegment col = CpuConvTemps.scratch(CpuConvTemps.COLUMNS, (long) ckk * len * es);
             CpuGemm.gemm(f64, 1, ckk, len, og, a, 0, gradWide, 0, col, 0, len, 0, false, parallelGemm);
             for (int q = 0; q < ckk; q++) {
-                long at = columnRowStart(g, plane, wp, q);
+                long at = columnRowStart(g, q);
                 if (f64) addRunF64(col, (long) q * len, img, at, len);
                 else addRunF32(col, (long) q * len, img, at, len);
             }
@@ -194,13 +192,21 @@ final class CpuConvWide {
         return true;
     }
 
+    /** How many row parts a packed-B product is split into: all threads for one large product, else 1 (inline). */
+    private static int gemmParts(boolean parallelGemm, int m, int n, int k) {
+        return parallelGemm && 2.0 * m * n * k >= CpuGemmSplit.PARALLEL_FLOPS ? 2 * Parallel.THREADS : 1;
+    }
+
     private static int paddedWidth(CpuConvGeometry g) { return g.w() + 2 * g.p().padW(); }
+
+    /** Elements of one channel of the padded image, Hp * Wp. */
+    private static int paddedPlane(CpuConvGeometry g) { return (g.h() + 2 * g.p().padH()) * paddedWidth(g); }
 
     /** The group's channels copied into the thread's zero-bordered [cg, Hp, Wp] buffer, plus kw zeros after it. */
     private static MemorySegment paddedImage(CpuConvGeometry g, MemorySegment x, long xBase, long sC, long sH, int es) {
         var p = g.p();
         int cg = g.cg(), kw = g.kw();
-        int hp = g.h() + 2 * p.padH(), wp = paddedWidth(g), plane = hp * wp;
+        int wp = paddedWidth(g), plane = paddedPlane(g);
         long imageElems = (long) cg * plane + kw; // the last rows' extra columns read up to kw - 2 past the planes
         MemorySegment img = CpuConvTemps.scratch(CpuConvTemps.IMAGE, imageElems * es);
         boolean padded = p.padH() > 0 || p.padW() > 0;
@@ -218,21 +224,21 @@ final class CpuConvWide {
     }
 
     /** Where column row q = (ci, i, j) starts in the padded image: ci * plane + i * Wp + j (elements). */
-    private static long columnRowStart(CpuConvGeometry g, int plane, int wp, int q) {
+    private static long columnRowStart(CpuConvGeometry g, int q) {
         int taps = g.kh() * g.kw(), ci = q / taps, tap = q - ci * taps;
-        return (long) ci * plane + (long) (tap / g.kw()) * wp + tap % g.kw();
+        return (long) ci * paddedPlane(g) + (long) (tap / g.kw()) * paddedWidth(g) + tap % g.kw();
     }
 
     /**
      * Columns [jc, jc + nc) of column rows [pc, pc + kc) of an F32 padded image, packed as {@link CpuGemmF32.BPacker}
      * describes: row (ci, i, j) is the image run starting at ci * plane + i * Wp + j.
      */
-    private static void packColumns(CpuConvGeometry g, MemorySegment img, int plane, int wp, int jc, int nc, int pc, int kc,
+    private static void packColumns(CpuConvGeometry g, MemorySegment img, int jc, int nc, int pc, int kc,
                                     float[] dst, int dstOff) {
         int nr = CpuGemmKernel.NR, vl = FS.length();
         int full = nc / nr, rest = nc - full * nr, panelSize = nr * kc;
         for (int kk = 0; kk < kc; kk++) {
-            long line = (columnRowStart(g, plane, wp, pc + kk) + jc) * 4;
+            long line = (columnRowStart(g, pc + kk) + jc) * 4;
             int d = dstOff + kk * nr;
             for (int p = 0; p < full; p++, d += panelSize, line += nr * 4L) {
                 for (int i = 0; i < nr; i += vl) FloatVector.fromMemorySegment(FS, img, line + i * 4L, ORDER).intoArray(dst, d + i);
@@ -248,7 +254,7 @@ final class CpuConvWide {
      * Rows [pc, pc + kc) of B = columns^T (one per output position) and its columns [jc, jc + nc) (one per column
      * row), packed as {@link CpuGemmF32.BPacker} describes, by 16 x 16 transposes of the image runs.
      */
-    private static void packColumnsTransposed(CpuConvGeometry g, MemorySegment img, int plane, int wp, int jc, int nc, int pc, int kc,
+    private static void packColumnsTransposed(CpuConvGeometry g, MemorySegment img, int jc, int nc, int pc, int kc,
                                               float[] dst, int dstOff) {
         int nr = CpuGemmKernel.NR, vecEnd = kc - kc % 16;
         long[] rowOffs = new long[16];
@@ -256,7 +262,7 @@ final class CpuConvWide {
             int rows = Math.min(nr, nc - p0), base = dstOff + p0 * kc;
             for (int g16 = 0; g16 < rows; g16 += 16) {
                 int groupRows = Math.min(16, rows - g16);
-                for (int i = 0; i < groupRows; i++) rowOffs[i] = (columnRowStart(g, plane, wp, jc + p0 + g16 + i) + pc) * 4;
+                for (int i = 0; i < groupRows; i++) rowOffs[i] = (columnRowStart(g, jc + p0 + g16 + i) + pc) * 4;
                 for (int k = 0; k < vecEnd; k += 16) {
                     CpuGemmTranspose.block16(img, rowOffs, groupRows, k * 4L, dst, base + k * nr + g16, nr);
                 }
@@ -272,17 +278,11 @@ final class CpuConvWide {
 
     /** The wide columns [ckk, oh * Wp] of a padded image, in the thread's column scratch. */
     private static MemorySegment columns(CpuConvGeometry g, MemorySegment img, int es) {
-        int cg = g.cg(), kh = g.kh(), kw = g.kw(), wp = paddedWidth(g);
-        int plane = (g.h() + 2 * g.p().padH()) * wp, len = g.oh() * wp;
+        int len = g.oh() * paddedWidth(g);
         MemorySegment col = CpuConvTemps.scratch(CpuConvTemps.COLUMNS, (long) g.ckk() * len * es);
         int runBytes = len * es;
-        long row = 0;
-        for (int ci = 0; ci < cg; ci++) {
-            for (int i = 0; i < kh; i++) {
-                for (int j = 0; j < kw; j++, row++) {
-                    CpuConvIm2col.copy(img, ((long) ci * plane + (long) i * wp + j) * es, col, row * runBytes, runBytes, col.byteSize());
-                }
-            }
+        for (int q = 0; q < g.ckk(); q++) {
+            CpuConvIm2col.copy(img, columnRowStart(g, q) * es, col, (long) q * runBytes, runBytes, col.byteSize());
         }
         return col;
     }

@@ -45,19 +45,33 @@ final class CpuGemmF32 {
             CpuGemmDot.gemm(m, n, k, a, b, c, cOff, cRowStride, accumulate);
             return;
         }
+        long rowBytes = cRowStride * 4;
+        sweep(m, n, k, a, b, (ws, ic, mc, jc, nc, pc, kc) -> CpuGemmKernel.macro(mc, nc, kc, ws.a, ws.b, 0, c,
+                (cOff + ic * cRowStride + jc) * 4, rowBytes, accumulate || pc > 0, ws.tile));
+    }
+
+    /** Multiplies one packed block pair: A's rows [ic, ic + mc) and B's columns [jc, jc + nc), K range [pc, pc + kc). */
+    @FunctionalInterface
+    private interface BlockProduct {
+        void multiply(Workspace ws, int ic, int mc, int jc, int nc, int pc, int kc);
+    }
+
+    /**
+     * The blocked loops on the calling thread: each KC x NC block of B is packed once into the workspace, each
+     * MC x KC block of A under it, and the pair handed to product.
+     */
+    private static void sweep(int m, int n, int k, CpuGemmMatrix a, CpuGemmMatrix b, BlockProduct product) {
         Workspace ws = WORKSPACE.get();
         CpuGemmMatrix bT = b.transpose();
-        long rowBytes = cRowStride * 4;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 CpuGemmPack.pack(bT, jc, nc, pc, kc, CpuGemmKernel.NR, ws.b);
-                boolean add = accumulate || pc > 0;
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     CpuGemmPack.pack(a, ic, mc, pc, kc, CpuGemmKernel.MR, ws.a);
-                    CpuGemmKernel.macro(mc, nc, kc, ws.a, ws.b, 0, c, (cOff + ic * cRowStride + jc) * 4, rowBytes, add, ws.tile);
+                    product.multiply(ws, ic, mc, jc, nc, pc, kc);
                 }
             }
         }
@@ -70,22 +84,8 @@ final class CpuGemmF32 {
      */
     static void gemmAddRows(int m, int n, int k, CpuGemmMatrix a, CpuGemmMatrix b, MemorySegment c, long[] cRows) {
         if (m <= 0 || n <= 0 || k <= 0) return;
-        Workspace ws = WORKSPACE.get();
-        CpuGemmMatrix bT = b.transpose();
-        long[] blockRows = new long[Math.min(MC, m)];
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                CpuGemmPack.pack(bT, jc, nc, pc, kc, CpuGemmKernel.NR, ws.b);
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    CpuGemmPack.pack(a, ic, mc, pc, kc, CpuGemmKernel.MR, ws.a);
-                    System.arraycopy(cRows, ic, blockRows, 0, mc);
-                    CpuGemmKernel.macroAddRows(mc, nc, kc, ws.a, ws.b, 0, c, blockRows, jc * 4L, ws.tile);
-                }
-            }
-        }
+        sweep(m, n, k, a, b, (ws, ic, mc, jc, nc, pc, kc) -> CpuGemmKernel.macroAddRows(mc, nc, kc, ws.a, ws.b, 0, c, cRows, ic,
+                jc * 4L, ws.tile));
     }
 
     /**

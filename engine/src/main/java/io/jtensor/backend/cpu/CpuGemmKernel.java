@@ -40,30 +40,35 @@ final class CpuGemmKernel {
             int cols = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
                 int rows = Math.min(MR, mc - ir);
-                // A last panel of at most 6 rows (M = 16, or LeNet's 6 channels) takes the 6-row kernel: a third to
-                // a half fewer multiply-adds than running 12 rows of which most are padding.
-                if (MR == 12 && rows > 6) kernel12x2(kc, ap, ir * kc, bp, bOff + jr * kc, ctile);
-                else kernel6x2(kc, ap, ir * kc, MR, bp, bOff + jr * kc, ctile);
+                tile(rows, kc, ap, ir * kc, bp, bOff + jr * kc, ctile);
                 store(ctile, c, cOff + ir * cRowBytes + jr * 4L, cRowBytes, rows, cols, add);
             }
         }
     }
 
     /**
-     * As {@link #macro} with add, for a C whose row i starts at byte cRows[i] + cColByte of c: the rows may overlap
-     * (a convolution's column rows folded into an image), so each row is added in full before the next one.
+     * As {@link #macro} with add, for a C whose row i starts at byte cRows[rowBase + i] + cColByte of c: the rows may
+     * overlap (a convolution's column rows folded into an image), so each row is added in full before the next one.
      */
-    static void macroAddRows(int mc, int nc, int kc, float[] ap, float[] bp, int bOff, MemorySegment c, long[] cRows,
+    static void macroAddRows(int mc, int nc, int kc, float[] ap, float[] bp, int bOff, MemorySegment c, long[] cRows, int rowBase,
                              long cColByte, float[] ctile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
                 int rows = Math.min(MR, mc - ir);
-                if (MR == 12 && rows > 6) kernel12x2(kc, ap, ir * kc, bp, bOff + jr * kc, ctile);
-                else kernel6x2(kc, ap, ir * kc, MR, bp, bOff + jr * kc, ctile);
-                for (int i = 0; i < rows; i++) addRow(ctile, i, c, cRows[ir + i] + cColByte + jr * 4L, cols);
+                tile(rows, kc, ap, ir * kc, bp, bOff + jr * kc, ctile);
+                for (int i = 0; i < rows; i++) addRow(ctile, i, c, cRows[rowBase + ir + i] + cColByte + jr * 4L, cols);
             }
         }
+    }
+
+    /**
+     * One tile of rows (<= MR) real rows into ctile. A last panel of at most 6 rows (M = 16, or LeNet's 6 channels)
+     * takes the 6-row kernel: a third to a half fewer multiply-adds than running 12 rows of which most are padding.
+     */
+    private static void tile(int rows, int kc, float[] ap, int ao, float[] bp, int bo, float[] ctile) {
+        if (MR == 12 && rows > 6) kernel12x2(kc, ap, ao, bp, bo, ctile);
+        else kernel6x2(kc, ap, ao, MR, bp, bo, ctile);
     }
 
     /** c[off ..] += row i of a finished tile, cols floats. */

@@ -34,7 +34,7 @@ final class CpuNorm {
     }
 
     /** weight or bias as doubles (fill when absent). */
-    private static double[] vector(Operand p, int n, double fill) {
+    static double[] vector(Operand p, int n, double fill) {
         double[] v = new double[n];
         if (p == null) java.util.Arrays.fill(v, fill);
         else ElementIO.load(p.dtype(), p.seg(), p.offset(), 1, v, n);
@@ -94,12 +94,13 @@ final class CpuNorm {
         return total / n;
     }
 
-    private static double centredSquaresF32(MemorySegment s, long off, int n, float mu) {
-        int i = 0, ub = S.loopBound(n);
+    /** Sum of (x - mu)^2 over n F32 elements from element off (also batch norm's, per run of a channel). */
+    static double centredSquaresF32(MemorySegment s, long off, long n, float mu) {
+        long i = 0, ub = S.loopBound(n);
         double total = 0;
         while (i < ub) {
             FloatVector acc = FloatVector.zero(S);
-            int blockEnd = Math.min(ub, i + 256 * S.length());
+            long blockEnd = Math.min(ub, i + 256 * S.length());
             for (; i < blockEnd; i += S.length()) {
                 FloatVector d = FloatVector.fromMemorySegment(S, s, (off + i) * 4, ORDER).sub(mu);
                 acc = d.fma(d, acc);
