@@ -28,6 +28,32 @@ __device__ __forceinline__ double m_atan2(double a, double b) { return atan2(a, 
 __device__ __forceinline__ float m_fmod(float a, float b) { return fmodf(a, b); }
 __device__ __forceinline__ double m_fmod(double a, double b) { return fmod(a, b); }
 
+// max / min that propagate NaN (PyTorch's rule, and the CPU backend's): once a NaN is folded in it stays.
+template <class C>
+__device__ __forceinline__ C max_nan(C a, C b) {
+#if __CUDA_ARCH__ >= 800
+    if constexpr (std::is_same<C, float>::value) {
+        float r;
+        asm("max.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
+        return r;
+    }
+#endif
+    // comparisons with NaN are false, so a NaN held in a stays, and a NaN b replaces it
+    return (b > a || b != b) ? b : a;
+}
+
+template <class C>
+__device__ __forceinline__ C min_nan(C a, C b) {
+#if __CUDA_ARCH__ >= 800
+    if constexpr (std::is_same<C, float>::value) {
+        float r;
+        asm("min.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
+        return r;
+    }
+#endif
+    return (b < a || b != b) ? b : a;
+}
+
 // Integer power by squaring; negative exponents give 0 except for bases 1 and -1 (what the integer result rounds to).
 __device__ __forceinline__ i64 ipow(i64 base, i64 e) {
     if (e < 0) return base == 1 ? 1 : (base == -1 ? ((e & 1) ? -1 : 1) : 0);

@@ -66,7 +66,9 @@ __device__ __forceinline__ void r_step(int op, RAcc<D>& a, typename D::C x, i64 
         case R_LOGSUMEXP:
             if constexpr (D::is_float) {
                 if (x == neg_inf<C>()) break;
-                if (x > a.v) {
+                // a NaN becomes the running max (and r_combine prefers it), so it survives a lane whose other
+                // elements are all -inf: a NaN kept only in s would be dropped with that lane's -inf max
+                if (x > a.v || is_nan(x)) {
                     a.s = a.s * m_exp(a.v - x) + (C) 1;
                     a.v = x;
                 } else {

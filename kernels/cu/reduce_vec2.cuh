@@ -26,39 +26,14 @@ template <class C> struct V2Op<C, R_SUM> {
     static __device__ __forceinline__ C fold(C a, C x) { return a + x; }
 };
 
-template <class C>
-__device__ __forceinline__ C v2_max_nan(C a, C b) {
-#if __CUDA_ARCH__ >= 800
-    if constexpr (std::is_same<C, float>::value) {
-        float r;
-        asm("max.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
-        return r;
-    }
-#endif
-    // comparisons with NaN are false, so a NaN held in a stays, and a NaN b replaces it
-    return (b > a || b != b) ? b : a;
-}
-
-template <class C>
-__device__ __forceinline__ C v2_min_nan(C a, C b) {
-#if __CUDA_ARCH__ >= 800
-    if constexpr (std::is_same<C, float>::value) {
-        float r;
-        asm("min.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
-        return r;
-    }
-#endif
-    return (b < a || b != b) ? b : a;
-}
-
 template <class C> struct V2Op<C, R_MAX> {
     static __device__ __forceinline__ C identity() { return (C) -INFINITY; }
-    static __device__ __forceinline__ C fold(C a, C x) { return v2_max_nan<C>(a, x); }
+    static __device__ __forceinline__ C fold(C a, C x) { return max_nan<C>(a, x); }
 };
 
 template <class C> struct V2Op<C, R_MIN> {
     static __device__ __forceinline__ C identity() { return (C) INFINITY; }
-    static __device__ __forceinline__ C fold(C a, C x) { return v2_min_nan<C>(a, x); }
+    static __device__ __forceinline__ C fold(C a, C x) { return min_nan<C>(a, x); }
 };
 
 // Folds row xr[0, n) into a; lane `sub` of the G lanes takes packs sub, sub + G, ... and the tail elements

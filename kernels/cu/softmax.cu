@@ -15,20 +15,32 @@
 
 #define WARP_MAX_ELEMS 32  // 32 lanes x 32 registers: rows up to 1024
 
+// A running (max, sum of exp(x - max)) over part of a row. A state that saw a NaN is "poisoned": (+inf, NaN).
+// It wins every merge (no max is above +inf) and its NaN sum absorbs whatever merges into it, so the row's sum is
+// NaN and every output NaN, as on the CPU backend and in PyTorch. (A NaN left only in s would be lost where the
+// thread saw only -inf otherwise: a state whose max is -inf is dropped by the merge.) A genuine +inf in the row
+// gives the same all-NaN row through exp(inf - inf). A state that saw only -inf keeps m = -inf; its s is
+// meaningless and the merge ignores it.
 template <class C>
 struct MaxSum { C m; C s; };
+
+template <class C>
+__device__ __forceinline__ MaxSum<C> ms_poisoned() { return MaxSum<C>{(C) INFINITY, (C) NAN}; }
 
 template <class C>
 __device__ __forceinline__ MaxSum<C> ms_add(MaxSum<C> a, C x) {
     if (x > a.m) {
         a.s = a.s * m_exp(a.m - x) + (C) 1;
         a.m = x;
-    } else {
+    } else if (x == x) {
         a.s += m_exp(x - a.m);
+    } else {
+        a = ms_poisoned<C>();
     }
     return a;
 }
 
+// (The merge itself has no NaN test: on sm_90a one made ptxas spill in the F64 block kernels.)
 template <class C>
 __device__ __forceinline__ MaxSum<C> ms_merge(MaxSum<C> a, MaxSum<C> b) {
     if (b.m > a.m) { MaxSum<C> t = a; a = b; b = t; }

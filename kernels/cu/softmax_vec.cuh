@@ -60,16 +60,23 @@ __device__ __forceinline__ typename D::C sv_load(const typename D::S* __restrict
 }
 
 // Replaces v by exp(v - m) (softmax) and returns the sum of exp(v - m); -inf elements (padding) give 0.
+// m is the max of the thread's non-NaN elements (sv_load's compare skips NaN). A NaN where m is finite makes s NaN,
+// and the merge carries it; where m is -inf the merge would drop the state, so it becomes the poisoned state
+// (m = +inf, s = NaN; see MaxSum).
 template <class C, int P, int V>
-__device__ __forceinline__ C sv_exp_sum(C (&v)[P][V], C m, bool log) {
+__device__ __forceinline__ C sv_exp_sum(C (&v)[P][V], C& m, bool log) {
     C s = 0;
-    if (m == (C) -INFINITY) {  // every element of this thread -inf (or padding): exp gives 0, and so does the sum
-        if (!log) {
+    if (m == (C) -INFINITY) {  // every element of this thread -inf, NaN or padding: exp gives 0, and so does the sum
 #pragma unroll
-            for (int k = 0; k < P; k++)
+        for (int k = 0; k < P; k++)
 #pragma unroll
-                for (int e = 0; e < V; e++) v[k][e] = 0;
-        }
+            for (int e = 0; e < V; e++) {
+                if (v[k][e] != v[k][e]) {
+                    m = (C) INFINITY;
+                    s = (C) NAN;
+                }
+                if (!log) v[k][e] = 0;
+            }
         return s;
     }
 #pragma unroll
@@ -108,8 +115,10 @@ __device__ __forceinline__ void sv_finish(MaxSum<C> row, C m, bool log, C& scale
         shift = row.m + m_log(row.s);
         scale = 0;
     } else {
-        // a row of -inf only is NaN, as exp(x - max) / sum is (and PyTorch's result)
-        scale = row.m == (C) -INFINITY ? (C) NAN : m == (C) -INFINITY ? (C) 0 : sv_exp<C>(m - row.m) / row.s;
+        // a row of -inf only, or one with a NaN (or +inf, whose exp(inf - inf) makes the sum NaN), is NaN throughout,
+        // as exp(x - max) / sum is (and PyTorch's result), including this thread's -inf elements
+        bool rowIsNaN = !(row.m > (C) -INFINITY) || row.s != row.s;
+        scale = rowIsNaN ? (C) NAN : m == (C) -INFINITY ? (C) 0 : sv_exp<C>(m - row.m) / row.s;
         shift = 0;
     }
 }

@@ -14,22 +14,20 @@
 // memory (vec's 512 x 8 packs takes 70 registers: ONE row per SM). One read of x from DRAM, one write of y.
 // Per element: the max, one exp for the sum, one exp for the output (recomputed from x with the row's max rather
 // than kept, so registers and shared memory hold only the raw packs, for every dtype), one multiply.
-// NaN: the per-thread max propagates NaN (a NaN anywhere makes the row's sum NaN, hence every output NaN, as on
-// the CPU backend and in PyTorch); a row of -inf gives NaN (exp(-inf - -inf)), as they do.
+// NaN: the per-thread max propagates NaN, and a thread that saw one enters the merge poisoned (see MaxSum): the
+// row's sum is NaN, hence every output NaN, as on the CPU backend and in PyTorch; a row of -inf gives NaN
+// (exp(-inf - -inf)), as they do.
 // Java guarantees: F32/F16/BF16 (F64's exp needs more than 64 registers), L % V == 0, 16-byte aligned row starts
 // for x and y, T * (4 + ps) * V >= L, the dynamic shared memory ps * T * 16 bytes within the function's limit
 // (raised through cuFuncSetAttribute), and the kept dims merged into one or fitting 32-bit offsets.
 
 #define SV2_REG_PACKS 4
 
-template <class C>
-__device__ __forceinline__ C sv2_max_nan(C a, C b) { return (b > a || b != b) ? b : a; }
-
 // Folds a pack into the running max (NaN-propagating).
 template <class D>
 __device__ __forceinline__ typename D::C sv2_pack_max(const Pack<typename D::S, 16 / sizeof(typename D::S)>& p, typename D::C m) {
 #pragma unroll
-    for (int e = 0; e < 16 / (int) sizeof(typename D::S); e++) m = sv2_max_nan(m, ld<D>(p.v[e]));
+    for (int e = 0; e < 16 / (int) sizeof(typename D::S); e++) m = max_nan<typename D::C>(m, ld<D>(p.v[e]));
     return m;
 }
 
@@ -130,6 +128,8 @@ __device__ void fwd_vstage(const Geom<2>& outer, i64 L, int ps, const typename D
         }
     }
 
+    // a NaN max (s is NaN then too) enters the merge as the poisoned state, which no other state can drop
+    if (m != m) m = (C) INFINITY;
     MaxSum<C> row = block_ms(MaxSum<C>{m, s});  // every thread of the block reaches this (no early exit above)
     const C inv = (C) 1 / row.s;
     const C logS = m_log(row.s);

@@ -154,6 +154,51 @@ class SoftmaxTest {
         }
     }
 
+    /**
+     * What PyTorch gives (torch.softmax, log_softmax, logsumexp; checked with 1.13): a NaN anywhere, or a +inf, makes
+     * the whole row NaN, -inf elements included; a row of -inf is NaN (its logsumexp -inf; with a +inf, +inf). Rows
+     * of 4, and of 1024 and 16384 mostly -inf: on a GPU a long row is split over threads, and the thread holding
+     * the NaN sees nothing else but -inf, a state a (max, sum) merge drops unless the NaN is carried where the merge
+     * keeps it. Along the last dim (row kernels) and along the first (column kernels).
+     */
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void aNaNOrPlusInfinityMakesTheRowNaNAsInPyTorch(Device d) {
+        double nan = Double.NaN, inf = Double.POSITIVE_INFINITY, e = Math.E;
+        for (int len : new int[] {4, 1024, 16384}) {
+            double[] v = new double[4 * len];
+            Arrays.fill(v, -inf);
+            v[1] = nan;                                       // row 0: a NaN and a 5 among -inf
+            v[len - 1] = 5;
+                                                              // row 1: all -inf
+            v[2 * len] = 1;                                   // row 2: a 1 and a +inf among -inf
+            v[2 * len + len / 2] = inf;
+            v[3 * len] = 1;                                   // row 3: a 1 and a 2 among -inf
+            v[3 * len + 1] = 2;
+            double[] soft = new double[4 * len], logSoft = new double[4 * len];
+            Arrays.fill(soft, 0, 3 * len, nan);
+            Arrays.fill(logSoft, 0, 3 * len, nan);
+            Arrays.fill(logSoft, 3 * len, 4 * len, -inf);
+            soft[3 * len] = 1 / (1 + e);
+            soft[3 * len + 1] = e / (1 + e);
+            logSoft[3 * len] = -Math.log(1 + e);
+            logSoft[3 * len + 1] = 1 - Math.log(1 + e);
+            double[] lse = {nan, -inf, inf, 1 + Math.log(1 + e)};
+            for (DType dt : List.of(DType.F32, DType.F64, DType.F16, DType.BF16)) {
+                double rel = dt == DType.F64 ? 1e-12 : dt == DType.F32 ? 1e-6 : 1e-2;
+                String what = dt + " rows of " + len;
+                try (NDArray x = on(d, dt, v, 4, len); NDArray xt = x.transpose(0, 1).contiguous()) {
+                    assertClose("softmax " + what, soft, x.softmax(1), rel, 0);
+                    assertClose("logSoftmax " + what, logSoft, x.logSoftmax(1), rel, 0);
+                    assertClose("logsumexp " + what, lse, x.logsumexp(1, false), rel, 0);
+                    assertClose("softmax over dim 0, " + what, soft, xt.softmax(0).transpose(0, 1).contiguous(), rel, 0);
+                    assertClose("logSoftmax over dim 0, " + what, logSoft, xt.logSoftmax(0).transpose(0, 1).contiguous(), rel, 0);
+                    assertClose("logsumexp over dim 0, " + what, lse, xt.logsumexp(0, false), rel, 0);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("io.jtensor.TestDevices#all")
     void backwardMatchesTheJacobian(Device d) {

@@ -227,6 +227,58 @@ class CudaReduceGpuTest {
         }
     }
 
+    /**
+     * Rows of -inf holding, in every third row, a NaN and a 5 far apart (so that on a GPU a lane or split holds the
+     * NaN with nothing but -inf, whose (max, sum) state a merge drops unless the NaN became its max), in the next
+     * row nothing else (logsumexp -inf), in the next a 5 and a 1: [rows, n].
+     */
+    private static NDArray nanAmongMinusInfinity(DType t, int rows, int n) {
+        double[] v = new double[rows * n];
+        Arrays.fill(v, Double.NEGATIVE_INFINITY);
+        for (int r = 0; r < rows; r++) {
+            int at = (r * 37) % n, far = (at + n / 2 + 1) % n;
+            if (r % 3 == 0) v[r * n + at] = Double.NaN;
+            if (r % 3 != 1) v[r * n + far] = 5;
+            if (r % 3 == 2) v[r * n + at] = 1;
+        }
+        return NDArray.of(v, rows, n).to(t);
+    }
+
+    @Test
+    void logSumExpKeepsANaNWhoseLaneSeesOnlyMinusInfinity() {
+        Device g = gpu();
+        CudaReduce.Variant def = CudaReduce.variant();
+        try {
+            for (CudaReduce.Variant variant : CudaReduce.Variant.values()) {
+                CudaReduce.setVariant(variant);
+                for (DType t : new DType[] {DType.F32, DType.F64, DType.F16, DType.BF16}) {
+                    String w = "variant " + variant + " LOGSUMEXP " + t + " ";
+                    try (var scope = MemoryScope.open()) {
+                        // many rows (a warp or lane group per row), few long rows (split blocks), the transpose of
+                        // many rows (the column kernel), and one row of everything
+                        for (int[] rn : new int[][] {{5000, 64}, {5000, 301}, {6, 70001}, {1, 3 * 65536 + 5}}) {
+                            NDArray x = nanAmongMinusInfinity(t, rn[0], rn[1]);
+                            compareLogSumExp(w + "rows of " + rn[1], t, x, x.to(g), 1);
+                        }
+                        NDArray cols = nanAmongMinusInfinity(t, 300, 257).transpose(0, 1).contiguous();  // [257, 300]
+                        compareLogSumExp(w + "columns of 257", t, cols, cols.to(g), 0);
+                    }
+                }
+            }
+        } finally {
+            CudaReduce.setVariant(def);
+        }
+    }
+
+    /** LOGSUMEXP over dim on both backends; NaN where the CPU has NaN, the same infinities, finite values close. */
+    private static void compareLogSumExp(String what, DType t, NDArray xc, NDArray xg, int dim) {
+        long[] kept = CudaReduce.keptShape(xc.shape(), new int[] {dim});
+        NDArray rc = NDArray.empty(t, Device.cpu(), kept), rg = poisoned(t, xg.device(), kept);
+        cpu().reduce(ReduceOp.LOGSUMEXP, xc, new int[] {dim}, rc, null);
+        cuda().reduce(ReduceOp.LOGSUMEXP, xg, new int[] {dim}, rg, null);
+        assertClose(what, rc, rg, GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
+    }
+
     @Test
     void emptyAndScalarReductions() {
         Device g = gpu();

@@ -112,52 +112,56 @@ class CudaSoftmaxIndexRandomGpuTest {
     }
 
     /**
-     * Long rows under VEC2 that take the staged kernel (F32 rows of 16384 and 32768, F16/BF16 rows of 32768) with
-     * NaN and infinities, one NaN where a per-thread max that ignored NaN would lose it (row 1): [6, L].
+     * NaN and infinities under every variant, in rows that take each kernel: one warp per row (512), a block per row
+     * (2048, 4096, 16384 F32 under VEC; the baseline's block kernel), VEC2's staged rows (16384, 32768): [6, L].
+     * Row 1 holds a NaN where the thread that loads it sees only -inf otherwise: a (max, sum) state that kept the
+     * NaN only in its sum would be dropped by the merge, as the baseline and VEC did before the NaN became the
+     * poisoned state (see MaxSum in softmax.cu).
      */
     @Test
-    void vec2StagedRowsPropagateNaNAndInfinitiesAsTheCpuDoes() {
+    void everyVariantPropagatesNaNAndInfinitiesAsTheCpuDoes() {
         Device g = gpu();
         long seed = 6900;
         CudaSoftmax.Variant def = CudaSoftmax.variant();
         try {
-            CudaSoftmax.setVariant(CudaSoftmax.Variant.VEC2);
-            for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
-                for (int L : new int[] {16384, 32768}) {
-                    if (CudaSoftmax.stagePlan(L, t.byteSize(), 200 * 1024) == null) continue;  // VEC's kernels
-                    double[] v;
-                    try (NDArray r = GpuCheck.random(seed++, DType.F64, 3, 6, L)) {
-                        v = r.toDoubleArray();
-                    }
-                    double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
-                    v[L / 3] = nan;                                            // row 0: one NaN (all NaN)
-                    java.util.Arrays.fill(v, L, 2 * L, -inf);                  // row 1: -inf but a NaN and a 5 in
-                    v[L + 1] = nan;                                            //   other threads' packs (all NaN)
-                    v[L + L - 1] = 5;
-                    v[2 * L + 4095] = inf;                                     // row 2: +inf (all NaN)
-                    java.util.Arrays.fill(v, 3 * L, 4 * L, -inf);              // row 3: all -inf (all NaN)
-                    java.util.Arrays.fill(v, 4 * L, 5 * L, -inf);              // row 4: -inf but two (in the
-                    v[4 * L + 7] = 2;                                          //   registers' and the staged part)
-                    v[4 * L + L - 3] = 1;
-                    // row 5: plain random values
-                    try (var rows = MemoryScope.open()) {
-                        NDArray x = NDArray.of(v, 6, L).to(t);
-                        for (boolean log : new boolean[] {false, true}) {
-                            try (var scope = MemoryScope.open()) {
-                                NDArray yc = NDArray.empty(t, Device.cpu(), 6, L), yg = poisoned(t, g, 6, L);
-                                cpu().softmax(x, 1, log, yc);
-                                cuda().softmax(x.to(g), 1, log, yg);
-                                assertClose("VEC2 " + (log ? "logSoftmax " : "softmax ") + t + " NaN/inf rows of " + L, yc, yg,
-                                        GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
-                            }
+            for (CudaSoftmax.Variant variant : CudaSoftmax.Variant.values()) {
+                CudaSoftmax.setVariant(variant);
+                for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+                    for (int L : new int[] {512, 2048, 4096, 16384, 32768}) {
+                        double[] v;
+                        try (NDArray r = GpuCheck.random(seed++, DType.F64, 3, 6, L)) {
+                            v = r.toDoubleArray();
                         }
-                        // a strided view whose rows stay 16-byte aligned (every other row): still the staged kernel
-                        try (var scope = MemoryScope.open()) {
-                            NDArray xs = x.slice(0, 0, 6, 2), xgs = x.to(g).slice(0, 0, 6, 2);
-                            NDArray yc = NDArray.empty(t, Device.cpu(), 3, L), yg = poisoned(t, g, 3, L);
-                            cpu().softmax(xs, 1, false, yc);
-                            cuda().softmax(xgs, 1, false, yg);
-                            assertClose("VEC2 softmax " + t + " every other row of " + L, yc, yg, GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
+                        double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
+                        v[L / 3] = nan;                                            // row 0: one NaN (all NaN)
+                        java.util.Arrays.fill(v, L, 2 * L, -inf);                  // row 1: -inf but a NaN and a 5 in
+                        v[L + 1] = nan;                                            //   other threads' packs (all NaN)
+                        v[L + L - 1] = 5;
+                        v[2 * L + Math.min(4095, L - 1)] = inf;                    // row 2: +inf (all NaN)
+                        java.util.Arrays.fill(v, 3 * L, 4 * L, -inf);              // row 3: all -inf (all NaN)
+                        java.util.Arrays.fill(v, 4 * L, 5 * L, -inf);              // row 4: -inf but two (for VEC2's
+                        v[4 * L + 7] = 2;                                          //   staged rows, one in registers
+                        v[4 * L + L - 3] = 1;                                      //   and one in shared memory)
+                        // row 5: plain random values
+                        String what = "variant " + variant + " " + t + " NaN/inf rows of " + L;
+                        try (var rows = MemoryScope.open()) {
+                            NDArray x = NDArray.of(v, 6, L).to(t);
+                            for (boolean log : new boolean[] {false, true}) {
+                                try (var scope = MemoryScope.open()) {
+                                    NDArray yc = NDArray.empty(t, Device.cpu(), 6, L), yg = poisoned(t, g, 6, L);
+                                    cpu().softmax(x, 1, log, yc);
+                                    cuda().softmax(x.to(g), 1, log, yg);
+                                    assertClose((log ? "logSoftmax " : "softmax ") + what, yc, yg, GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
+                                }
+                            }
+                            // a strided view whose rows stay 16-byte aligned (every other row): still the row kernels
+                            try (var scope = MemoryScope.open()) {
+                                NDArray xs = x.slice(0, 0, 6, 2), xgs = x.to(g).slice(0, 0, 6, 2);
+                                NDArray yc = NDArray.empty(t, Device.cpu(), 3, L), yg = poisoned(t, g, 3, L);
+                                cpu().softmax(xs, 1, false, yc);
+                                cuda().softmax(xgs, 1, false, yg);
+                                assertClose("softmax, every other row: " + what, yc, yg, GpuCheck.rtol(t) * 4, GpuCheck.atol(t) * 4);
+                            }
                         }
                     }
                 }
