@@ -5,6 +5,7 @@ import io.jtensor.NDArray;
 import io.jtensor.backend.Backends;
 import io.jtensor.backend.BinaryOp;
 import io.jtensor.backend.ConvParams;
+import io.jtensor.backend.ReduceOp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Locale;
@@ -18,6 +19,8 @@ import java.util.Locale;
  * <p>Our kernels: im2col + GEMM, col2im for the input gradient. The column buffer holds rows
  * r = (c*KH + kh)*KW + kw, then the batch item, then the output position: cols[r][n][l]. The batch is processed
  * in chunks so that this buffer stays under {@link #COLS_BUDGET} bytes. Their GEMMs follow {@link CudaGemm}'s choice.
+ * The weight gradient's product has a small output and a long K (every image's positions); with {@link #setSplitK}
+ * it is cut over K into slices that fill the GPU ({@link SplitK}).
  */
 public final class CudaConv {
     /** Who computes a convolution. */
@@ -27,6 +30,11 @@ public final class CudaConv {
     private static volatile Impl defaultImpl = parse(System.getProperty(PROPERTY));
 
     static final long COLS_BUDGET = 256L << 20;
+    private static volatile long colsBudget = COLS_BUDGET;
+    /** At most this many bytes of partial weight gradients when the product is split over K ({@link SplitK}). */
+    static final long PARTS_BUDGET = 64L << 20;
+    public static final String SPLIT_K_PROPERTY = "jtensor.cuda.conv.splitK";
+    private static volatile boolean splitK = Boolean.getBoolean(SPLIT_K_PROPERTY);
     private static final String[] IM2COL = KernelCodes.widthNames("conv_im2col_");
     private static final String[] COL2IM = KernelCodes.names("conv_col2im_");
     private static final int GEOM_BYTES = 144;
@@ -44,6 +52,21 @@ public final class CudaConv {
     }
 
     public static Impl getDefault() { return defaultImpl; }
+
+    /**
+     * Whether our weight gradient splits a product with a small output over K ({@link SplitK}); initially
+     * -Djtensor.cuda.conv.splitK (default false until a GPU run has measured it against the single product).
+     */
+    public static boolean splitK() { return splitK; }
+
+    public static void setSplitK(boolean on) { splitK = on; }
+
+    /** Sets the column buffer's budget (tests force the batch into chunks with it); returns the previous one. */
+    static long setColumnBudget(long bytes) {
+        long before = colsBudget;
+        colsBudget = bytes;
+        return before;
+    }
 
     /**
      * Sets who computes convolutions from now on. Choosing CUDNN loads cuDNN first and fails, saying where it was
@@ -86,7 +109,7 @@ public final class CudaConv {
 
         long chunk(DType t) {
             long perItem = Math.max(1, R() * L() * t.byteSize());
-            return Math.max(1, Math.min(N, COLS_BUDGET / perItem));
+            return Math.max(1, Math.min(N, colsBudget / perItem));
         }
     }
 
@@ -131,23 +154,37 @@ public final class CudaConv {
         return holder[0].array;
     }
 
+    /**
+     * What the three directions share: cuDNN when impl asks for it (and the convolution is not empty); otherwise ours,
+     * which computes into a contiguous output: out itself, or a temporary then copied into out.
+     */
+    private static void dispatch(CudaDevice dev, String op, Impl impl, DevArray out, long[] sizes, Runnable cudnn,
+                                 java.util.function.Consumer<DevArray> ours) {
+        if (useCudnn(impl, op, sizes)) {
+            cudnn.run();
+            return;
+        }
+        if (out.isContiguous()) {
+            ours.accept(out);
+            return;
+        }
+        try (DevArray.Temp t = new DevArray.Temp(dev, out.dtype(), out.shape())) {
+            ours.accept(t.array);
+            CudaElementwise.copy(dev, t.array, out);
+        }
+    }
+
     static void conv2d(CudaDevice dev, DevArray x, DevArray w, DevArray out, ConvParams p) {
         conv2d(dev, x, w, out, p, defaultImpl);
     }
 
     static void conv2d(CudaDevice dev, DevArray x, DevArray w, DevArray out, ConvParams p, Impl impl) {
         check("conv2d", x, w, out);
-        if (useCudnn(impl, "conv2d", out.numel(), x.numel(), w.numel())) {
-            CudnnConv.forward(dev, x, w, out, p);
-            return;
-        }
-        if (!out.isContiguous()) {
-            try (DevArray.Temp t = new DevArray.Temp(dev, out.dtype(), out.shape())) {
-                conv2d(dev, x, w, t.array, p, Impl.JTENSOR);
-                CudaElementwise.copy(dev, t.array, out);
-            }
-            return;
-        }
+        dispatch(dev, "conv2d", impl, out, new long[] {out.numel(), x.numel(), w.numel()},
+                () -> CudnnConv.forward(dev, x, w, out, p), o -> forward(dev, x, w, o, p));
+    }
+
+    private static void forward(CudaDevice dev, DevArray x, DevArray w, DevArray out, ConvParams p) {
         DevArray.Temp[] wHold = new DevArray.Temp[1];
         try {
             DevArray wc = contiguous(dev, w, wHold);
@@ -181,17 +218,11 @@ public final class CudaConv {
 
     static void backwardInput(CudaDevice dev, DevArray gradOut, DevArray w, DevArray gradIn, ConvParams p, Impl impl) {
         check("conv2dBackwardInput", gradOut, w, gradIn);
-        if (useCudnn(impl, "conv2dBackwardInput", gradIn.numel(), gradOut.numel(), w.numel())) {
-            CudnnConv.backwardData(dev, gradOut, w, gradIn, p);
-            return;
-        }
-        if (!gradIn.isContiguous()) {
-            try (DevArray.Temp t = new DevArray.Temp(dev, gradIn.dtype(), gradIn.shape())) {
-                backwardInput(dev, gradOut, w, t.array, p, Impl.JTENSOR);
-                CudaElementwise.copy(dev, t.array, gradIn);
-            }
-            return;
-        }
+        dispatch(dev, "conv2dBackwardInput", impl, gradIn, new long[] {gradIn.numel(), gradOut.numel(), w.numel()},
+                () -> CudnnConv.backwardData(dev, gradOut, w, gradIn, p), gi -> backwardInputOurs(dev, gradOut, w, gi, p));
+    }
+
+    private static void backwardInputOurs(CudaDevice dev, DevArray gradOut, DevArray w, DevArray gradIn, ConvParams p) {
         DevArray.Temp[] wHold = new DevArray.Temp[1], gHold = new DevArray.Temp[1];
         try {
             DevArray wc = contiguous(dev, w, wHold);
@@ -240,17 +271,11 @@ public final class CudaConv {
 
     static void backwardWeight(CudaDevice dev, DevArray x, DevArray gradOut, DevArray gradW, ConvParams p, Impl impl) {
         check("conv2dBackwardWeight", x, gradOut, gradW);
-        if (useCudnn(impl, "conv2dBackwardWeight", gradW.numel(), x.numel(), gradOut.numel())) {
-            CudnnConv.backwardFilter(dev, x, gradOut, gradW, p);
-            return;
-        }
-        if (!gradW.isContiguous()) {
-            try (DevArray.Temp t = new DevArray.Temp(dev, gradW.dtype(), gradW.shape())) {
-                backwardWeight(dev, x, gradOut, t.array, p, Impl.JTENSOR);
-                CudaElementwise.copy(dev, t.array, gradW);
-            }
-            return;
-        }
+        dispatch(dev, "conv2dBackwardWeight", impl, gradW, new long[] {gradW.numel(), x.numel(), gradOut.numel()},
+                () -> CudnnConv.backwardFilter(dev, x, gradOut, gradW, p), gw -> backwardWeightOurs(dev, x, gradOut, gw, p));
+    }
+
+    private static void backwardWeightOurs(CudaDevice dev, DevArray x, DevArray gradOut, DevArray gradW, ConvParams p) {
         Dims d = dims(x, gradW, gradOut.shape()[2], gradOut.shape()[3], p);
         DType t = x.dtype();
         long es = t.byteSize();
@@ -259,33 +284,63 @@ public final class CudaConv {
             return;
         }
         long nc = d.chunk(t);
+        // the first chunk is the longest: no later chunk's plan has more slices
+        SplitK firstSplit = split(dev, d, nc * d.L(), gradW.numel() * es);
         CudaGemm.Impl gemm = CudaGemm.getDefault();
         long[] gs = gradOut.strides();
+        boolean chunked = nc < d.N();
         try (CudaDevice.DeviceBuffer cols = dev.temp(d.R() * nc * d.L() * es);
              CudaDevice.DeviceBuffer gop = dev.temp(d.O() * nc * d.L() * es);
-             DevArray.Temp partial = new DevArray.Temp(dev, t, nc >= d.N() ? new long[] {1} : gradW.shape())) {
+             DevArray.Temp partial = new DevArray.Temp(dev, t, chunked ? gradW.shape() : new long[] {1});
+             DevArray.Temp parts = new DevArray.Temp(dev, t, firstSplit.slices() > 1 ? new long[] {firstSplit.slices(), gradW.numel()} : new long[] {1})) {
             for (long n0 = 0; n0 < d.N(); n0 += nc) {
                 long n = Math.min(nc, d.N() - n0);
-                long rowStride = n * d.L();
+                long K = n * d.L();
                 im2col(dev, x, d, p, n0, n, cols.address);
                 // gradOut[n0.., o, oh, ow] -> gop[o][n][oh][ow], so that each row o is one run of n*L elements.
                 DevArray src = new DevArray(gradOut.address() + n0 * gs[0] * es, t, new long[] {d.O(), n, d.OH(), d.OW()},
                         new long[] {gs[1], gs[0], gs[2], gs[3]});
                 CudaElementwise.copy(dev, src, DevArray.contiguous(gop.address, t, d.O(), n, d.OH(), d.OW()));
                 boolean first = n0 == 0;
-                long target = first ? gradW.address() : partial.array.address();
-                for (int g = 0; g < d.groups(); g++) {
-                    // gradW_g (Og x CKK) = gop_g (Og x nL) * cols_g^T (nL x CKK)
-                    CudaGemm.gemm(dev, gemm, t, 1, d.Og(), d.CKK(), rowStride,
-                            gop.address + g * d.Og() * rowStride * es, 0, rowStride, 1,
-                            cols.address + g * d.CKK() * rowStride * es, 0, 1, rowStride,
-                            target + g * d.Og() * d.CKK() * es, 0, d.CKK());
-                }
+                DevArray target = first ? gradW : partial.array;
+                weightProduct(dev, gemm, t, d, K, gop.address, cols.address, target.address(), parts.array.address(),
+                        n == nc ? firstSplit : split(dev, d, K, gradW.numel() * es));
                 if (!first) {
                     DevArray gw = DevArray.contiguous(gradW.address(), t, gradW.numel());
                     CudaElementwise.binary(dev, BinaryOp.ADD, gw, DevArray.contiguous(partial.array.address(), t, gradW.numel()), gw);
                 }
             }
+        }
+    }
+
+    private static SplitK split(CudaDevice dev, Dims d, long K, long gradWBytes) {
+        if (!splitK) return new SplitK(1, K);
+        return SplitK.plan(d.Og(), d.CKK(), K, d.groups(), dev.gpu.multiprocessors, gradWBytes, PARTS_BUDGET);
+    }
+
+    /**
+     * target (O x CKK, contiguous) = gop_g (Og x K) * cols_g^T (K x CKK) for every group g, where gop's and cols's
+     * rows are runs of K elements. Split over K: the slices are one batched GEMM (operands advanced by sliceK per
+     * batch item) plus one GEMM for a shorter last slice, into parts[slice] (each O x CKK), then summed into target.
+     */
+    private static void weightProduct(CudaDevice dev, CudaGemm.Impl gemm, DType t, Dims d, long K, long gop, long cols, long target,
+                                      long parts, SplitK split) {
+        long es = t.byteSize(), outElems = d.O() * d.CKK();
+        long full = split.fullSlices(K), rest = split.rest(K), sk = split.sliceK();
+        boolean whole = split.slices() == 1;
+        for (int g = 0; g < d.groups(); g++) {
+            long a = gop + g * d.Og() * K * es, b = cols + g * d.CKK() * K * es;
+            long c = (whole ? target : parts) + g * d.Og() * d.CKK() * es;
+            long step = full > 1 ? sk : 0, cStep = full > 1 ? outElems : 0;  // one product: no batch strides to align
+            if (full > 0) CudaGemm.gemm(dev, gemm, t, full, d.Og(), d.CKK(), sk, a, step, K, 1, b, step, 1, K, c, cStep, d.CKK());
+            if (rest > 0) {
+                CudaGemm.gemm(dev, gemm, t, 1, d.Og(), d.CKK(), rest, a + full * sk * es, 0, K, 1, b + full * sk * es, 0, 1, K,
+                        c + full * outElems * es, 0, d.CKK());
+            }
+        }
+        if (!whole) {
+            CudaReduce.reduce(dev, ReduceOp.SUM, DevArray.contiguous(parts, t, split.slices(), outElems), new int[] {0},
+                    DevArray.contiguous(target, t, outElems), null);
         }
     }
 }

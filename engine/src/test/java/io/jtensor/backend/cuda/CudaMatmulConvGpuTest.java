@@ -170,6 +170,54 @@ class CudaMatmulConvGpuTest {
         }
     }
 
+    /**
+     * Our weight gradient split over K (CudaConv.setSplitK, SplitK): a product of a 16 x 72 output over K = 12544
+     * (12 slices of 1088, the last 576), a grouped strided one over K = 2548 (one slice of 1280 and a last of 1268,
+     * not a multiple of 8: the general kernels), and the first again with the batch in chunks of 5 images (slices
+     * per chunk, the last chunk unsplit, chunks summed), against the CPU, through both GEMM implementations.
+     */
+    @Test
+    void weightGradientSplitOverKAgreesWithTheCpu() {
+        Device g = gpu();
+        long seed = 4500;
+        // {x shape}, {w shape}, params, column budget in images (0: the whole batch at once)
+        long[][] xs = {{16, 8, 28, 28}, {13, 6, 27, 27}, {16, 8, 28, 28}};
+        long[][] ws = {{16, 8, 3, 3}, {8, 3, 3, 3}, {16, 8, 3, 3}};
+        ConvParams[] ps = {ConvParams.of(1, 1), new ConvParams(2, 2, 1, 1, 1, 1, 2), ConvParams.of(1, 1)};
+        int[] chunkImages = {0, 0, 5};
+        boolean splitBefore = CudaConv.splitK();
+        CudaGemm.Impl gemmBefore = CudaGemm.getDefault();
+        CudaConv.setSplitK(true);
+        try {
+            for (CudaGemm.Impl impl : CudaGemm.Impl.values()) {
+                CudaGemm.setDefault(impl);
+                for (DType t : new DType[] {DType.F32, DType.F64, DType.F16, DType.BF16}) {
+                    for (int c = 0; c < xs.length; c++) {
+                        ConvParams p = ps[c];
+                        long oh = ConvParams.outSize(xs[c][2], (int) ws[c][2], p.strideH(), p.padH(), p.dilationH());
+                        long ow = ConvParams.outSize(xs[c][3], (int) ws[c][3], p.strideW(), p.padW(), p.dilationW());
+                        long perImage = xs[c][1] * ws[c][2] * ws[c][3] * oh * ow * t.byteSize();
+                        long budgetBefore = CudaConv.setColumnBudget(chunkImages[c] == 0 ? CudaConv.COLS_BUDGET : chunkImages[c] * perImage);
+                        try (var scope = MemoryScope.open()) {
+                            NDArray x = GpuCheck.random(seed++, t, 1, xs[c]);
+                            NDArray go = GpuCheck.random(seed++, t, 1, xs[c][0], ws[c][0], oh, ow);
+                            NDArray gwc = NDArray.zeros(t, Device.cpu(), ws[c]), gwg = poisoned(t, g, ws[c]);
+                            cpu().conv2dBackwardWeight(x, go, gwc, p);
+                            cuda().conv2dBackwardWeight(x.to(g), go.to(g), gwg, p);
+                            assertRelNorm("split-K grad weight " + t + " " + impl + " x " + java.util.Arrays.toString(xs[c]) + " " + p
+                                    + (chunkImages[c] > 0 ? " in chunks of " + chunkImages[c] : ""), gwc, gwg, GpuCheck.normTol(t) * 4);
+                        } finally {
+                            CudaConv.setColumnBudget(budgetBefore);
+                        }
+                    }
+                }
+            }
+        } finally {
+            CudaConv.setSplitK(splitBefore);
+            CudaGemm.setDefault(gemmBefore);
+        }
+    }
+
     @Test
     void maxAndAveragePoolingWithGradients() {
         Device g = gpu();

@@ -117,4 +117,50 @@ class CudaVariantPlanTest {
         assertEquals("sv", CudaGemm.simt2Variant(new Mat(base + 4, 0, 64, 1), b, 96, 64), "A not 16-byte aligned");
         assertEquals("ss", CudaGemm.simt2Variant(new Mat(base, 0, 66, 1), new Mat(base, 0, 98, 1), 98, 66), "odd sizes");
     }
+
+    @Test
+    void aSmallOutputOverALongKIsSplitIntoAlignedSlicesThatFillTheGpu() {
+        // ResNet's 64->64 3x3 weight gradient at batch 32 (F32): 64 x 576 = 5 tiles of 128^2, K = 32 * 56 * 56
+        long K = 32L * 56 * 56;
+        SplitK s = SplitK.plan(64, 576, K, 1, SMS, 64L * 576 * 4, CudaConv.PARTS_BUDGET);
+        assertTrue(s.slices() * 5 >= 2 * SMS && (s.slices() - 1) * 5 < 2 * SMS + 5 * 2, "about two blocks per SM: " + s);
+        assertSlicesCover(s, K);
+        // the last slice shorter: 53 slices of 1920 cover 100352 with 512 left for the last
+        assertEquals(1920, s.sliceK());
+        assertEquals(52, s.fullSlices(K));
+        assertEquals(512, s.rest(K));
+        // groups count as tiles: 4 groups of the same product need a quarter of the slices
+        SplitK grouped = SplitK.plan(64, 576, K, 4, SMS, 4 * 64L * 576 * 4, CudaConv.PARTS_BUDGET);
+        assertEquals(Math.ceil(2.0 * SMS / 20), grouped.slices(), 1.0, grouped.toString());
+        assertSlicesCover(grouped, K);
+    }
+
+    @Test
+    void noSplitWhenTheOutputFillsTheGpuOrKIsShortOrThePartialsWouldNotFit() {
+        // 2 x 132 tiles already
+        assertEquals(1, SplitK.plan(128 * 12, 128 * 22, 1 << 20, 1, SMS, 4, CudaConv.PARTS_BUDGET).slices());
+        // K under two minimum slices
+        assertEquals(1, SplitK.plan(64, 64, 2 * SplitK.MIN_SLICE_K - 1, 1, SMS, 4, CudaConv.PARTS_BUDGET).slices());
+        // each partial output as large as the whole budget
+        assertEquals(1, SplitK.plan(64, 64, 1 << 20, 1, SMS, CudaConv.PARTS_BUDGET, CudaConv.PARTS_BUDGET).slices());
+        // the budget caps the count: 3 partials fit
+        assertEquals(3, SplitK.plan(64, 64, 1 << 20, 1, SMS, CudaConv.PARTS_BUDGET / 3, CudaConv.PARTS_BUDGET).slices());
+        // the shortest K that splits: two slices of MIN_SLICE_K
+        SplitK two = SplitK.plan(64, 64, 2 * SplitK.MIN_SLICE_K, 1, SMS, 4, CudaConv.PARTS_BUDGET);
+        assertEquals(2, two.slices());
+        assertSlicesCover(two, 2 * SplitK.MIN_SLICE_K);
+        // a K that is no multiple of 8 (the last slice takes the odd part)
+        long odd = 13L * 196;
+        SplitK s = SplitK.plan(4, 27, odd, 2, SMS, 8 * 27 * 4, CudaConv.PARTS_BUDGET);
+        assertEquals(2, s.slices());
+        assertSlicesCover(s, odd);
+        assertEquals(odd - 1280, s.rest(odd));
+    }
+
+    /** Slices of sliceK (a multiple of 64) and one shorter last slice cover K exactly, none empty. */
+    private static void assertSlicesCover(SplitK s, long K) {
+        assertEquals(0, s.sliceK() % SplitK.ALIGN, s.toString());
+        assertTrue((s.slices() - 1) * s.sliceK() < K && K <= s.slices() * s.sliceK(), s + " over K = " + K);
+        assertEquals(s.slices(), s.fullSlices(K) + (s.rest(K) > 0 ? 1 : 0), s.toString());
+    }
 }

@@ -597,6 +597,22 @@ public final class GpuBench {
         }
     }
 
+    /** Our weight gradient with the product split over K (CudaConv.setSplitK), checked against cuDNN's gw0. */
+    private void splitKWeightRow(String shape, double flops, double cudnnMs, double tol, NDArray gw0, NDArray gw1, ConvCall ours) {
+        boolean before = CudaConv.splitK();
+        CudaConv.setSplitK(true);
+        try {
+            gw1.fill(Double.NaN);
+            ours.run(CudaConv.Impl.JTENSOR);
+            double err = relNorm(gw0.toDoubleArray(), gw1.toDoubleArray());
+            double ms = Math.min(timeMs(() -> ours.run(CudaConv.Impl.JTENSOR), 1), timeMs(() -> ours.run(CudaConv.Impl.JTENSOR), 1));
+            row("conv2d backward-weight " + shape + " jtensor split-K", String.format("%.1f TFLOP/s", flops / ms / 1e9),
+                    String.format("%.3f ms, %.0f%% of cuDNN, rel. err vs cuDNN %.1e %s", ms, 100 * cudnnMs / ms, err, verdict(err, tol)));
+        } finally {
+            CudaConv.setSplitK(before);
+        }
+    }
+
     private interface ConvCall {
         void run(CudaConv.Impl impl);
     }
@@ -644,6 +660,7 @@ public final class GpuBench {
                 row("conv2d " + names[d] + " " + shape + " jtensor" + (def.isEmpty() ? "*" : ""), String.format("%.1f TFLOP/s", flops / oursMs / 1e9),
                         String.format("%.3f / %.3f ms, %.0f%% of cuDNN, rel. err vs cuDNN %.1e %s", ms[1][0], ms[1][1], 100 * cudnnMs / oursMs,
                                 err, verdict(err, tol)));
+                if (d == 2) splitKWeightRow(shape, flops, cudnnMs, tol, gw0, gw1, calls[d]);
             }
         }
     }
