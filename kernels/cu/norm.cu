@@ -263,3 +263,211 @@ __device__ void ln_bwd_psum(i64 N, int chunks, const typename D::C* __restrict__
     extern "C" __global__ void layernorm_bwd_psum_##name(i64 N, int chunks, const D::C* part, D::S* gw, D::S* gb) { \
         ln_bwd_psum<D>(N, chunks, part, gw, gb); }
 JT_FLOAT_DTYPES(JT_LN)
+
+// ---------------------------------------------------------------------------------------------- batch norm
+// Training-mode batch norm of a contiguous x [N, C, S] (S: the spatial positions, 1 for [N, C]): channel c has the
+// M = N * S elements at (n * C + c) * S + s. Every kernel but the finalizers runs on a grid (P, C): block (p, c)
+// takes the channel's elements m = n * S + s in [p * chunk, (p + 1) * chunk), walked by bn_walk, so that
+// neighbouring threads read neighbouring elements and only a step past the end of a row costs a division.
+// Statistics are in the compute type T (float; double for F64), as the mean and var outputs.
+//   batchnorm_stats_<dt>:        per block (count, mean, M2): Welford's update per thread, Chan's merge across the
+//                                block (stable whatever the mean), into part [C][P][3];
+//   batchnorm_finalize_<dt>:     one thread per channel merges its P partials in order (deterministic): mean and
+//                                biased var (outputs), scale = w * rstd into coef [C];
+//   batchnorm_apply_<dt>:        y = (x - mean) * scale + b;
+//   batchnorm_bwd_sums_<dt>:     per block the sums of dy and dy * xhat (xhat = (x - mean) * rstd) into part [C][P][2];
+//   batchnorm_bwd_finalize_<dt>: per channel, in order: gb = sum dy, gw = sum dy * xhat (either may be null), and
+//                                coef [C][3] = {k = w * rstd, sum dy / M, q = -k * rstd * sum(dy * xhat) / M};
+//   batchnorm_bwd_dx_<dt>:       dx = k * (dy - sum dy / M) + q * (x - mean), the Backend formula with xhat expanded
+//                                so that each element costs two multiply-adds.
+
+template <class T>
+struct BnStat { T n, mean, m2; };
+
+// Chan et al.'s merge of two (count, mean, sum of squared deviations).
+template <class T>
+__device__ __forceinline__ BnStat<T> bn_merge(BnStat<T> a, BnStat<T> b) {
+    T n = a.n + b.n;
+    if (n == (T) 0) return a;
+    T d = b.mean - a.mean, fb = b.n / n;
+    a.m2 += b.m2 + d * d * a.n * fb;
+    a.mean += d * fb;
+    a.n = n;
+    return a;
+}
+
+template <class T>
+__device__ __forceinline__ BnStat<T> bn_block_merge(BnStat<T> a) {
+    __shared__ T part[3][32];
+#pragma unroll
+    for (int d = 16; d > 0; d >>= 1) {
+        BnStat<T> o{__shfl_xor_sync(0xffffffffu, a.n, d), __shfl_xor_sync(0xffffffffu, a.mean, d), __shfl_xor_sync(0xffffffffu, a.m2, d)};
+        a = bn_merge(a, o);
+    }
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    if (lane == 0) {
+        part[0][w] = a.n;
+        part[1][w] = a.mean;
+        part[2][w] = a.m2;
+    }
+    __syncthreads();
+    if (w == 0) {
+        a = lane < nw ? BnStat<T>{part[0][lane], part[1][lane], part[2][lane]} : BnStat<T>{0, 0, 0};
+#pragma unroll
+        for (int d = 16; d > 0; d >>= 1) {
+            BnStat<T> o{__shfl_xor_sync(0xffffffffu, a.n, d), __shfl_xor_sync(0xffffffffu, a.mean, d), __shfl_xor_sync(0xffffffffu, a.m2, d)};
+            a = bn_merge(a, o);
+        }
+    }
+    return a;  // complete in thread 0
+}
+
+// Calls f(offset of x) for this thread's elements of channel c among m in [lo, hi): m = lo + t, lo + t + nt, ...
+template <class F>
+__device__ __forceinline__ void bn_walk(i64 C, i64 S, i64 c, i64 lo, i64 hi, F f) {
+    i64 m = lo + threadIdx.x;
+    if (m >= hi) return;
+    i64 n = m / S, s = m - n * S;
+    const i64 step = blockDim.x;
+    for (; m < hi; m += step) {
+        f((n * C + c) * S + s);
+        s += step;
+        if (s >= S) {
+            i64 q = s / S;
+            n += q;
+            s -= q * S;
+        }
+    }
+}
+
+// This block's range of its channel's elements.
+__device__ __forceinline__ void bn_range(i64 M, i64 chunk, i64& lo, i64& hi) {
+    lo = (i64) blockIdx.x * chunk;
+    hi = lo + chunk < M ? lo + chunk : M;
+}
+
+template <class D>
+__device__ void bn_stats(i64 C, i64 S, i64 M, i64 chunk, const typename D::S* __restrict__ x, typename D::C* __restrict__ part) {
+    typedef typename D::C T;
+    const i64 c = blockIdx.y;
+    i64 lo, hi;
+    bn_range(M, chunk, lo, hi);
+    BnStat<T> a{0, 0, 0};
+    bn_walk(C, S, c, lo, hi, [&](i64 at) {
+        T v = ld<D>(x[at]);
+        a.n += (T) 1;
+        T d = v - a.mean;
+        a.mean += d / a.n;
+        a.m2 += d * (v - a.mean);
+    });
+    a = bn_block_merge(a);
+    if (threadIdx.x == 0) {
+        T* o = part + (c * gridDim.x + blockIdx.x) * 3;
+        o[0] = a.n;
+        o[1] = a.mean;
+        o[2] = a.m2;
+    }
+}
+
+template <class D>
+__device__ void bn_finalize(i64 C, int P, const typename D::C* __restrict__ part, const typename D::S* __restrict__ w,
+                            typename D::C eps, typename D::C* __restrict__ mean, typename D::C* __restrict__ var,
+                            typename D::C* __restrict__ scale) {
+    typedef typename D::C T;
+    JT_GRID_STRIDE(c, C) {
+        BnStat<T> a{0, 0, 0};
+        for (int p = 0; p < P; p++) {
+            const T* q = part + (c * P + p) * 3;
+            a = bn_merge(a, BnStat<T>{q[0], q[1], q[2]});
+        }
+        // an empty batch has no mean: NaN, as 0 / 0 gives on the CPU
+        T mu = a.n > (T) 0 ? a.mean : (T) NAN, v = a.n > (T) 0 ? a.m2 / a.n : (T) NAN;
+        mean[c] = mu;
+        var[c] = v;
+        scale[c] = ln_rsqrt(v + eps) * (w ? ld<D>(w[c]) : (T) 1);
+    }
+}
+
+template <class D>
+__device__ void bn_apply(i64 C, i64 S, i64 M, i64 chunk, const typename D::S* __restrict__ x, const typename D::C* __restrict__ mean,
+                         const typename D::C* __restrict__ scale, const typename D::S* __restrict__ b, typename D::S* __restrict__ y) {
+    typedef typename D::C T;
+    const i64 c = blockIdx.y;
+    i64 lo, hi;
+    bn_range(M, chunk, lo, hi);
+    const T mu = mean[c], sc = scale[c], sh = b ? ld<D>(b[c]) : (T) 0;
+    bn_walk(C, S, c, lo, hi, [&](i64 at) { y[at] = st<D>((ld<D>(x[at]) - mu) * sc + sh); });
+}
+
+template <class D>
+__device__ void bn_bwd_sums(i64 C, i64 S, i64 M, i64 chunk, const typename D::S* __restrict__ dy, const typename D::S* __restrict__ x,
+                            const typename D::C* __restrict__ mean, const typename D::C* __restrict__ var, typename D::C eps,
+                            typename D::C* __restrict__ part) {
+    typedef typename D::C T;
+    const i64 c = blockIdx.y;
+    i64 lo, hi;
+    bn_range(M, chunk, lo, hi);
+    const T mu = mean[c], rs = ln_rsqrt(var[c] + eps);
+    T sg = 0, sgx = 0;
+    bn_walk(C, S, c, lo, hi, [&](i64 at) {
+        T g = ld<D>(dy[at]);
+        sg += g;
+        sgx += g * ((ld<D>(x[at]) - mu) * rs);
+    });
+    sg = ln_block_sum(sg);
+    sgx = ln_block_sum(sgx);
+    if (threadIdx.x == 0) {
+        T* o = part + (c * gridDim.x + blockIdx.x) * 2;
+        o[0] = sg;
+        o[1] = sgx;
+    }
+}
+
+template <class D>
+__device__ void bn_bwd_finalize(i64 C, i64 M, int P, const typename D::C* __restrict__ part, const typename D::C* __restrict__ var,
+                                const typename D::S* __restrict__ w, typename D::C eps, typename D::S* __restrict__ gw,
+                                typename D::S* __restrict__ gb, typename D::C* __restrict__ coef) {
+    typedef typename D::C T;
+    JT_GRID_STRIDE(c, C) {
+        T sg = 0, sgx = 0;
+        for (int p = 0; p < P; p++) {
+            sg += part[(c * P + p) * 2];
+            sgx += part[(c * P + p) * 2 + 1];
+        }
+        if (gb) gb[c] = st<D>(sg);
+        if (gw) gw[c] = st<D>(sgx);
+        if (coef) {
+            T rs = ln_rsqrt(var[c] + eps), k = rs * (w ? ld<D>(w[c]) : (T) 1);
+            coef[c * 3] = k;
+            coef[c * 3 + 1] = sg / (T) M;
+            coef[c * 3 + 2] = -k * rs * sgx / (T) M;
+        }
+    }
+}
+
+template <class D>
+__device__ void bn_bwd_dx(i64 C, i64 S, i64 M, i64 chunk, const typename D::S* __restrict__ dy, const typename D::S* __restrict__ x,
+                          const typename D::C* __restrict__ mean, const typename D::C* __restrict__ coef, typename D::S* __restrict__ dx) {
+    typedef typename D::C T;
+    const i64 c = blockIdx.y;
+    i64 lo, hi;
+    bn_range(M, chunk, lo, hi);
+    const T k = coef[c * 3], meanG = coef[c * 3 + 1], q = coef[c * 3 + 2], mu = mean[c];
+    bn_walk(C, S, c, lo, hi, [&](i64 at) { dx[at] = st<D>(k * (ld<D>(dy[at]) - meanG) + q * (ld<D>(x[at]) - mu)); });
+}
+
+#define JT_BN(D, name) \
+    extern "C" __global__ void __launch_bounds__(256) batchnorm_stats_##name(i64 C, i64 S, i64 M, i64 chunk, const D::S* x, D::C* part) { \
+        bn_stats<D>(C, S, M, chunk, x, part); } \
+    extern "C" __global__ void batchnorm_finalize_##name(i64 C, int P, const D::C* part, const D::S* w, D::C eps, D::C* mean, \
+            D::C* var, D::C* scale) { bn_finalize<D>(C, P, part, w, eps, mean, var, scale); } \
+    extern "C" __global__ void __launch_bounds__(256) batchnorm_apply_##name(i64 C, i64 S, i64 M, i64 chunk, const D::S* x, \
+            const D::C* mean, const D::C* scale, const D::S* b, D::S* y) { bn_apply<D>(C, S, M, chunk, x, mean, scale, b, y); } \
+    extern "C" __global__ void __launch_bounds__(256) batchnorm_bwd_sums_##name(i64 C, i64 S, i64 M, i64 chunk, const D::S* dy, \
+            const D::S* x, const D::C* mean, const D::C* var, D::C eps, D::C* part) { \
+        bn_bwd_sums<D>(C, S, M, chunk, dy, x, mean, var, eps, part); } \
+    extern "C" __global__ void batchnorm_bwd_finalize_##name(i64 C, i64 M, int P, const D::C* part, const D::C* var, const D::S* w, \
+            D::C eps, D::S* gw, D::S* gb, D::C* coef) { bn_bwd_finalize<D>(C, M, P, part, var, w, eps, gw, gb, coef); } \
+    extern "C" __global__ void __launch_bounds__(256) batchnorm_bwd_dx_##name(i64 C, i64 S, i64 M, i64 chunk, const D::S* dy, \
+            const D::S* x, const D::C* mean, const D::C* coef, D::S* dx) { bn_bwd_dx<D>(C, S, M, chunk, dy, x, mean, coef, dx); }
+JT_FLOAT_DTYPES(JT_BN)

@@ -4,7 +4,6 @@ import io.jtensor.Device;
 import io.jtensor.NDArray;
 import io.jtensor.backend.Backend;
 import io.jtensor.backend.BackendContract;
-import io.jtensor.backend.ComposedBatchNorm;
 import io.jtensor.backend.BinaryOp;
 import io.jtensor.backend.ConvParams;
 import io.jtensor.backend.ReduceOp;
@@ -405,13 +404,13 @@ public final class CudaBackend implements Backend {
     /** Composed of this backend's verified reductions and elementwise kernels until a fused kernel lands. */
     @Override public void batchNorm(NDArray x, NDArray weight, NDArray bias, double eps, NDArray out, NDArray mean, NDArray var) {
         BackendContract.requireSameShape("batchNorm", x.shape(), out.shape());
-        ComposedBatchNorm.forward(x, weight, bias, eps, out, mean, var);
+        CudaBatchNorm.forward(x, weight, bias, eps, out, mean, var);
     }
 
     @Override public void batchNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray var, NDArray weight, double eps,
                                             NDArray gradX, NDArray gradWeight, NDArray gradBias) {
         BackendContract.requireSameShape("batchNormBackward", x.shape(), gradOut.shape());
-        ComposedBatchNorm.backward(gradOut, x, mean, var, weight, eps, gradX, gradWeight, gradBias);
+        CudaBatchNorm.backward(gradOut, x, mean, var, weight, eps, gradX, gradWeight, gradBias);
     }
 
     @Override public void layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,

@@ -163,4 +163,17 @@ class CudaVariantPlanTest {
         assertTrue((s.slices() - 1) * s.sliceK() < K && K <= s.slices() * s.sliceK(), s + " over K = " + K);
         assertEquals(s.slices(), s.fullSlices(K) + (s.rest(K) > 0 ? 1 : 0), s.toString());
     }
+
+    @Test
+    void batchNormSplitsEachChannelOverEnoughBlocksToFillTheGpu() {
+        // ResNet-20's first stage at batch 128: 16 channels of 128 * 32 * 32 = 131072 elements: 4 x 132 / 16 = 33
+        // blocks per channel would fill the GPU, but 131072 / 33 is under MIN_PER_BLOCK: 32 blocks of 4096
+        assertEquals(32, CudaBatchNorm.splits(16, 128 * 32 * 32, SMS));
+        // many channels: one block each is already 4 per SM
+        assertEquals(1, CudaBatchNorm.splits(4 * SMS, 1 << 20, SMS));
+        // short channels: no block with fewer than MIN_PER_BLOCK elements, but at least one block
+        assertEquals(2, CudaBatchNorm.splits(4, 2 * CudaBatchNorm.MIN_PER_BLOCK, SMS));
+        assertEquals(1, CudaBatchNorm.splits(4, 1000, SMS));
+        assertEquals(1, CudaBatchNorm.splits(6, 0, SMS));
+    }
 }

@@ -112,6 +112,7 @@ public final class GpuBench {
             section("reductions", () -> reductions(a, n));
             section("softmax", () -> softmaxes(a, c, n));
             section("layer norm", () -> layerNorms(a, c, n));
+            section("batch norm", () -> batchNorms(a, b, c, n));
         }
         launchOverhead();
         gemms(4096);
@@ -395,6 +396,58 @@ public final class GpuBench {
                  NDArray y = NDArray.empty(DType.BF16, g, n / 2 / len, len)) {
                 layerNormRows("layer norm BF16 rows of " + len + " (n/2 elements)", x, y, n / 2 / len, len, 1e-2);
             }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ batch norm
+
+    /**
+     * Batch norm (training) of a ResNet-like activation x [N, 64, 32, 32] (a's n elements, uniform in [0, 1)) with
+     * weight and bias, forward and backward (dy = b), composed (the default until this run) then fused; the fused
+     * results are checked against the composed ones on the GPU. Bytes counted are the ideal (forward: read x, write
+     * y; backward: read dy and x, write dx): the fused kernels read x a second time, mostly from DRAM at this size.
+     */
+    private void batchNorms(NDArray a, NDArray b, NDArray c, long n) {
+        long[] shape = {n / (64 * 32 * 32), 64, 32, 32};
+        CudaBatchNorm.Variant before = CudaBatchNorm.variant();
+        try (NDArray x = a.view(shape); NDArray dy = b.view(shape); NDArray y = c.view(shape);
+             NDArray y0 = NDArray.empty(DType.F32, g, shape); NDArray dx = NDArray.empty(DType.F32, g, shape);
+             NDArray dx0 = NDArray.empty(DType.F32, g, shape);
+             NDArray w = NDArray.rand(new Generator(9), DType.F32, g, 64); NDArray bias = NDArray.rand(new Generator(10), DType.F32, g, 64);
+             NDArray mean = NDArray.empty(DType.F32, g, 64); NDArray var = NDArray.empty(DType.F32, g, 64);
+             NDArray gw = NDArray.empty(DType.F32, g, 64); NDArray gb = NDArray.empty(DType.F32, g, 64)) {
+            String name = "batch norm F32 " + java.util.Arrays.toString(shape);
+            for (CudaBatchNorm.Variant v : new CudaBatchNorm.Variant[] {CudaBatchNorm.Variant.COMPOSED, CudaBatchNorm.Variant.FUSED}) {
+                CudaBatchNorm.setVariant(v);
+                boolean fused = v == CudaBatchNorm.Variant.FUSED;
+                NDArray yOut = fused ? y : y0, dxOut = fused ? dx : dx0;
+                yOut.fill(Double.NaN);
+                dxOut.fill(Double.NaN);
+                cuda.batchNorm(x, w, bias, 1e-5, yOut, mean, var);
+                cuda.batchNormBackward(dy, x, mean, var, w, 1e-5, dxOut, gw, gb);
+                String note = "the composition of reductions and elementwise ops";
+                if (fused) {
+                    double err = Math.max(deviceRelNorm(y0, y), deviceRelNorm(dx0, dx));
+                    note = String.format("rel. err vs composed (y, dx) %.1e %s", err, verdict(err, 1e-5));
+                }
+                double[] fwd = new double[2], bwd = new double[2];
+                for (int rep = 0; rep < 2; rep++) {
+                    fwd[rep] = timeMs(() -> cuda.batchNorm(x, w, bias, 1e-5, yOut, mean, var), 1);
+                    bwd[rep] = timeMs(() -> cuda.batchNormBackward(dy, x, mean, var, w, 1e-5, dxOut, gw, gb), 1);
+                }
+                String tag = " [" + v.name().toLowerCase(java.util.Locale.ROOT) + "]";
+                variantRow(name + " forward" + tag, 2.0 * n * 4, fwd, note);
+                variantRow(name + " backward" + tag, 3.0 * n * 4, bwd, note);
+            }
+        } finally {
+            CudaBatchNorm.setVariant(before);
+        }
+    }
+
+    /** ||got - ref|| / ||ref||, computed on the device (NaN when got holds a NaN). */
+    private static double deviceRelNorm(NDArray ref, NDArray got) {
+        try (NDArray d = got.sub(ref); NDArray d2 = d.square(); NDArray num = d2.sum(); NDArray r2 = ref.square(); NDArray den = r2.sum()) {
+            return Math.sqrt(num.item() / den.item());
         }
     }
 
