@@ -49,7 +49,7 @@ final class CpuBatchNorm {
     static void forward(Operand x, Operand weight, Operand bias, double eps, Operand out, Operand mean, Operand var) {
         Layout l = Layout.of("batchNorm", x);
         requireSameSize("batchNorm", x, out);
-        if (l.count() == 0) return;
+        // an empty batch still writes its statistics: 0 / 0, NaN (as the composed and the CUDA forms do)
         double[] w = CpuNorm.vector(weight, l.c, 1), b = CpuNorm.vector(bias, l.c, 0);
         boolean simd = x.dtype() == DType.F32 && out.dtype() == DType.F32;
         Parallel.forEach(l.c, ch -> {
@@ -96,7 +96,7 @@ final class CpuBatchNorm {
                 }
             }
             gb[ch] = sumG;
-            gw[ch] = sumGX * rstd;
+            gw[ch] = l.count() == 0 ? 0 : sumGX * rstd;  // an empty sum is 0, although rstd is NaN then
             if (gradX == null || l.count() == 0) return;
             // gradX = w rstd (g - sumG / M - xhat * gw / M) = A g + B x + C, per element two multiply-adds.
             double m = l.count(), a = w[ch] * rstd, bx = -a * rstd * rstd * sumGX / m, c0 = -a * sumG / m - bx * mu;

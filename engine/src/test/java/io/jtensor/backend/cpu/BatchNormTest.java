@@ -141,6 +141,26 @@ class BatchNormTest {
     }
 
     @Test
+    void anEmptyBatchHasNaNStatisticsAndZeroParameterGradients() {
+        for (boolean composed : new boolean[] {false, true}) {
+            try (var scope = MemoryScope.open()) {
+                NDArray x = NDArray.zeros(DType.F32, Device.cpu(), 0, 3, 4), w = NDArray.ones(DType.F32, Device.cpu(), 3);
+                NDArray out = NDArray.empty(DType.F32, Device.cpu(), 0, 3, 4);
+                NDArray mean = NDArray.full(7, DType.F32, Device.cpu(), 3), var = NDArray.full(7, DType.F32, Device.cpu(), 3);
+                if (composed) ComposedBatchNorm.forward(x, w, null, EPS, out, mean, var);
+                else x.backend().batchNorm(x, w, null, EPS, out, mean, var);
+                for (double v : mean.toDoubleArray()) assertTrue(Double.isNaN(v), (composed ? "composed" : "fused") + " mean of nothing");
+                for (double v : var.toDoubleArray()) assertTrue(Double.isNaN(v), (composed ? "composed" : "fused") + " var of nothing");
+                NDArray gw = NDArray.full(7, DType.F32, Device.cpu(), 3), gb = NDArray.full(7, DType.F32, Device.cpu(), 3);
+                if (composed) ComposedBatchNorm.backward(x, x, mean, var, w, EPS, null, gw, gb);
+                else x.backend().batchNormBackward(x, x, mean, var, w, EPS, null, gw, gb);
+                assertAllClose((composed ? "composed" : "fused") + " gradWeight", new double[3], gw.toDoubleArray(), 0);
+                assertAllClose((composed ? "composed" : "fused") + " gradBias", new double[3], gb.toDoubleArray(), 0);
+            }
+        }
+    }
+
+    @Test
     void badInputNamesTheOpAndWhatWasExpected() {
         try (var scope = MemoryScope.open()) {
             var flat = assertThrows(IllegalArgumentException.class, () -> NDArray.of(new double[] {1, 2, 3}, 3).batchNorm(null, null, EPS));
