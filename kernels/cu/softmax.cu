@@ -258,3 +258,117 @@ JT_FLOAT_DTYPES(JT_SOFTMAX)
 
 #include "softmax_vec.cuh"
 #include "softmax_vec2.cuh"
+
+// ---------------------------------------------------------------------------------------------- cross-entropy
+// Fused cross-entropy of logits [N, C, inner] (contiguous; inner = positions per image, 1 for [N, C]) against I64
+// targets [N, inner], per position p = n * inner + s: loss = lse - (1 - e) x[t] - (e / C) sum_c x[c] (0 where
+// t == ignore), and lse kept for the backward: gx[c] = g[p] * (exp(x[c] - lse) - e / C - (1 - e) [c == t]).
+//   xent_fwd_rows_<dt>, xent_bwd_rows_<dt>: inner == 1, one warp per position, lanes along its classes;
+//   xent_fwd_cols_<dt>, xent_bwd_cols_<dt>: inner > 1, one thread per position, its classes inner apart, so that
+//                                           neighbouring threads read neighbouring positions.
+// lse is the softmax kernels' (max, sum) merge (MaxSum: a NaN or a +inf makes it NaN, as in PyTorch). A target
+// outside [0, C) that is not ignore goes to the error flag (Java throws) and leaves its loss 0.
+
+template <class D>
+__device__ __forceinline__ void xent_finish(i64 C, typename D::C lse, typename D::C xt, typename D::C sumx, i64 t, i64 ignore,
+                                            typename D::C e, i64 p, typename D::S* __restrict__ loss,
+                                            typename D::C* __restrict__ lseOut, int* err) {
+    typedef typename D::C T;
+    lseOut[p] = lse;
+    T l = 0;
+    if (t != ignore) {
+        if (t < 0 || t >= C) report_error(err, E_INDEX_OUT_OF_RANGE, t);
+        else l = lse - ((T) 1 - e) * xt - (e > (T) 0 ? e / (T) C * sumx : (T) 0);  // 0 * sumx is NaN for a -inf logit
+    }
+    loss[p] = st<D>(l);
+}
+
+template <class D>
+__device__ void xent_fwd_rows(i64 P, i64 C, const typename D::S* __restrict__ x, const i64* __restrict__ tg, i64 ignore,
+                              typename D::C e, typename D::S* __restrict__ loss, typename D::C* __restrict__ lse, int* err) {
+    typedef typename D::C T;
+    const int lane = threadIdx.x & 31;
+    const i64 p = (i64) blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (p >= P) return;  // the whole warp
+    const typename D::S* xr = x + p * C;
+    MaxSum<T> a{(T) -INFINITY, (T) 0};
+    T sumx = 0;
+    for (i64 c = lane; c < C; c += 32) {
+        T v = ld<D>(xr[c]);
+        a = ms_add(a, v);
+        sumx += v;
+    }
+    a = warp_ms(a);
+    sumx = warp_sum(sumx);
+    if (lane == 0) {
+        i64 t = tg[p];
+        T xt = (t >= 0 && t < C) ? ld<D>(xr[t]) : (T) 0;
+        xent_finish<D>(C, a.m + m_log(a.s), xt, sumx, t, ignore, e, p, loss, lse, err);
+    }
+}
+
+template <class D>
+__device__ void xent_fwd_cols(i64 N, i64 C, i64 inner, const typename D::S* __restrict__ x, const i64* __restrict__ tg, i64 ignore,
+                              typename D::C e, typename D::S* __restrict__ loss, typename D::C* __restrict__ lse, int* err) {
+    typedef typename D::C T;
+    JT_GRID_STRIDE(p, N * inner) {
+        i64 n = p / inner, s = p - n * inner;
+        const typename D::S* xr = x + n * C * inner + s;
+        MaxSum<T> a{(T) -INFINITY, (T) 0};
+        T sumx = 0;
+        for (i64 c = 0; c < C; c++) {
+            T v = ld<D>(xr[c * inner]);
+            a = ms_add(a, v);
+            sumx += v;
+        }
+        i64 t = tg[p];
+        T xt = (t >= 0 && t < C) ? ld<D>(xr[t * inner]) : (T) 0;
+        xent_finish<D>(C, a.m + m_log(a.s), xt, sumx, t, ignore, e, p, loss, lse, err);
+    }
+}
+
+// g * (exp(v - lse) - e / C - (1 - e) [c == t]) for one logit v of class c.
+template <class T>
+__device__ __forceinline__ T xent_grad(T v, T lse, T g, i64 c, i64 t, T e, T uniform) {
+    return g * (m_exp(v - lse) - uniform - (c == t ? (T) 1 - e : (T) 0));
+}
+
+template <class D>
+__device__ void xent_bwd_rows(i64 P, i64 C, const typename D::S* __restrict__ x, const i64* __restrict__ tg,
+                              const typename D::C* __restrict__ lse, const typename D::S* __restrict__ gl, i64 ignore,
+                              typename D::C e, typename D::S* __restrict__ gx) {
+    typedef typename D::C T;
+    const int lane = threadIdx.x & 31;
+    const i64 p = (i64) blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (p >= P) return;
+    const i64 t = tg[p];
+    const T g = t != ignore ? ld<D>(gl[p]) : (T) 0, L = lse[p], uniform = e / (T) C;
+    const typename D::S* xr = x + p * C;
+    typename D::S* gr = gx + p * C;
+    for (i64 c = lane; c < C; c += 32) gr[c] = st<D>(xent_grad<T>(ld<D>(xr[c]), L, g, c, t, e, uniform));
+}
+
+template <class D>
+__device__ void xent_bwd_cols(i64 N, i64 C, i64 inner, const typename D::S* __restrict__ x, const i64* __restrict__ tg,
+                              const typename D::C* __restrict__ lse, const typename D::S* __restrict__ gl, i64 ignore,
+                              typename D::C e, typename D::S* __restrict__ gx) {
+    typedef typename D::C T;
+    JT_GRID_STRIDE(p, N * inner) {
+        i64 n = p / inner, s = p - n * inner;
+        const i64 t = tg[p];
+        const T g = t != ignore ? ld<D>(gl[p]) : (T) 0, L = lse[p], uniform = e / (T) C;
+        const i64 base = n * C * inner + s;
+        for (i64 c = 0; c < C; c++) gx[base + c * inner] = st<D>(xent_grad<T>(ld<D>(x[base + c * inner]), L, g, c, t, e, uniform));
+    }
+}
+
+#define JT_XENT(D, name) \
+    extern "C" __global__ void __launch_bounds__(256) xent_fwd_rows_##name(i64 P, i64 C, const D::S* x, const i64* tg, i64 ignore, \
+            D::C e, D::S* loss, D::C* lse, int* err) { xent_fwd_rows<D>(P, C, x, tg, ignore, e, loss, lse, err); } \
+    extern "C" __global__ void xent_fwd_cols_##name(i64 N, i64 C, i64 inner, const D::S* x, const i64* tg, i64 ignore, D::C e, \
+            D::S* loss, D::C* lse, int* err) { xent_fwd_cols<D>(N, C, inner, x, tg, ignore, e, loss, lse, err); } \
+    extern "C" __global__ void xent_bwd_rows_##name(i64 P, i64 C, const D::S* x, const i64* tg, const D::C* lse, \
+            const D::S* gl, i64 ignore, D::C e, D::S* gx) { xent_bwd_rows<D>(P, C, x, tg, lse, gl, ignore, e, gx); } \
+    extern "C" __global__ void xent_bwd_cols_##name(i64 N, i64 C, i64 inner, const D::S* x, const i64* tg, const D::C* lse, \
+            const D::S* gl, i64 ignore, D::C e, D::S* gx) { xent_bwd_cols<D>(N, C, inner, x, tg, lse, gl, ignore, e, gx); }
+JT_FLOAT_DTYPES(JT_XENT)

@@ -1176,7 +1176,9 @@ public final class NDArray implements AutoCloseable {
             case LOGSUMEXP -> dtype.isFloating() ? dtype : DType.F32;
             default -> dtype;
         };
-        if ((op == ReduceOp.MAX || op == ReduceOp.MIN || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) && numel() == 0) {
+        // an extreme of nothing is undefined; reducing a non-empty dim of an empty array gives an empty result (PyTorch)
+        boolean emptyGroups = numel() == 0 && (dim() == 0 || Arrays.stream(d).anyMatch(k -> shape[k] == 0));
+        if ((op == ReduceOp.MAX || op == ReduceOp.MIN || op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) && emptyGroups) {
             throw new IllegalArgumentException(name + ": cannot reduce an empty array of shape " + Arrays.toString(shape));
         }
         NDArray src = op == ReduceOp.LOGSUMEXP && !dtype.isFloating() ? to(DType.F32) : share();
@@ -1542,34 +1544,96 @@ public final class NDArray implements AutoCloseable {
     }
 
 
-    /** Mean cross-entropy of logits [N, C] against class indices [N] (I64 or I32). */
+    /**
+     * Mean cross-entropy of logits [N, C, ...] against integer class indices [N, ...] over the positions whose target
+     * is not -100 (PyTorch's cross_entropy with its defaults; NaN when every target is -100).
+     */
     public NDArray crossEntropy(NDArray targets) {
+        NDArray[] r = crossEntropyPerPosition(targets, -100, 0);
+        try (NDArray loss = r[0]; NDArray lse = r[1]; NDArray valid = targets.ne(-100); NDArray count = valid.sum(); NDArray total = loss.sum()) {
+            return total.div(count);
+        }
+    }
+
+    /**
+     * Cross-entropy per position of floating logits [N, C, ...] against integer class indices [N, ...] (PyTorch's
+     * cross_entropy with reduction "none"): {loss, lse}, both [N, ...]: loss in the logits' dtype, 0 where the target
+     * is ignoreIndex; lse (F64 for F64 logits, else F32) each position's log-sum-exp, which
+     * {@link #crossEntropyBackward} takes. labelSmoothing in [0, 1] mixes the one-hot target with the uniform
+     * distribution over classes. A target outside [0, C) that is not ignoreIndex throws IndexOutOfBoundsException.
+     */
+    public NDArray[] crossEntropyPerPosition(NDArray targets, long ignoreIndex, double labelSmoothing) {
+        checkOpen("crossEntropy");
         checkClassTargets("crossEntropy", targets);
-        if (!dtype.isFloating()) throw new IllegalArgumentException("crossEntropy: expected floating logits, got " + dtype);
-        try (NDArray lsm = logSoftmax(1); NDArray t = targets.to(DType.I64); NDArray t2 = t.unsqueeze(1);
-             NDArray picked = gatherClasses("crossEntropy", lsm, t2); NDArray m = picked.mean()) {
-            return m.neg();
+        checkLabelSmoothing("crossEntropy", labelSmoothing);
+        DType st = dtype == DType.F64 ? DType.F64 : DType.F32;
+        try (NDArray x = contiguous(); NDArray t64 = targets.to(DType.I64); NDArray t = t64.contiguous()) {
+            NDArray[] r = new NDArray[2];
+            try {
+                r[0] = allocate("crossEntropy", dtype, device(), targets.shape);
+                r[1] = allocate("crossEntropy", st, device(), targets.shape);
+                backend().crossEntropy(x, t, ignoreIndex, labelSmoothing, r[0], r[1]);
+                return r;
+            } catch (RuntimeException | Error e) {
+                for (NDArray a : r) if (a != null) a.close();
+                throw e;
+            }
         }
     }
 
-    /** scores.gather(1, classes), with an out-of-range class reported as the caller's op. */
-    private static NDArray gatherClasses(String op, NDArray scores, NDArray classes) {
-        try {
-            return scores.gather(1, classes);
-        } catch (IndexOutOfBoundsException e) {
-            throw renamed(op, "expected class indices in [0, " + scores.shape[1] + ")", e);
+    /**
+     * Gradient of {@link #crossEntropyPerPosition} with respect to the logits, given the gradient of each position's
+     * loss (gradLoss, targets' shape) and the lse it returned; same ignoreIndex and labelSmoothing.
+     */
+    public static NDArray crossEntropyBackward(NDArray logits, NDArray targets, NDArray lse, NDArray gradLoss, long ignoreIndex,
+                                               double labelSmoothing) {
+        logits.checkOpen("crossEntropyBackward");
+        logits.checkClassTargets("crossEntropyBackward", targets);
+        checkLabelSmoothing("crossEntropyBackward", labelSmoothing);
+        DType st = logits.dtype == DType.F64 ? DType.F64 : DType.F32;
+        for (NDArray a : new NDArray[] {lse, gradLoss}) {
+            requireSameDevice("crossEntropyBackward", logits, a);
+            if (!Arrays.equals(a.shape, targets.shape)) {
+                throw new IllegalArgumentException("crossEntropyBackward: expected lse and gradLoss of shape " + Arrays.toString(targets.shape)
+                        + ", got " + Arrays.toString(a.shape));
+            }
+        }
+        if (lse.dtype != st) throw new IllegalArgumentException("crossEntropyBackward: expected lse of " + st + ", got " + lse.dtype);
+        try (NDArray x = logits.contiguous(); NDArray t64 = targets.to(DType.I64); NDArray t = t64.contiguous(); NDArray l = lse.contiguous();
+             NDArray g0 = gradLoss.to(logits.dtype); NDArray g = g0.contiguous()) {
+            NDArray out = allocate("crossEntropyBackward", logits.dtype, logits.device(), logits.shape);
+            try {
+                logits.backend().crossEntropyBackward(x, t, l, g, ignoreIndex, labelSmoothing, out);
+                return out;
+            } catch (RuntimeException | Error e) {
+                out.close();
+                throw e;
+            }
         }
     }
 
-    /** Checks logits [N, C] and integer class indices [N] on the same device. */
-    public void checkClassTargets(String op, NDArray targets) {
+    private static void checkLabelSmoothing(String op, double labelSmoothing) {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException(op + ": labelSmoothing must be in [0, 1], got " + labelSmoothing);
+        }
+    }
+
+    /** Checks floating logits [N, C, ...] (C >= 1 unless there are no positions) and integer class indices [N, ...] on one device. */
+    private void checkClassTargets(String op, NDArray targets) {
         requireSameDevice(op, this, targets);
-        if (dim() != 2) throw new IllegalArgumentException(op + ": expected logits [N, C], got " + Arrays.toString(shape));
-        if (targets.dim() != 1 || targets.shape[0] != shape[0]) {
-            throw new IllegalArgumentException(op + ": expected targets [" + shape[0] + "], got " + Arrays.toString(targets.shape));
+        if (dim() < 2) throw new IllegalArgumentException(op + ": expected logits [N, C] or [N, C, d1, ...], got " + Arrays.toString(shape));
+        long[] expected = new long[shape.length - 1];
+        expected[0] = shape[0];
+        System.arraycopy(shape, 2, expected, 1, shape.length - 2);
+        if (!Arrays.equals(targets.shape, expected)) {
+            throw new IllegalArgumentException(op + ": expected targets " + Arrays.toString(expected) + ", got " + Arrays.toString(targets.shape));
         }
         if (targets.dtype.isFloating() || targets.dtype == DType.BOOL) {
             throw new IllegalArgumentException(op + ": expected integer class indices, got " + targets.dtype);
+        }
+        if (!dtype.isFloating()) throw new IllegalArgumentException(op + ": expected floating logits, got " + dtype);
+        if (shape[1] == 0 && targets.numel() > 0) {
+            throw new IllegalArgumentException(op + ": expected at least one class, got logits " + Arrays.toString(shape));
         }
     }
 

@@ -32,24 +32,22 @@ final class Losses {
     static Tensor crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, double labelSmoothing) {
         checkTargets("crossEntropy", logits, targets);
         checkSmoothing("crossEntropy", labelSmoothing);
-        Tensor lsm = logits.logSoftmax(1);
-        Tensor loss = negLogLikelihood("crossEntropy", lsm, targets, ignoreIndex, labelSmoothing);
-        lsm.data().close();
-        return loss;
+        Tensor losses = crossEntropyPositions(logits, targets, ignoreIndex, labelSmoothing);
+        Tensor valid;
+        try (NDArray keep = targets.data().ne((double) ignoreIndex)) {
+            valid = new Tensor(keep.to(losses.dtype()), false, null);
+        }
+        return meanOverValid(new PerPosition(losses, valid));
     }
 
     /** Mean negative log-likelihood of log-probabilities [N, C, d1...] at class indices [N, d1...]. */
     static Tensor nllLoss(Tensor logProbs, Tensor targets, long ignoreIndex) {
         checkTargets("nllLoss", logProbs, targets);
-        return negLogLikelihood("nllLoss", logProbs, targets, ignoreIndex, 0);
+        return meanOverValid(perPosition("nllLoss", logProbs, targets, ignoreIndex));
     }
 
-    /**
-     * -(1-e) lp[target] - e mean_c lp[c] per position, averaged over positions whose target is not ignored
-     * (NaN when all are ignored, as in PyTorch).
-     */
-    private static Tensor negLogLikelihood(String op, Tensor lp, Tensor targets, long ignoreIndex, double smoothing) {
-        PerPosition p = perPosition(op, lp, targets, ignoreIndex, smoothing);
+    /** The per-position losses averaged over positions whose target is not ignored (NaN when all are, as in PyTorch). */
+    private static Tensor meanOverValid(PerPosition p) {
         Tensor total = p.losses.sum();
         Tensor count = p.valid.sum();
         Tensor mean = total.div(count);
@@ -61,20 +59,34 @@ final class Losses {
     private record PerPosition(Tensor losses, Tensor valid) {}
 
     /**
-     * The per-position losses of {@link #negLogLikelihood}, without reduction, of log-probabilities or (with
-     * {@code logits}) of logits.
+     * The per-position losses, without reduction, of log-probabilities (negative log-likelihood) or of logits
+     * (cross-entropy).
      */
     static Tensor perPositionLoss(String op, Tensor scores, boolean logits, Tensor targets, long ignoreIndex, double smoothing) {
         checkTargets(op, scores, targets);
         checkSmoothing(op, smoothing);
-        Tensor lp = logits ? scores.logSoftmax(1) : scores;
-        PerPosition p = perPosition(op, lp, targets, ignoreIndex, smoothing);
-        if (logits) lp.data().close();
+        if (logits) return crossEntropyPositions(scores, targets, ignoreIndex, smoothing);
+        PerPosition p = perPosition(op, scores, targets, ignoreIndex);
         p.valid.data().close();
         return p.losses;
     }
 
-    private static PerPosition perPosition(String op, Tensor lp, Tensor targets, long ignoreIndex, double smoothing) {
+    /**
+     * Cross-entropy per position by the backend's fused primitive, one node: -(1-e) lp[target] - e mean_c lp[c] with
+     * lp the log-softmax of the logits, 0 where the target is ignored. Saves the logits, targets and log-sum-exps.
+     */
+    private static Tensor crossEntropyPositions(Tensor logits, Tensor targets, long ignoreIndex, double smoothing) {
+        NDArray[] r = logits.data().crossEntropyPerPosition(targets.data(), ignoreIndex, smoothing);
+        try (NDArray lse = r[1]) {
+            return Recorder.record("crossEntropy", r[0], logits, saved -> {
+                NDArray x = saved.save(logits.data()), t = saved.save(targets.data()), l = saved.save(lse);
+                return (g, need) -> new NDArray[] {NDArray.crossEntropyBackward(x, t, l, g, ignoreIndex, smoothing)};
+            });
+        }
+    }
+
+    /** -lp[target] per position, 0 where the target is ignored, and the mask of positions that count. */
+    private static PerPosition perPosition(String op, Tensor lp, Tensor targets, long ignoreIndex) {
         NDArray t = targets.data();
         Tensor valid, safeTargets;
         try (NDArray keep = t.ne((double) ignoreIndex); NDArray zero = NDArray.scalar(0, DType.I64, t.device());
@@ -93,20 +105,8 @@ final class Losses {
             throw r;
         }
         Tensor perPos = picked.squeeze(1);
-        Tensor gain;
-        if (smoothing > 0) {
-            long classes = lp.shape()[1];
-            Tensor hit = perPos.mul(1 - smoothing);
-            Tensor all = lp.sum(1, false);
-            Tensor spread = all.mul(smoothing / classes);
-            gain = hit.add(spread);
-            Reductions.closeIntermediates(hit, all, spread);
-        } else {
-            gain = perPos;
-        }
-        Tensor maskedGain = gain.mul(valid);
+        Tensor maskedGain = perPos.mul(valid);
         Tensor losses = maskedGain.neg();
-        if (gain != perPos) gain.data().close();
         Reductions.closeIntermediates(safeTargets, picked, perPos, maskedGain);
         return new PerPosition(losses, valid);
     }

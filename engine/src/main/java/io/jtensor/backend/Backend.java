@@ -129,6 +129,25 @@ public interface Backend {
     void batchNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray var, NDArray weight, double eps,
                            NDArray gradX, NDArray gradWeight, NDArray gradBias);
 
+    /**
+     * Cross-entropy per position of logits [N, C, ...] (contiguous, floating; classes along dim 1) against class
+     * indices targets (I64, contiguous, [N, ...]): with lse = log(sum_c exp(logits[c])) and e = smoothing,
+     * loss = lse - (1 - e) logits[target] - (e / C) sum_c logits[c] (= -(1 - e) lp[target] - e mean_c lp[c], lp the
+     * log-softmax) where target != ignoreIndex, and 0 where it is. A NaN or a +inf among a position's logits makes
+     * its loss NaN, as in PyTorch. loss is [N, ...] of the logits' dtype; lse ([N, ...], F64 for F64 logits, else
+     * F32) receives each position's log-sum-exp for {@link #crossEntropyBackward}. A target outside [0, C) that is
+     * not ignoreIndex throws {@link BackendContract#badClassIndex}.
+     */
+    void crossEntropy(NDArray logits, NDArray targets, long ignoreIndex, double smoothing, NDArray loss, NDArray lse);
+
+    /**
+     * Gradient of {@link #crossEntropy}: gradLogits (the logits' shape and dtype) = gradLoss[pos] * (exp(logits -
+     * lse[pos]) - (1 - e) [c == target] - e / C) where target != ignoreIndex, 0 where it is. gradLoss is contiguous
+     * [N, ...] of the logits' dtype; lse is the forward's.
+     */
+    void crossEntropyBackward(NDArray logits, NDArray targets, NDArray lse, NDArray gradLoss, long ignoreIndex, double smoothing,
+                              NDArray gradLogits);
+
     /** out = x gathered along dim at index (I64, out's shape). */
     void gather(NDArray x, int dim, NDArray index, NDArray out);
 

@@ -113,6 +113,12 @@ public final class BackendContract {
         return new IndexOutOfBoundsException(op + ": index " + value + " is out of bounds for dim " + dim + " with size " + size);
     }
 
+    /** What a backend throws for a cross-entropy target that is neither a class index nor the ignore index. */
+    public static IndexOutOfBoundsException badClassIndex(long value, long classes, long ignoreIndex) {
+        return new IndexOutOfBoundsException("crossEntropy: expected class indices in [0, " + classes + ") or the ignore index "
+                + ignoreIndex + ", got index " + value);
+    }
+
     /** Throws for a unary op's parameters the op does not define: an integer POW needs a non-negative integer exponent. */
     public static void requireUnaryParameters(UnaryOp op, DType x, double p1) {
         if (op == UnaryOp.POW && x.isIntegral() && (p1 != Math.rint(p1) || p1 < 0)) {

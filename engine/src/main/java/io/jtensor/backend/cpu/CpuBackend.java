@@ -107,6 +107,16 @@ public final class CpuBackend implements Backend {
                 gradBias == null ? null : Operand.of(gradBias));
     }
 
+    @Override public void crossEntropy(NDArray logits, NDArray targets, long ignoreIndex, double smoothing, NDArray loss, NDArray lse) {
+        CpuCrossEntropy.forward(Operand.of(logits), Operand.of(targets), ignoreIndex, smoothing, Operand.of(loss), Operand.of(lse));
+    }
+
+    @Override public void crossEntropyBackward(NDArray logits, NDArray targets, NDArray lse, NDArray gradLoss, long ignoreIndex,
+                                               double smoothing, NDArray gradLogits) {
+        CpuCrossEntropy.backward(Operand.of(logits), Operand.of(targets), Operand.of(lse), Operand.of(gradLoss), ignoreIndex, smoothing,
+                Operand.of(gradLogits));
+    }
+
     @Override public void layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
                                             NDArray gradX, NDArray gradWeight, NDArray gradBias) {
         CpuNorm.backward(Operand.of(gradOut), Operand.of(x), Operand.of(mean), Operand.of(rstd), weight == null ? null : Operand.of(weight),

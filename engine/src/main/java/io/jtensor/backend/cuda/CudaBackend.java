@@ -413,6 +413,15 @@ public final class CudaBackend implements Backend {
         CudaBatchNorm.backward(gradOut, x, mean, var, weight, eps, gradX, gradWeight, gradBias);
     }
 
+    @Override public void crossEntropy(NDArray logits, NDArray targets, long ignoreIndex, double smoothing, NDArray loss, NDArray lse) {
+        CudaCrossEntropy.forward(logits, targets, ignoreIndex, smoothing, loss, lse);
+    }
+
+    @Override public void crossEntropyBackward(NDArray logits, NDArray targets, NDArray lse, NDArray gradLoss, long ignoreIndex,
+                                               double smoothing, NDArray gradLogits) {
+        CudaCrossEntropy.backward(logits, targets, lse, gradLoss, ignoreIndex, smoothing, gradLogits);
+    }
+
     @Override public void layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
                                             NDArray gradX, NDArray gradWeight, NDArray gradBias) {
         BackendContract.requireSameShape("layerNormBackward", x.shape(), gradOut.shape());

@@ -113,6 +113,7 @@ public final class GpuBench {
             section("softmax", () -> softmaxes(a, c, n));
             section("layer norm", () -> layerNorms(a, c, n));
             section("batch norm", () -> batchNorms(a, b, c, n));
+            section("cross-entropy", () -> crossEntropies(a, c, n));
         }
         launchOverhead();
         gemms(4096);
@@ -441,6 +442,57 @@ public final class GpuBench {
             }
         } finally {
             CudaBatchNorm.setVariant(before);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ cross-entropy
+
+    /**
+     * Cross-entropy of logits [n / 32768, 32768] (a vocabulary-sized row; a's values) against random classes,
+     * forward and backward, composed (the default until this run) then fused, the fused results checked against
+     * the composed ones. Bytes counted: forward one read of the logits, backward one read and one write.
+     */
+    private void crossEntropies(NDArray a, NDArray c, long n) {
+        long vocab = 32768, rowsN = n / vocab;
+        CudaCrossEntropy.Variant before = CudaCrossEntropy.variant();
+        try (NDArray x = a.view(rowsN, vocab); NDArray grad = c.view(rowsN, vocab);
+             NDArray t = NDArray.randint(new Generator(11), 0, vocab, g, rowsN);
+             NDArray ones = NDArray.ones(DType.F32, g, rowsN)) {
+            NDArray[] composed = null;
+            NDArray composedGrad = null;
+            try {
+                for (CudaCrossEntropy.Variant v : new CudaCrossEntropy.Variant[] {CudaCrossEntropy.Variant.COMPOSED, CudaCrossEntropy.Variant.FUSED}) {
+                    CudaCrossEntropy.setVariant(v);
+                    NDArray[] r = x.crossEntropyPerPosition(t, -100, 0);
+                    String note = "logsumexp, gather and elementwise ops";
+                    if (v == CudaCrossEntropy.Variant.COMPOSED) {
+                        composed = r;
+                        composedGrad = NDArray.crossEntropyBackward(x, t, r[1], ones, -100, 0);
+                    } else {
+                        try (NDArray fusedGrad = NDArray.crossEntropyBackward(x, t, r[1], ones, -100, 0)) {
+                            double err = Math.max(deviceRelNorm(composed[0], r[0]), deviceRelNorm(composedGrad, fusedGrad));
+                            note = String.format("rel. err vs composed (loss, gradient) %.1e %s", err, verdict(err, 1e-5));
+                        }
+                        for (NDArray o : r) o.close();
+                    }
+                    NDArray loss = NDArray.empty(DType.F32, g, rowsN), lse = NDArray.empty(DType.F32, g, rowsN);
+                    try (loss; lse) {
+                        double[] fwd = new double[2], bwd = new double[2];
+                        for (int rep = 0; rep < 2; rep++) {
+                            fwd[rep] = timeMs(() -> cuda.crossEntropy(x, t, -100, 0, loss, lse), 1);
+                            bwd[rep] = timeMs(() -> cuda.crossEntropyBackward(x, t, lse, ones, -100, 0, grad), 1);
+                        }
+                        String tag = " [" + v.name().toLowerCase(java.util.Locale.ROOT) + "]";
+                        variantRow("cross-entropy F32 [" + rowsN + ", " + vocab + "] forward" + tag, (double) n * 4, fwd, note);
+                        variantRow("cross-entropy F32 [" + rowsN + ", " + vocab + "] backward" + tag, 2.0 * n * 4, bwd, note);
+                    }
+                }
+            } finally {
+                if (composed != null) for (NDArray o : composed) o.close();
+                if (composedGrad != null) composedGrad.close();
+            }
+        } finally {
+            CudaCrossEntropy.setVariant(before);
         }
     }
 
