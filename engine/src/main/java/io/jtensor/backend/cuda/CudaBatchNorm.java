@@ -14,13 +14,11 @@ import io.jtensor.backend.ComposedBatchNorm;
 final class CudaBatchNorm {
     enum Variant { COMPOSED, FUSED }
 
-    static final String VARIANT_PROPERTY = "jtensor.cuda.variant.batchnorm";
-    private static volatile Variant variant = Variant.valueOf(
-            System.getProperty(VARIANT_PROPERTY, "composed").trim().toUpperCase(java.util.Locale.ROOT));
+    private static final KernelVariant<Variant> VARIANT = new KernelVariant<>("jtensor.cuda.variant.batchnorm", Variant.COMPOSED);
 
-    static Variant variant() { return variant; }
+    static Variant variant() { return VARIANT.get(); }
 
-    static void setVariant(Variant v) { variant = java.util.Objects.requireNonNull(v); }
+    static void setVariant(Variant v) { VARIANT.set(v); }
 
     private static final String[] STATS = KernelCodes.names("batchnorm_stats_");
     private static final String[] FINALIZE = KernelCodes.names("batchnorm_finalize_");
@@ -47,7 +45,7 @@ final class CudaBatchNorm {
     }
 
     static void forward(NDArray x, NDArray weight, NDArray bias, double eps, NDArray out, NDArray mean, NDArray var) {
-        if (variant == Variant.COMPOSED || x.shape()[1] > MAX_CHANNELS) {
+        if (variant() == Variant.COMPOSED || x.shape()[1] > MAX_CHANNELS) {
             ComposedBatchNorm.forward(x, weight, bias, eps, out, mean, var);
             return;
         }
@@ -70,7 +68,7 @@ final class CudaBatchNorm {
 
     static void backward(NDArray gradOut, NDArray x, NDArray mean, NDArray var, NDArray weight, double eps,
                          NDArray gradX, NDArray gradWeight, NDArray gradBias) {
-        if (variant == Variant.COMPOSED || x.shape()[1] > MAX_CHANNELS) {
+        if (variant() == Variant.COMPOSED || x.shape()[1] > MAX_CHANNELS) {
             ComposedBatchNorm.backward(gradOut, x, mean, var, weight, eps, gradX, gradWeight, gradBias);
             return;
         }

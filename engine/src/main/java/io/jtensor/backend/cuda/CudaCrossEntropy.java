@@ -15,13 +15,11 @@ import io.jtensor.backend.ComposedCrossEntropy;
 final class CudaCrossEntropy {
     enum Variant { COMPOSED, FUSED }
 
-    static final String VARIANT_PROPERTY = "jtensor.cuda.variant.crossentropy";
-    private static volatile Variant variant = Variant.valueOf(
-            System.getProperty(VARIANT_PROPERTY, "composed").trim().toUpperCase(java.util.Locale.ROOT));
+    private static final KernelVariant<Variant> VARIANT = new KernelVariant<>("jtensor.cuda.variant.crossentropy", Variant.COMPOSED);
 
-    static Variant variant() { return variant; }
+    static Variant variant() { return VARIANT.get(); }
 
-    static void setVariant(Variant v) { variant = java.util.Objects.requireNonNull(v); }
+    static void setVariant(Variant v) { VARIANT.set(v); }
 
     private static final String[] FWD_ROWS = KernelCodes.names("xent_fwd_rows_");
     private static final String[] FWD_COLS = KernelCodes.names("xent_fwd_cols_");
@@ -32,7 +30,7 @@ final class CudaCrossEntropy {
     private CudaCrossEntropy() {}
 
     static void forward(NDArray logits, NDArray targets, long ignoreIndex, double smoothing, NDArray loss, NDArray lse) {
-        if (variant == Variant.COMPOSED) {
+        if (variant() == Variant.COMPOSED) {
             ComposedCrossEntropy.forward(logits, targets, ignoreIndex, smoothing, loss, lse);
             return;
         }
@@ -53,7 +51,7 @@ final class CudaCrossEntropy {
 
     static void backward(NDArray logits, NDArray targets, NDArray lse, NDArray gradLoss, long ignoreIndex, double smoothing,
                          NDArray gradLogits) {
-        if (variant == Variant.COMPOSED) {
+        if (variant() == Variant.COMPOSED) {
             ComposedCrossEntropy.backward(logits, targets, lse, gradLoss, ignoreIndex, smoothing, gradLogits);
             return;
         }

@@ -41,17 +41,16 @@ public final class CudaGemm {
      */
     enum Variant32 { BASE, SIMT2 }
 
-    static final String VARIANT16_PROPERTY = "jtensor.cuda.variant.gemm16", VARIANT32_PROPERTY = "jtensor.cuda.variant.gemm32";
-    private static volatile Variant16 variant16 = Variant16.valueOf(System.getProperty(VARIANT16_PROPERTY, "wgmma").trim().toUpperCase(Locale.ROOT));
-    private static volatile Variant32 variant32 = Variant32.valueOf(System.getProperty(VARIANT32_PROPERTY, "simt2").trim().toUpperCase(Locale.ROOT));
+    private static final KernelVariant<Variant16> VARIANT16 = new KernelVariant<>("jtensor.cuda.variant.gemm16", Variant16.WGMMA);
+    private static final KernelVariant<Variant32> VARIANT32 = new KernelVariant<>("jtensor.cuda.variant.gemm32", Variant32.SIMT2);
 
-    static Variant16 variant16() { return variant16; }
+    static Variant16 variant16() { return VARIANT16.get(); }
 
-    static Variant32 variant32() { return variant32; }
+    static Variant32 variant32() { return VARIANT32.get(); }
 
-    static void setVariant16(Variant16 v) { variant16 = java.util.Objects.requireNonNull(v); }
+    static void setVariant16(Variant16 v) { VARIANT16.set(v); }
 
-    static void setVariant32(Variant32 v) { variant32 = java.util.Objects.requireNonNull(v); }
+    static void setVariant32(Variant32 v) { VARIANT32.set(v); }
 
     private CudaGemm() {}
 
@@ -149,7 +148,7 @@ public final class CudaGemm {
     }
 
     private static void ours(CudaDevice dev, DType t, long batch, long M, long N, long K, Mat A, Mat B, long c, long sCb, long ldc) {
-        if (t == DType.F32 && variant32 == Variant32.SIMT2) {
+        if (t == DType.F32 && variant32() == Variant32.SIMT2) {
             launch(dev, "matmul_simt2_f32_" + simt2Variant(A, B, N, K), 0, 128, 128, 256, batch, M, N, K, A, B, c, sCb, ldc);
             return;
         }
@@ -176,7 +175,7 @@ public final class CudaGemm {
                     variant = tcVariant(A, B, N, K);
                 }
             }
-            if (variant != null && variant16 == Variant16.WGMMA && dev.gpu.ccMajor == 9 && dev.gpu.ccMinor == 0) {
+            if (variant != null && variant16() == Variant16.WGMMA && dev.gpu.ccMajor == 9 && dev.gpu.ccMinor == 0) {
                 String wg = t == DType.F16 ? "matmul_wg_f16_" : "matmul_wg_bf16_";
                 launch(dev, wg + variant, WG_SMEM, 128, 256, 256, batch, M, N, K, A, B, c, sCb, ldc);
             } else if ("nn".equals(variant)) launch(dev, prefix + "nn", TC_SMEM_NN, 128, batch, M, N, K, A, B, c, sCb, ldc);

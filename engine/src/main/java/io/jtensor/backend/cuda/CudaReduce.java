@@ -37,13 +37,11 @@ final class CudaReduce {
      */
     enum Variant { BASE, VEC, VEC2 }
 
-    static final String VARIANT_PROPERTY = "jtensor.cuda.variant.reduce";
-    private static volatile Variant variant = Variant.valueOf(
-            System.getProperty(VARIANT_PROPERTY, "vec").trim().toUpperCase(java.util.Locale.ROOT));
+    private static final KernelVariant<Variant> VARIANT = new KernelVariant<>("jtensor.cuda.variant.reduce", Variant.VEC);
 
-    static Variant variant() { return variant; }
+    static Variant variant() { return VARIANT.get(); }
 
-    static void setVariant(Variant v) { variant = java.util.Objects.requireNonNull(v); }
+    static void setVariant(Variant v) { VARIANT.set(v); }
     /** Bytes of one partial state (RAcc: value, sum, index) for every dtype. */
     private static final int PARTIAL_BYTES = 24;
 
@@ -106,8 +104,8 @@ final class CudaReduce {
         int sms = dev.gpu.multiprocessors;
         boolean innerContiguous = inner.rank == 0 || (inner.rank == 1 && inner.strides[0][0] == 1);
         boolean rows = innerContiguous && innerN >= 64;
-        if (rows && variant != Variant.BASE && x.dtype() != DType.BOOL && x.dtype() != DType.U8) {
-            if (variant == Variant.VEC2 && vec2(dev, op, x, outer, innerN, out, indices, stream)) return;
+        if (rows && variant() != Variant.BASE && x.dtype() != DType.BOOL && x.dtype() != DType.U8) {
+            if (variant() == Variant.VEC2 && vec2(dev, op, x, outer, innerN, out, indices, stream)) return;
             vec(dev, op, x, outer, innerN, out, indices, stream);
             return;
         }

@@ -22,13 +22,11 @@ final class CudaSoftmax {
      */
     enum Variant { BASE, VEC, VEC2 }
 
-    static final String VARIANT_PROPERTY = "jtensor.cuda.variant.softmax";
-    private static volatile Variant variant = Variant.valueOf(
-            System.getProperty(VARIANT_PROPERTY, "vec").trim().toUpperCase(java.util.Locale.ROOT));
+    private static final KernelVariant<Variant> VARIANT = new KernelVariant<>("jtensor.cuda.variant.softmax", Variant.VEC);
 
-    static Variant variant() { return variant; }
+    static Variant variant() { return VARIANT.get(); }
 
-    static void setVariant(Variant v) { variant = java.util.Objects.requireNonNull(v); }
+    static void setVariant(Variant v) { VARIANT.set(v); }
 
     /** Packs (of 16 bytes) per thread the VEC kernels are built for, and the most a warp-per-row kernel takes. */
     static final int VEC_MAX_PACKS = 8, VWARP_MAX_PACKS = 4, VBLOCK_MAX_THREADS = 512;
@@ -119,8 +117,8 @@ final class CudaSoftmax {
         long stream = dev.enter();
         int t = x.dtype().ordinal();
         if (L == 1) xs = os = 1;
-        boolean vecOk = xs == 1 && os == 1 && variant != Variant.BASE && vecFits(x, out, dim, L);
-        if (vecOk && variant == Variant.VEC2 && stage(dev, x, out, outer, L, log, stream)) return;
+        boolean vecOk = xs == 1 && os == 1 && variant() != Variant.BASE && vecFits(x, out, dim, L);
+        if (vecOk && variant() == Variant.VEC2 && stage(dev, x, out, outer, L, log, stream)) return;
         int[] plan = vecOk ? vecPlan(L, x.dtype().byteSize()) : null;
         if (plan != null) {
             String sfx = KernelCodes.suffix(x.dtype()) + "_p" + plan[1];

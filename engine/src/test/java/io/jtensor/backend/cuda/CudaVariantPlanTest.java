@@ -176,4 +176,15 @@ class CudaVariantPlanTest {
         assertEquals(1, CudaBatchNorm.splits(4, 1000, SMS));
         assertEquals(1, CudaBatchNorm.splits(6, 0, SMS));
     }
+
+    @Test
+    void aVariantPropertyNamesAVariantInAnyCaseOrFailsListingThem() {
+        String p = "jtensor.cuda.variant.softmax";
+        assertEquals(CudaSoftmax.Variant.VEC2, KernelVariant.parse(p, " Vec2 ", CudaSoftmax.Variant.VEC));
+        assertEquals(CudaSoftmax.Variant.VEC, KernelVariant.parse(p, null, CudaSoftmax.Variant.VEC));
+        assertEquals(CudaSoftmax.Variant.VEC, KernelVariant.parse(p, "", CudaSoftmax.Variant.VEC));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> KernelVariant.parse(p, "fast", CudaSoftmax.Variant.VEC));
+        assertEquals("-Djtensor.cuda.variant.softmax: expected one of base, vec, vec2, got 'fast'", e.getMessage());
+    }
 }
