@@ -12,15 +12,18 @@ import io.jtensor.memory.MemoryStats;
 import java.util.Arrays;
 import org.junit.jupiter.api.function.Executable;
 
-/** Assertions for bad-input tests: the exact exception class, and a message that names the op and the values. */
-final class BadInput {
+/**
+ * Assertions for bad-input tests: the exact exception class, and a message that names the op and the values. Public
+ * (through the engine's test jar) for the other modules' bad-input tests.
+ */
+public final class BadInput {
     private BadInput() {}
 
     /**
      * Runs {@code call}, which must throw exactly {@code type} (a subclass such as ArrayIndexOutOfBoundsException would
      * betray an unchecked Java array access) with a message containing every one of {@code parts}.
      */
-    static <T extends Throwable> T fails(Class<T> type, Executable call, String... parts) {
+    public static <T extends Throwable> T fails(Class<T> type, Executable call, String... parts) {
         Throwable thrown = null;
         try {
             call.execute();
@@ -42,7 +45,7 @@ final class BadInput {
     }
 
     /** The way messages print a shape. */
-    static String shape(long... s) { return Arrays.toString(s); }
+    public static String shape(long... s) { return Arrays.toString(s); }
 
     static MemoryStats stats(Device d) { return Backends.of(d).allocator().stats(d); }
 

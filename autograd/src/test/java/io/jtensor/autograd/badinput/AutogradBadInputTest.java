@@ -1,7 +1,7 @@
 package io.jtensor.autograd.badinput;
 
-import static io.jtensor.autograd.badinput.Expect.fails;
-import static io.jtensor.autograd.badinput.Expect.shape;
+import static io.jtensor.badinput.BadInput.fails;
+import static io.jtensor.badinput.BadInput.shape;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
