@@ -10,7 +10,9 @@
 # and prints a short summary last. ($OUT defaults to /tmp/jtensor-gpu-out.)
 # Environment: JTENSOR_TEST_TIMEOUT (s, default 420), JTENSOR_BENCH_TIMEOUT (s, default 180), JTENSOR_BENCH_ARGS
 # (e.g. --quick), JTENSOR_SKIP_TESTS=1, JTENSOR_SKIP_BENCH=1, JTENSOR_TEST_SELECT (JUnit console selectors instead of
-# scanning every module's tests, e.g. "--scan-class-path .gpu/tests/engine --include-package io.jtensor.backend.cuda").
+# scanning every module's tests, e.g. "--scan-class-path .gpu/tests/engine --include-package io.jtensor.backend.cuda"),
+# JTENSOR_JAVA_OPTS (more JVM options for every run, e.g. "-Djtensor.cuda.variant.batchnorm=fused" to run the whole
+# suite under a candidate default).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -53,7 +55,8 @@ fi
 
 CP=$( (ls "$gpu"/lib/*.jar; ls -d "$gpu"/tests/*/) | tr '\n' ':')
 TESTS=$(ls -d "$gpu"/tests/*/ | tr '\n' ':')
-JOPTS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx8g "${fatbin_opt[@]}")
+read -r -a extra_opts <<< "${JTENSOR_JAVA_OPTS:-}"
+JOPTS=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx8g "${fatbin_opt[@]}" "${extra_opts[@]}")
 launcher=(-jar "$gpu/junit-platform-console-standalone.jar" execute --disable-banner --disable-ansi-colors --details=tree --class-path "$CP")
 
 # 4. Tests. First the CUDA test classes, each in its own JVM (a kernel fault poisons its CUDA context, and would
