@@ -137,6 +137,47 @@ __device__ __forceinline__ void wg_load_tile(const GemmArgs& g, const T* __restr
     }
 }
 
+// Issues (and commits as one group) the four k16 steps of a 64-deep tile: this warpgroup's 64 rows of A at sa, B at sb.
+template <class T, bool NN>
+__device__ __forceinline__ void wg_mma_tile(float (&acc)[128], uint32_t sa, uint32_t sb) {
+#pragma unroll
+    for (int i = 0; i < 128; i++) wg_keep(acc[i]);
+    wg_fence();
+#pragma unroll
+    for (int ks = 0; ks < WG_BK / 16; ks++) {
+        uint64_t da = wg_desc(sa + ks * 32, 16, 1024);
+        uint64_t db = NN ? wg_desc(sb + ks * 2048, 8192, 1024) : wg_desc(sb + ks * 32, 16, 1024);
+        wgmma_m64n256k16<T, NN ? 1 : 0>(acc, da, db);
+    }
+    wg_commit();
+}
+
+// Stores a warpgroup's 64 x 256 accumulators (rows m0 + wg * 64 ..) into C (this batch item's), converted to T.
+// Accumulator i of a thread: row warp*16 + lane/4 (+8 for i%4 >= 2), column (i/4)*8 + (lane%4)*2 + i%2.
+template <class T>
+__device__ __forceinline__ void wg_store_tile(const GemmArgs& g, T* __restrict__ Cb, i64 m0, i64 n0, int wg, int warp, int lane,
+                                              const float (&acc)[128]) {
+    const bool pairs = (g.ldc % 2 == 0) && ((((uintptr_t) Cb) & 3) == 0);
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        i64 m = m0 + wg * 64 + warp * 16 + (lane >> 2) + half * 8;
+        if (m >= g.M) continue;
+#pragma unroll
+        for (int j = 0; j < 32; j++) {
+            i64 n = n0 + j * 8 + (lane & 3) * 2;
+            float v0 = acc[j * 4 + half * 2], v1 = acc[j * 4 + half * 2 + 1];
+            T* p = Cb + m * g.ldc + n;
+            if (pairs && n + 1 < g.N) {
+                T two[2] = {from_f32<T>(v0), from_f32<T>(v1)};
+                *reinterpret_cast<unsigned*>(p) = *reinterpret_cast<unsigned*>(two);
+            } else {
+                if (n < g.N) p[0] = from_f32<T>(v0);
+                if (n + 1 < g.N) p[1] = from_f32<T>(v1);
+            }
+        }
+    }
+}
+
 template <class T, bool NN>
 __device__ void wg_gemm(const GemmArgs& g, const T* __restrict__ A, const T* __restrict__ B, T* __restrict__ C) {
 #ifdef JT_HAS_WGMMA
@@ -170,16 +211,7 @@ __device__ void wg_gemm(const GemmArgs& g, const T* __restrict__ A, const T* __r
             cp_async_commit();
             const uint32_t sa = base + (kt % WG_STAGES) * WG_STAGE_BYTES + wg * (64 * 128);
             const uint32_t sb = base + (kt % WG_STAGES) * WG_STAGE_BYTES + WG_A_BYTES;
-#pragma unroll
-            for (int i = 0; i < 128; i++) wg_keep(acc[i]);
-            wg_fence();
-#pragma unroll
-            for (int ks = 0; ks < WG_BK / 16; ks++) {
-                uint64_t da = wg_desc(sa + ks * 32, 16, 1024);
-                uint64_t db = NN ? wg_desc(sb + ks * 2048, 8192, 1024) : wg_desc(sb + ks * 32, 16, 1024);
-                wgmma_m64n256k16<T, NN ? 1 : 0>(acc, da, db);
-            }
-            wg_commit();
+            wg_mma_tile<T, NN>(acc, sa, sb);
             wg_wait<1>();
         }
         wg_wait<0>();
@@ -188,27 +220,7 @@ __device__ void wg_gemm(const GemmArgs& g, const T* __restrict__ A, const T* __r
         cp_async_wait<0>();
         __syncthreads();   // the next batch item reuses the ring
 
-        // Accumulator i of this thread: row warp*16 + lane/4 (+8 for i%4 >= 2), column (i/4)*8 + (lane%4)*2 + i%2.
-        T* Cb = C + b * g.sCb;
-        const bool pairs = (g.ldc % 2 == 0) && ((((uintptr_t) Cb) & 3) == 0);
-#pragma unroll
-        for (int half = 0; half < 2; half++) {
-            i64 m = m0 + wg * 64 + warp * 16 + (lane >> 2) + half * 8;
-            if (m >= g.M) continue;
-#pragma unroll
-            for (int j = 0; j < 32; j++) {
-                i64 n = n0 + j * 8 + (lane & 3) * 2;
-                float v0 = acc[j * 4 + half * 2], v1 = acc[j * 4 + half * 2 + 1];
-                T* p = Cb + m * g.ldc + n;
-                if (pairs && n + 1 < g.N) {
-                    T two[2] = {from_f32<T>(v0), from_f32<T>(v1)};
-                    *reinterpret_cast<unsigned*>(p) = *reinterpret_cast<unsigned*>(two);
-                } else {
-                    if (n < g.N) p[0] = from_f32<T>(v0);
-                    if (n + 1 < g.N) p[1] = from_f32<T>(v1);
-                }
-            }
-        }
+        wg_store_tile<T>(g, C + b * g.sCb, m0, n0, wg, warp, lane, acc);
     }
 #else
     __trap();  // not built for sm_90a: Java never launches this
@@ -222,3 +234,124 @@ JT_WG(__half, f16, false, nt)
 JT_WG(__half, f16, true, nn)
 JT_WG(__nv_bfloat16, bf16, false, nt)
 JT_WG(__nv_bfloat16, bf16, true, nn)
+
+// ---------------------------------------------------------------------------------------------- variant "tma"
+// matmul_wgt_<f16|bf16>_<nt|nn>: the tiles, wgmma batches and epilogue of matmul_wg_*, with the operands brought in
+// by the tensor memory accelerator (cp.async.bulk.tensor) instead of every thread's cp.async:
+//   - thread 0 issues one bulk copy for A's 128 x 64 tile and one (nt) or four (nn: 64-column blocks) for B's, all
+//     with the 128-byte swizzle, which lays each tile out exactly as the descriptors above read it; the copy engine
+//     fills rows and columns past the matrix with zeros, so tails need no predicates;
+//   - each stage has a "full" mbarrier (thread 0's expected byte count, completed by the copies) and an "empty" one
+//     (one arrival per warpgroup once its wgmma batch on the stage has completed); no block-wide barrier in the K loop;
+//   - thread 0 refills a stage as soon as both warpgroups released it, so 3 tiles are in flight ahead of the one
+//     being multiplied (matmul_wg_: 2, issued after a block-wide barrier).
+// Tensor maps (Java: CudaGemm.launchTma, cuTensorMapEncodeTiled) are 3-D {inner, outer, batch}, passed by value as
+// __grid_constant__ parameters; an operand shared by the batch has a batch extent of 1 and is read at batch 0.
+// Tiles are numbered over the block's batch items (j = item * kTiles + kt), so the next item's first tiles are
+// loaded while the current one finishes.
+
+struct alignas(64) TmaMap { unsigned long long opaque[16]; };
+
+#define WGT_SMEM (WG_SMEM + 2 * WG_STAGES * 8)  // the ring, then a full and an empty mbarrier per stage
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+// Waits until the barrier's phase of the given parity has completed.
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+    asm volatile("{\n.reg .pred done;\nMBAR_WAIT:\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+                 "@!done bra MBAR_WAIT;\n}\n" ::"r"(bar), "r"(parity) : "memory");
+}
+__device__ __forceinline__ void tma_load3(uint32_t dst, const TmaMap* map, int c0, int c1, int c2, uint32_t bar) {
+    asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n"
+                 ::"r"(dst), "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar) : "memory");
+}
+
+template <class T, bool NN>
+__device__ void wgt_gemm(const GemmArgs& g, const TmaMap& ta, const TmaMap& tb, int aBatched, int bBatched, T* __restrict__ C) {
+#ifdef JT_HAS_WGMMA
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;
+    const uint32_t fullBars = base + WG_STAGES * WG_STAGE_BYTES, emptyBars = fullBars + WG_STAGES * 8;
+    const int wg = threadIdx.x >> 7, warp = (threadIdx.x >> 5) & 3, lane = threadIdx.x & 31;
+    const i64 m0 = (i64) blockIdx.y * WG_BM, n0 = (i64) blockIdx.x * WG_BN;
+    const int kTiles = (int) ((g.K + WG_BK - 1) / WG_BK);
+    const int items = (int) ((g.batch - blockIdx.z + gridDim.z - 1) / gridDim.z);
+    const int tiles = items * kTiles;
+
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < WG_STAGES; s++) {
+            mbar_init(fullBars + s * 8, 1);   // thread 0's expect_tx; the bytes complete it
+            mbar_init(emptyBars + s * 8, 2);  // one arrival per warpgroup
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+
+    // Thread 0: the copies of tile j (batch item j / kTiles, k-tile j % kTiles) into stage j % STAGES.
+    auto load = [&](int j) {
+        const int s = j % WG_STAGES, batchIndex = (int) (blockIdx.z + (i64) (j / kTiles) * gridDim.z), k0 = (j % kTiles) * WG_BK;
+        const uint32_t sa = base + s * WG_STAGE_BYTES, sb = sa + WG_A_BYTES, bar = fullBars + s * 8;
+        mbar_expect_tx(bar, WG_STAGE_BYTES);
+        tma_load3(sa, &ta, k0, (int) m0, aBatched ? batchIndex : 0, bar);
+        if constexpr (NN) {
+#pragma unroll
+            for (int q = 0; q < 4; q++) tma_load3(sb + q * 8192, &tb, (int) n0 + 64 * q, k0, bBatched ? batchIndex : 0, bar);
+        } else {
+            tma_load3(sb, &tb, k0, (int) n0, bBatched ? batchIndex : 0, bar);
+        }
+    };
+    // This warpgroup is done with tile j: release its stage; thread 0 refills it once both warpgroups have.
+    auto release = [&](int j) {
+        const int s = j % WG_STAGES;
+        if ((threadIdx.x & 127) == 0) mbar_arrive(emptyBars + s * 8);
+        if (threadIdx.x == 0 && j + WG_STAGES < tiles) {
+            mbar_wait(emptyBars + s * 8, (j / WG_STAGES) & 1);
+            load(j + WG_STAGES);
+        }
+        __syncwarp();
+    };
+
+    if (threadIdx.x == 0) {
+        for (int j = 0; j < WG_STAGES && j < tiles; j++) load(j);
+    }
+    __syncwarp();
+    int j = 0;
+    for (int item = 0; item < items; item++) {
+        const i64 b = blockIdx.z + (i64) item * gridDim.z;
+        float acc[128];
+#pragma unroll
+        for (int i = 0; i < 128; i++) acc[i] = 0.0f;
+        for (int kt = 0; kt < kTiles; kt++, j++) {
+            const int s = j % WG_STAGES;
+            mbar_wait(fullBars + s * 8, (j / WG_STAGES) & 1);
+            const uint32_t stage = base + s * WG_STAGE_BYTES;
+            wg_mma_tile<T, NN>(acc, stage + wg * (64 * 128), stage + WG_A_BYTES);
+            wg_wait<1>();  // the batch before this one has completed
+            if (kt > 0) release(j - 1);
+        }
+        wg_wait<0>();
+#pragma unroll
+        for (int i = 0; i < 128; i++) wg_keep(acc[i]);
+        release(j - 1);
+        wg_store_tile<T>(g, C + b * g.sCb, m0, n0, wg, warp, lane, acc);
+    }
+#else
+    __trap();  // not built for sm_90a: Java never launches this
+#endif
+}
+
+#define JT_WGT(T, name, NN, vname) \
+    extern "C" __global__ void __launch_bounds__(256, 1) matmul_wgt_##name##_##vname(GemmArgs g, const __grid_constant__ TmaMap ta, \
+            const __grid_constant__ TmaMap tb, int aBatched, int bBatched, T* C) { wgt_gemm<T, NN>(g, ta, tb, aBatched, bBatched, C); }
+JT_WGT(__half, f16, false, nt)
+JT_WGT(__half, f16, true, nn)
+JT_WGT(__nv_bfloat16, bf16, false, nt)
+JT_WGT(__nv_bfloat16, bf16, true, nn)

@@ -136,6 +136,11 @@ public final class CudaDriver {
         static final MethodHandle cuOccupancyMaxActiveBlocksPerMultiprocessor = f("cuOccupancyMaxActiveBlocksPerMultiprocessor",
                 ADDRESS, JAVA_LONG, JAVA_INT, JAVA_LONG);
 
+        /** Absent from drivers older than CUDA 12.0: {@link #hasTensorMaps} says whether it is there. */
+        static final java.util.Optional<MethodHandle> cuTensorMapEncodeTiled = Native.optionalDowncall(L,
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                        JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), "cuTensorMapEncodeTiled");
+
         static void touch() {}
 
         private static MethodHandle f(String symbol, java.lang.foreign.MemoryLayout... args) {
@@ -641,5 +646,49 @@ public final class CudaDriver {
         }
         check(r, "cuOccupancyMaxActiveBlocksPerMultiprocessor");
         return out.get(JAVA_INT, 0);
+    }
+
+    // ------------------------------------------------------------------ tensor maps (Hopper's copy engine)
+
+    /** CUtensorMap: 128 bytes, 64-byte aligned. */
+    public static final int TENSOR_MAP_BYTES = 128, TENSOR_MAP_ALIGN = 64;
+    public static final int TENSOR_MAP_DATA_TYPE_FLOAT16 = 6, TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9;
+    public static final int TENSOR_MAP_INTERLEAVE_NONE = 0;
+    public static final int TENSOR_MAP_SWIZZLE_128B = 3;
+    public static final int TENSOR_MAP_L2_PROMOTION_256B = 3;
+    public static final int TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;
+
+    /** Whether this driver can encode tensor maps (CUDA 12.0 or newer). */
+    public static boolean hasTensorMaps() {
+        ready();
+        return H.cuTensorMapEncodeTiled.isPresent();
+    }
+
+    /**
+     * Encodes into map (TENSOR_MAP_BYTES, TENSOR_MAP_ALIGN-aligned) a tiled view of the device memory at
+     * globalAddress: dims[i] elements along dim i (dim 0 innermost), byteStrides[i] bytes between steps of dim i + 1,
+     * boxes of box[i] elements, every element (element strides 1).
+     */
+    public static void cuTensorMapEncodeTiled(MemorySegment map, int dataType, long globalAddress, long[] dims, long[] byteStrides,
+                                              int[] box, int interleave, int swizzle, int l2Promotion, int oobFill) {
+        ready();
+        int rank = dims.length;
+        if (byteStrides.length != rank - 1 || box.length != rank) {
+            throw new IllegalArgumentException("cuTensorMapEncodeTiled: rank " + rank + " needs " + (rank - 1) + " strides and " + rank
+                    + " box sizes, got " + byteStrides.length + " and " + box.length);
+        }
+        MethodHandle h = H.cuTensorMapEncodeTiled.orElseThrow(() ->
+                new UnsupportedOperationException("cuTensorMapEncodeTiled: this CUDA driver has no tensor maps (CUDA 12.0 or newer needed)"));
+        int r;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment d = arena.allocateFrom(JAVA_LONG, dims);
+            MemorySegment st = arena.allocateFrom(JAVA_LONG, byteStrides.length == 0 ? new long[1] : byteStrides);
+            MemorySegment b = arena.allocateFrom(JAVA_INT, box), es = arena.allocate(JAVA_INT, rank);
+            for (int i = 0; i < rank; i++) es.setAtIndex(JAVA_INT, i, 1);
+            r = (int) h.invokeExact(map, dataType, rank, globalAddress, d, st, b, es, interleave, swizzle, l2Promotion, oobFill);
+        } catch (Throwable t) {
+            throw Native.rethrow("cuTensorMapEncodeTiled", t);
+        }
+        check(r, "cuTensorMapEncodeTiled");
     }
 }

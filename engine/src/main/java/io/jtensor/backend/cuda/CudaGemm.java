@@ -4,6 +4,7 @@ import io.jtensor.DType;
 import io.jtensor.NDArray;
 import io.jtensor.backend.Backends;
 import io.jtensor.bindings.cublas.Cublas;
+import io.jtensor.bindings.cuda.CudaDriver;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Locale;
@@ -27,13 +28,18 @@ public final class CudaGemm {
     private static final int ARGS_BYTES = 96;
     /** matmul_wg_*: a ring of 4 stages of 128x64 A + 256x64 B halves, plus 1 KB to align it (kernels/cu/matmul_sm90.cuh). */
     static final int WG_SMEM = 4 * (128 * 64 + 256 * 64) * 2 + 1024;
+    /** matmul_wgt_*: the same ring, then a full and an empty mbarrier per stage. */
+    static final int WGT_SMEM = WG_SMEM + 2 * 4 * 8;
 
     /**
-     * Our F16/BF16 kernel: BASE (matmul_tc_*: mma.sync, 128x128 tiles, any GPU from sm_80) or WGMMA (matmul_wg_*:
-     * Hopper warpgroup MMA, 128x256 tiles; only on compute capability 9.0, elsewhere BASE). Set by
-     * {@code -Djtensor.cuda.variant.gemm16=base|wgmma} (default wgmma) or {@link #setVariant16}.
+     * Our F16/BF16 kernel: BASE (matmul_tc_*: mma.sync, 128x128 tiles, any GPU from sm_80), WGMMA (matmul_wg_*:
+     * Hopper warpgroup MMA, 128x256 tiles; only on compute capability 9.0, elsewhere BASE) or TMA (matmul_wgt_*: as
+     * WGMMA, the operands brought in by the tensor memory accelerator on mbarriers; where a tensor map cannot
+     * describe an operand, or the driver has none, as WGMMA). Set by
+     * {@code -Djtensor.cuda.variant.gemm16=base|wgmma|tma} (default wgmma; TMA waits for a GPU run) or
+     * {@link #setVariant16}.
      */
-    enum Variant16 { BASE, WGMMA }
+    enum Variant16 { BASE, WGMMA, TMA }
 
     /**
      * Our F32 kernel: BASE (matmul_simt_f32) or SIMT2 (matmul_simt2_f32_*: float4 shared-memory reads and, where the
@@ -175,7 +181,10 @@ public final class CudaGemm {
                     variant = tcVariant(A, B, N, K);
                 }
             }
-            if (variant != null && variant16() == Variant16.WGMMA && dev.gpu.ccMajor == 9 && dev.gpu.ccMinor == 0) {
+            boolean hopper = variant != null && dev.gpu.ccMajor == 9 && dev.gpu.ccMinor == 0;
+            if (hopper && variant16() == Variant16.TMA && CudaDriver.hasTensorMaps() && tmaFits(batch, M, N, K, A, B, variant)) {
+                launchTma(dev, t, variant, batch, M, N, K, A, B, c, sCb, ldc);
+            } else if (hopper && variant16() != Variant16.BASE) {
                 String wg = t == DType.F16 ? "matmul_wg_f16_" : "matmul_wg_bf16_";
                 launch(dev, wg + variant, WG_SMEM, 128, 256, 256, batch, M, N, K, A, B, c, sCb, ldc);
             } else if ("nn".equals(variant)) launch(dev, prefix + "nn", TC_SMEM_NN, 128, batch, M, N, K, A, B, c, sCb, ldc);
@@ -204,12 +213,70 @@ public final class CudaGemm {
         long stream = dev.enter();
         long fn = smem > 0 ? dev.gpu.functionWithSharedMemory(kernel, smem) : dev.gpu.function(kernel);
         KernelArgs args = KernelArgs.start();
+        packArgs(args, batch, M, N, K, A, B, sCb, ldc);
+        args.ptr(A.ptr()).ptr(B.ptr()).ptr(c).launch(fn, (N + tileN - 1) / tileN, rowTiles(M, tileM), (int) Math.min(batch, 65535), threads, smem, stream);
+    }
+
+    /** GemmArgs (kernels/cu/matmul.cu), by value. */
+    private static void packArgs(KernelArgs args, long batch, long M, long N, long K, Mat A, Mat B, long sCb, long ldc) {
         MemorySegment s = args.struct(ARGS_BYTES);
         long[] v = {M, N, K, batch, A.batchStride(), A.rowStride(), A.colStride(), B.batchStride(), B.rowStride(), B.colStride(), sCb, ldc};
         for (int i = 0; i < v.length; i++) s.set(ValueLayout.JAVA_LONG, 8L * i, v[i]);
-        long gx = (N + tileN - 1) / tileN, gy = (M + tileM - 1) / tileM;
+    }
+
+    private static int rowTiles(long M, int tileM) {
+        long gy = (M + tileM - 1) / tileM;
         if (gy > 65535) throw new IllegalArgumentException("matmul: M = " + M + " needs more than 65535 row tiles");
-        args.ptr(A.ptr()).ptr(B.ptr()).ptr(c).launch(fn, gx, (int) gy, (int) Math.min(batch, 65535), threads, smem, stream);
+        return (int) gy;
+    }
+
+    /**
+     * Whether tensor maps can describe both operands of a tensor-core layout ("nn" or "nt", whose 16-byte alignment
+     * and 8-element strides tcVariant already checked): extents under 2^32, rows that do not overlap, and batches that
+     * do not overlap (or one shared matrix).
+     */
+    static boolean tmaFits(long batch, long M, long N, long K, Mat A, Mat B, String layout) {
+        long limit = 1L << 32;
+        if (M >= limit || N >= limit || K >= limit || batch >= limit) return false;
+        boolean nn = "nn".equals(layout);
+        long bInner = nn ? N : K, bOuter = nn ? K : N, bStep = nn ? B.rowStride() : B.colStride();
+        return A.rowStride() >= K && bStep >= bInner
+                && (A.batchStride() == 0 || A.batchStride() >= M * A.rowStride())
+                && (B.batchStride() == 0 || B.batchStride() >= bOuter * bStep);
+    }
+
+    /**
+     * matmul_wgt_<dt>_<layout>: GemmArgs, then the tensor maps of A ([batch][M][K], boxes of 64 k x 128 rows) and of B
+     * ("nn": [batch][K][N], boxes of 64 columns x 64 k; "nt": B^T as [batch][N][K], boxes of 64 k x 256 columns), all
+     * with the 128-byte swizzle, then whether each operand steps with the batch (a shared one is read at batch 0).
+     */
+    private static void launchTma(CudaDevice dev, DType t, String layout, long batch, long M, long N, long K, Mat A, Mat B, long c,
+                                  long sCb, long ldc) {
+        long stream = dev.enter();
+        String kernel = (t == DType.F16 ? "matmul_wgt_f16_" : "matmul_wgt_bf16_") + layout;
+        long fn = dev.gpu.functionWithSharedMemory(kernel, WGT_SMEM);
+        int dataType = t == DType.F16 ? CudaDriver.TENSOR_MAP_DATA_TYPE_FLOAT16 : CudaDriver.TENSOR_MAP_DATA_TYPE_BFLOAT16;
+        boolean aBatched = batch > 1 && A.batchStride() != 0, bBatched = batch > 1 && B.batchStride() != 0;
+        KernelArgs args = KernelArgs.start();
+        packArgs(args, batch, M, N, K, A, B, sCb, ldc);
+        tensorMap(args, dataType, A.ptr(), K, M, A.rowStride(), aBatched ? batch : 1, A.batchStride(), 64, 128);
+        if ("nn".equals(layout)) tensorMap(args, dataType, B.ptr(), N, K, B.rowStride(), bBatched ? batch : 1, B.batchStride(), 64, 64);
+        else tensorMap(args, dataType, B.ptr(), K, N, B.colStride(), bBatched ? batch : 1, B.batchStride(), 64, 256);
+        args.i32(aBatched ? 1 : 0).i32(bBatched ? 1 : 0).ptr(c)
+                .launch(fn, (N + 255) / 256, rowTiles(M, 128), (int) Math.min(batch, 65535), 256, WGT_SMEM, stream);
+    }
+
+    /**
+     * A 3-D tensor map {inner, outer, batches} of 2-byte elements (outerStep and batchStep in elements; a single batch
+     * gets the stride just past its matrix) as the next by-value argument.
+     */
+    private static void tensorMap(KernelArgs args, int dataType, long ptr, long inner, long outer, long outerStep, long batches,
+                                  long batchStep, int boxInner, int boxOuter) {
+        long batchBytes = 2 * (batches > 1 ? batchStep : outer * outerStep);
+        CudaDriver.cuTensorMapEncodeTiled(args.struct(CudaDriver.TENSOR_MAP_BYTES, CudaDriver.TENSOR_MAP_ALIGN), dataType, ptr,
+                new long[] {inner, outer, batches}, new long[] {2 * outerStep, batchBytes}, new int[] {boxInner, boxOuter, 1},
+                CudaDriver.TENSOR_MAP_INTERLEAVE_NONE, CudaDriver.TENSOR_MAP_SWIZZLE_128B, CudaDriver.TENSOR_MAP_L2_PROMOTION_256B,
+                CudaDriver.TENSOR_MAP_FLOAT_OOB_FILL_NONE);
     }
 
     private static int cublasType(DType t) {

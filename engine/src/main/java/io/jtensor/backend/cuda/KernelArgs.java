@@ -25,7 +25,7 @@ final class KernelArgs {
 
     private KernelArgs() {
         Arena arena = Arena.ofAuto();
-        values = arena.allocate(VALUE_BYTES, 16);
+        values = arena.allocate(VALUE_BYTES, 64);
         pointers = arena.allocate(8L * MAX_ARGS, 8);
         valuesAddress = values.address();
     }
@@ -82,8 +82,11 @@ final class KernelArgs {
     }
 
     /** A by-value struct of the given size (8-byte aligned); the caller fills the returned slice. */
-    MemorySegment struct(int bytes) {
-        long at = slot(bytes, 8);
+    MemorySegment struct(int bytes) { return struct(bytes, 8); }
+
+    /** A zeroed by-value struct argument at the given alignment (a CUtensorMap wants 64). */
+    MemorySegment struct(int bytes, int align) {
+        long at = slot(bytes, align);
         MemorySegment s = values.asSlice(at, bytes);
         s.fill((byte) 0);
         return s;

@@ -187,4 +187,18 @@ class CudaVariantPlanTest {
                 () -> KernelVariant.parse(p, "fast", CudaSoftmax.Variant.VEC));
         assertEquals("-Djtensor.cuda.variant.softmax: expected one of base, vec, vec2, got 'fast'", e.getMessage());
     }
+
+    @Test
+    void tensorMapsDescribeNonOverlappingRowsAndBatchesOnly() {
+        // A [2][300][520] (rows of 520), B "nn" [2][520][264], B "nt" as [264][520] shared by the batch
+        Mat a = new Mat(0, 300 * 520, 520, 1), bNn = new Mat(0, 520 * 264, 264, 1), bNt = new Mat(0, 0, 1, 520);
+        assertTrue(CudaGemm.tmaFits(2, 300, 264, 520, a, bNn, "nn"));
+        assertTrue(CudaGemm.tmaFits(2, 300, 264, 520, a, bNt, "nt"));
+        // batches that overlap (a stride shorter than the matrix) and rows shorter than K are left to WGMMA
+        org.junit.jupiter.api.Assertions.assertFalse(CudaGemm.tmaFits(2, 300, 264, 520, new Mat(0, 520, 520, 1), bNn, "nn"));
+        org.junit.jupiter.api.Assertions.assertFalse(CudaGemm.tmaFits(1, 300, 264, 520, new Mat(0, 0, 512, 1), bNn, "nn"));
+        org.junit.jupiter.api.Assertions.assertFalse(CudaGemm.tmaFits(1, 300, 264, 520, a, new Mat(0, 0, 256, 1), "nn"));
+        // extents past 2^32 elements
+        org.junit.jupiter.api.Assertions.assertFalse(CudaGemm.tmaFits(1, 1L << 32, 264, 520, a, bNn, "nn"));
+    }
 }

@@ -118,6 +118,8 @@ public final class GpuBench {
         launchOverhead();
         gemms(4096);
         section("conv", this::convs);
+        // last: the TMA kernels have not run on a GPU before; wgmma is timed again beside them
+        for (DType t : new DType[] {DType.F16, DType.BF16}) gemm16(t, 4096, CudaGemm.Variant16.WGMMA, CudaGemm.Variant16.TMA);
         System.out.println();
         System.out.println("GpuBench done: " + rows.size() + " results");
         System.out.println();
@@ -508,7 +510,7 @@ public final class GpuBench {
     /** F32 first, the new sm_90a kernels last: a fault there poisons the context for everything after it. */
     private void gemms(int size) {
         gemm32(size);
-        for (DType t : new DType[] {DType.F16, DType.BF16}) gemm16(t, size);
+        for (DType t : new DType[] {DType.F16, DType.BF16}) gemm16(t, size, CudaGemm.Variant16.BASE, CudaGemm.Variant16.WGMMA);
     }
 
     /** Rows of the product checked against a double-precision product on the host. */
@@ -579,7 +581,12 @@ public final class GpuBench {
                 r1[0], r2[0], 100 * cublasMs / best, Math.max(r1[1], r2[1]), verdict(Math.max(r1[1], r2[1]), tol)));
     }
 
-    private void gemm16(DType t, int size) {
+    /**
+     * cuBLAS and our F16/BF16 variants at size^3, both B layouts, each timed twice and checked against a reference.
+     * cuBLAS and BASE run first; the sm_90a variants (WGMMA, TMA) after them, in the order given, so that a fault in
+     * one cannot spoil the figures measured before it.
+     */
+    private void gemm16(DType t, int size, CudaGemm.Variant16... ours) {
         CudaGemm.Variant16 def = CudaGemm.variant16();
         double tol = t == DType.F16 ? 2e-3 : 1e-2;
         try (NDArray a = NDArray.randn(new Generator(3), t, g, 1, size, size); NDArray b = NDArray.randn(new Generator(4), t, g, 1, size, size);
@@ -588,23 +595,24 @@ public final class GpuBench {
             GemmRef[] refs = {reference(a, b, size), reference(a, bt, size)};
             NDArray[] bs = {b, bt};
             String[] layouts = {"nn", "nt (B transposed)"};
-            String[] names = {"cuBLAS", "base (mma.sync)", "wgmma"};
-            // [layout][impl][rep] -> {ms, rel. err}; cuBLAS and base of both layouts before any wgmma launch
-            double[][][][] res = new double[2][3][2][];
+            int n = ours.length + 1;
+            // [layout][impl][rep] -> {ms, rel. err}; impl 0 is cuBLAS, impl i > 0 is ours[i - 1]
+            double[][][][] res = new double[2][n][2][];
             for (int phase = 0; phase < 2; phase++) {
                 for (int rep = 0; rep < 2; rep++) {
                     for (int l = 0; l < 2; l++) {
                         NDArray bl = bs[l];
-                        GemmCall[] calls = {
-                            o -> CudaGemm.matmul(a, bl, o, CudaGemm.Impl.CUBLAS),
-                            o -> { CudaGemm.setVariant16(CudaGemm.Variant16.BASE); CudaGemm.matmul(a, bl, o, CudaGemm.Impl.JTENSOR); },
-                            o -> { CudaGemm.setVariant16(CudaGemm.Variant16.WGMMA); CudaGemm.matmul(a, bl, o, CudaGemm.Impl.JTENSOR); }};
-                        for (int i = phase == 0 ? 0 : 2; i < (phase == 0 ? 2 : 3); i++) {
+                        for (int i = 0; i < n; i++) {
+                            boolean sm90a = i > 0 && ours[i - 1] != CudaGemm.Variant16.BASE;
+                            if (sm90a != (phase == 1)) continue;
+                            CudaGemm.Variant16 v = i == 0 ? null : ours[i - 1];
+                            GemmCall call = v == null ? o -> CudaGemm.matmul(a, bl, o, CudaGemm.Impl.CUBLAS)
+                                    : o -> { CudaGemm.setVariant16(v); CudaGemm.matmul(a, bl, o, CudaGemm.Impl.JTENSOR); };
                             try {
-                                res[l][i][rep] = gemmCase(calls[i], out, refs[l]);
+                                res[l][i][rep] = gemmCase(call, out, refs[l]);
                             } catch (RuntimeException e) {
                                 res[l][i][rep] = new double[] {Double.NaN, Double.NaN};
-                                System.out.println("GEMM " + t + " " + names[i] + " " + layouts[l] + " failed: " + e);
+                                System.out.println("GEMM " + t + " " + (v == null ? "cuBLAS" : v) + " " + layouts[l] + " failed: " + e);
                             }
                         }
                     }
@@ -612,9 +620,9 @@ public final class GpuBench {
             }
             for (int l = 0; l < 2; l++) {
                 double cublasMs = Math.min(res[l][0][0][0], res[l][0][1][0]);
-                for (int i = 0; i < 3; i++) {
-                    boolean isDefault = i == 2 ? def == CudaGemm.Variant16.WGMMA : i == 1 && def == CudaGemm.Variant16.BASE;
-                    gemmRow("GEMM " + t + " " + size + "^3 " + layouts[l] + " " + names[i] + (isDefault ? "*" : ""), size, res[l][i][0], res[l][i][1], cublasMs, tol);
+                for (int i = 0; i < n; i++) {
+                    String name = i == 0 ? "cuBLAS" : ours[i - 1].name().toLowerCase(Locale.ROOT) + (ours[i - 1] == def ? "*" : "");
+                    gemmRow("GEMM " + t + " " + size + "^3 " + layouts[l] + " " + name, size, res[l][i][0], res[l][i][1], cublasMs, tol);
                 }
             }
         } catch (RuntimeException e) {
