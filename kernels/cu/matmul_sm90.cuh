@@ -242,8 +242,8 @@ JT_WG(__nv_bfloat16, bf16, true, nn)
 //     with the 128-byte swizzle, which lays each tile out exactly as the descriptors above read it; the copy engine
 //     fills rows and columns past the matrix with zeros, so tails need no predicates;
 //   - each stage has a "full" mbarrier (thread 0's expected byte count, completed by the copies) and an "empty" one
-//     (one arrival per warpgroup once its wgmma batch on the stage has completed); no block-wide barrier in the K loop;
-//   - thread 0 refills a stage as soon as both warpgroups released it, so 3 tiles are in flight ahead of the one
+//     (one arrival per warp once its wgmma batch on the stage has completed); no block-wide barrier in the K loop;
+//   - thread 0 refills a stage as soon as all 8 warps released it, so 3 tiles are in flight ahead of the one
 //     being multiplied (matmul_wg_: 2, issued after a block-wide barrier).
 // Tensor maps (Java: CudaGemm.launchTma, cuTensorMapEncodeTiled) are 3-D {inner, outer, batch}, passed by value as
 // __grid_constant__ parameters; an operand shared by the batch has a batch extent of 1 and is read at batch 0.
@@ -289,7 +289,7 @@ __device__ void wgt_gemm(const GemmArgs& g, const TmaMap& ta, const TmaMap& tb, 
     if (threadIdx.x == 0) {
         for (int s = 0; s < WG_STAGES; s++) {
             mbar_init(fullBars + s * 8, 1);   // thread 0's expect_tx; the bytes complete it
-            mbar_init(emptyBars + s * 8, 2);  // one arrival per warpgroup
+            mbar_init(emptyBars + s * 8, 8);  // one arrival per warp, each after its own wgmma wait
         }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
@@ -308,10 +308,10 @@ __device__ void wgt_gemm(const GemmArgs& g, const TmaMap& ta, const TmaMap& tb, 
             tma_load3(sb, &tb, k0, (int) n0, bBatched ? batchIndex : 0, bar);
         }
     };
-    // This warpgroup is done with tile j: release its stage; thread 0 refills it once both warpgroups have.
+    // This warp's wgmma batch on tile j has completed: release the stage; thread 0 refills it once all 8 warps have.
     auto release = [&](int j) {
         const int s = j % WG_STAGES;
-        if ((threadIdx.x & 127) == 0) mbar_arrive(emptyBars + s * 8);
+        if (lane == 0) mbar_arrive(emptyBars + s * 8);
         if (threadIdx.x == 0 && j + WG_STAGES < tiles) {
             mbar_wait(emptyBars + s * 8, (j / WG_STAGES) & 1);
             load(j + WG_STAGES);
