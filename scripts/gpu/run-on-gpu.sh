@@ -8,7 +8,8 @@
 #                      -Djtensor.cuda.logicalDevices=2
 #   bench.txt          io.jtensor.backend.cuda.GpuBench's table
 # and prints a short summary last. ($OUT defaults to /tmp/jtensor-gpu-out.)
-# Environment: JTENSOR_TEST_TIMEOUT (s, default 420), JTENSOR_BENCH_TIMEOUT (s, default 180), JTENSOR_BENCH_ARGS
+# Environment: JTENSOR_TEST_TIMEOUT (s, default 420), JTENSOR_CLASS_TIMEOUT (s per CUDA test class, default 90),
+# JTENSOR_BENCH_TIMEOUT (s, default 180), JTENSOR_BENCH_ARGS
 # (e.g. --quick), JTENSOR_SKIP_TESTS=1, JTENSOR_SKIP_BENCH=1, JTENSOR_TEST_SELECT (JUnit console selectors instead of
 # scanning every module's tests, e.g. "--scan-class-path .gpu/tests/engine --include-package io.jtensor.backend.cuda"),
 # JTENSOR_JAVA_OPTS (more JVM options for every run, e.g. "-Djtensor.cuda.variant.batchnorm=fused" to run the whole
@@ -73,10 +74,13 @@ if [[ ${JTENSOR_SKIP_TESTS:-0} != 1 ]]; then
       cls=io.jtensor.backend.cuda.$(basename "$f" .class)
       left=$(( budget - ($(date +%s) - start) ))
       (( left < 10 )) && { echo "### $cls: SKIPPED, test time budget spent" >> "$OUT/tests.txt"; continue; }
+      # a class gets at most JTENSOR_CLASS_TIMEOUT s, so that a kernel that hangs cannot eat the others' time
+      cap=${JTENSOR_CLASS_TIMEOUT:-90}
       echo "### $cls" >> "$OUT/tests.txt"
-      (cd "$root/engine" && CUDA_LAUNCH_BLOCKING=${JTENSOR_LAUNCH_BLOCKING:-1} timeout "$left" "$JAVA" "${JOPTS[@]}" "${launcher[@]}" \
-        --select-class "$cls") >> "$OUT/tests.txt" 2>&1
-      say "$(basename "$f" .class): exit $? after $(( $(date +%s) - start )) s"
+      (cd "$root/engine" && CUDA_LAUNCH_BLOCKING=${JTENSOR_LAUNCH_BLOCKING:-1} timeout "$(( left < cap ? left : cap ))" "$JAVA" "${JOPTS[@]}" \
+        "${launcher[@]}" --select-class "$cls") >> "$OUT/tests.txt" 2>&1
+      rc=$?
+      say "$(basename "$f" .class): exit $rc$([[ $rc == 124 ]] && echo ' (TIMED OUT)') after $(( $(date +%s) - start )) s"
     done
   fi
   for dir in "$gpu"/tests/*/; do
