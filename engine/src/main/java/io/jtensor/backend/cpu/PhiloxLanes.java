@@ -74,10 +74,17 @@ final class PhiloxLanes {
         for (int pair = 0; pair < 4; pair += 2) {
             DoubleVector u1 = top24(words, pair).add(1).mul(Philox.TWO_POW_M24);
             DoubleVector u2 = top24(words, pair + 1).mul(Philox.TWO_POW_M24);
-            DoubleVector r = u1.lanewise(VectorOperators.LOG).mul(-2).sqrt();
-            DoubleVector theta = u2.mul(2 * Math.PI);
-            r.mul(theta.lanewise(VectorOperators.COS)).mul(std).add(mean).intoArray(out, at, INTERLEAVE[pair], 0);
-            r.mul(theta.lanewise(VectorOperators.SIN)).mul(std).add(mean).intoArray(out, at, INTERLEAVE[pair + 1], 0);
+            // log, cos and sin lane by lane with Math's, as Philox.normal: a vector LOG/COS/SIN gives other bits once
+            // C2 compiles it, and the draws of a seed would depend on the JIT
+            double[] a = u1.toArray(), b = u2.toArray();
+            double[] even = new double[a.length], odd = new double[a.length];
+            for (int l = 0; l < a.length; l++) {
+                double r = Math.sqrt(-2.0 * Math.log(a[l])), theta = 2 * Math.PI * b[l];
+                even[l] = r * Math.cos(theta) * std + mean;
+                odd[l] = r * Math.sin(theta) * std + mean;
+            }
+            DoubleVector.fromArray(u1.species(), even, 0).intoArray(out, at, INTERLEAVE[pair], 0);
+            DoubleVector.fromArray(u1.species(), odd, 0).intoArray(out, at, INTERLEAVE[pair + 1], 0);
         }
     }
 }

@@ -38,7 +38,7 @@ final class UnaryMath {
             case RSQRT -> { for (int i = 0; i < n; i++) out[i] = 1.0 / Math.sqrt(x[i]); }
             case SIN -> { for (int i = 0; i < n; i++) out[i] = Math.sin(x[i]); }
             case COS -> { for (int i = 0; i < n; i++) out[i] = Math.cos(x[i]); }
-            case TANH -> { for (int i = 0; i < n; i++) out[i] = Math.tanh(x[i]); }
+            case TANH -> { for (int i = 0; i < n; i++) out[i] = StrictMath.tanh(x[i]); }  // the same bits in every JIT tier
             case SIGMOID -> { for (int i = 0; i < n; i++) out[i] = sigmoid(x[i]); }
             case RELU -> { for (int i = 0; i < n; i++) out[i] = x[i] > 0 || x[i] != x[i] ? x[i] : 0; }
             case LEAKY_RELU -> { for (int i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : x[i] * p1; }

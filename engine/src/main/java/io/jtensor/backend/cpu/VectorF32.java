@@ -103,21 +103,15 @@ final class VectorF32 {
                 for (; i < bound; i += L) one.div(ld(x, xo + i)).intoMemorySegment(o, (oo + i) * 4, ORDER);
             }
             case EXP -> {
-                for (; i < bound; i += L) ld(x, xo + i).lanewise(VectorOperators.EXP).intoMemorySegment(o, (oo + i) * 4, ORDER);
+                for (; i < bound; i += L) VectorMath.exp(ld(x, xo + i)).intoMemorySegment(o, (oo + i) * 4, ORDER);
             }
             case LOG -> {
-                for (; i < bound; i += L) ld(x, xo + i).lanewise(VectorOperators.LOG).intoMemorySegment(o, (oo + i) * 4, ORDER);
+                for (; i < bound; i += L) VectorMath.log(ld(x, xo + i)).intoMemorySegment(o, (oo + i) * 4, ORDER);
             }
             case TANH -> {
-                for (; i < bound; i += L) ld(x, xo + i).lanewise(VectorOperators.TANH).intoMemorySegment(o, (oo + i) * 4, ORDER);
+                for (; i < bound; i += L) VectorMath.tanh(ld(x, xo + i)).intoMemorySegment(o, (oo + i) * 4, ORDER);
             }
-            case SIGMOID -> {
-                FloatVector one = FloatVector.broadcast(S, 1f);
-                for (; i < bound; i += L) {
-                    FloatVector e = ld(x, xo + i).neg().lanewise(VectorOperators.EXP);
-                    one.div(e.add(one)).intoMemorySegment(o, (oo + i) * 4, ORDER);
-                }
-            }
+            case SIGMOID -> { for (; i < bound; i += L) VectorMath.sigmoid(ld(x, xo + i)).intoMemorySegment(o, (oo + i) * 4, ORDER); }
             case LEAKY_RELU -> {
                 for (; i < bound; i += L) {
                     FloatVector v = ld(x, xo + i);
@@ -168,7 +162,7 @@ final class VectorF32 {
         p = p.fma(t, bc(0.37409196f));
         p = p.fma(t, bc(1.00002368f));
         p = p.fma(t, bc(-1.26551223f));
-        FloatVector r = t.mul(z.neg().fma(z, p).lanewise(VectorOperators.EXP));
+        FloatVector r = t.mul(VectorMath.exp(z.neg().fma(z, p)));
         // u = -x / sqrt 2 is negative where x > 0: there erfc(u) = 2 - erfc(|u|)
         FloatVector erfc = FloatVector.broadcast(S, 2f).sub(r).blend(r, x.compare(VectorOperators.LE, 0f));
         return x.mul(0.5f).mul(erfc);
@@ -184,10 +178,10 @@ final class VectorF32 {
             case SQRT -> (float) Math.sqrt(v);
             case RSQRT -> 1f / (float) Math.sqrt(v);
             case RECIPROCAL -> 1f / v;
-            case EXP -> (float) Math.exp(v);
-            case LOG -> (float) Math.log(v);
-            case TANH -> (float) Math.tanh(v);
-            case SIGMOID -> 1f / (1f + (float) Math.exp(-v));
+            case EXP -> VectorMath.exp(v);
+            case LOG -> VectorMath.log(v);
+            case TANH -> VectorMath.tanh(v);
+            case SIGMOID -> VectorMath.sigmoid(v);
             case LEAKY_RELU -> v > 0 ? v : v * p1;
             case CLAMP -> Math.min(Math.max(v, Float.isNaN(p1) ? Float.NEGATIVE_INFINITY : p1), Float.isNaN(p2) ? Float.POSITIVE_INFINITY : p2);
             case GELU -> (float) (0.5 * v * Erf.erfcFast(-v * SQRT_HALF));
@@ -474,22 +468,22 @@ final class VectorF32 {
             FloatVector acc = FloatVector.zero(S);
             sum = 0;
             for (; i < bound; i += L) {
-                FloatVector e = ld(x, xo + i).sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(ld(x, xo + i).sub(max));
                 e.intoMemorySegment(o, (oo + i) * 4, ORDER);
                 acc = acc.add(e);
             }
             sum = sumLanes(acc);
             for (; i < len; i++) {
-                float e = (float) Math.exp(x.get(ElementIO.FLOAT, (xo + i) * 4) - max);
+                float e = VectorMath.exp(x.get(ElementIO.FLOAT, (xo + i) * 4) - max);
                 o.set(ElementIO.FLOAT, (oo + i) * 4, e);
                 sum += e;
             }
             unary(Kind.MUL_S, o, oo, o, oo, len, (float) (1.0 / sum), 0);
         } else {
             FloatVector acc = FloatVector.zero(S);
-            for (; i < bound; i += L) acc = acc.add(ld(x, xo + i).sub(max).lanewise(VectorOperators.EXP));
+            for (; i < bound; i += L) acc = acc.add(VectorMath.exp(ld(x, xo + i).sub(max)));
             sum = sumLanes(acc);
-            for (; i < len; i++) sum += Math.exp(x.get(ElementIO.FLOAT, (xo + i) * 4) - max);
+            for (; i < len; i++) sum += VectorMath.exp(x.get(ElementIO.FLOAT, (xo + i) * 4) - max);
             // (x - max) - log(sum) in two steps: folding both into one float shift would round it at max's scale
             float logSum = (float) Math.log(sum);
             for (i = 0; i < bound; i += L) ld(x, xo + i).sub(max).sub(logSum).intoMemorySegment(o, (oo + i) * 4, ORDER);
@@ -514,12 +508,12 @@ final class VectorF32 {
         float s = (float) sum;
         for (i = 0; i < bound; i += L) {
             FloatVector yv = ld(y, yo + i), g = ld(gy, go + i);
-            FloatVector r = log ? g.sub(yv.lanewise(VectorOperators.EXP).mul(s)) : yv.mul(g.sub(s));
+            FloatVector r = log ? g.sub(VectorMath.exp(yv).mul(s)) : yv.mul(g.sub(s));
             r.intoMemorySegment(gx, (xo + i) * 4, ORDER);
         }
         for (; i < len; i++) {
             float yv = y.get(ElementIO.FLOAT, (yo + i) * 4), g = gy.get(ElementIO.FLOAT, (go + i) * 4);
-            gx.set(ElementIO.FLOAT, (xo + i) * 4, log ? g - (float) Math.exp(yv) * s : yv * (g - s));
+            gx.set(ElementIO.FLOAT, (xo + i) * 4, log ? g - VectorMath.exp(yv) * s : yv * (g - s));
         }
     }
 
@@ -541,10 +535,10 @@ final class VectorF32 {
             long at = xo + k * xs;
             int j = 0;
             for (; j < bound; j += L) {
-                FloatVector e = ld(x, at + j).sub(FloatVector.fromArray(S, max, j)).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(ld(x, at + j).sub(FloatVector.fromArray(S, max, j)));
                 FloatVector.fromArray(S, sum, j).add(e).intoArray(sum, j);
             }
-            for (; j < m; j++) sum[j] += (float) Math.exp(x.get(ElementIO.FLOAT, (at + j) * 4) - max[j]);
+            for (; j < m; j++) sum[j] += VectorMath.exp(x.get(ElementIO.FLOAT, (at + j) * 4) - max[j]);
         }
         // log: x - max - log(sum); softmax: exp(x - max) * (1 / sum)
         for (int j = 0; j < m; j++) sum[j] = log ? (float) Math.log(sum[j]) : 1f / sum[j];
@@ -553,11 +547,11 @@ final class VectorF32 {
             int j = 0;
             for (; j < bound; j += L) {
                 FloatVector v = ld(x, at + j).sub(FloatVector.fromArray(S, max, j)), s = FloatVector.fromArray(S, sum, j);
-                (log ? v.sub(s) : v.lanewise(VectorOperators.EXP).mul(s)).intoMemorySegment(o, (to + j) * 4, ORDER);
+                (log ? v.sub(s) : VectorMath.exp(v).mul(s)).intoMemorySegment(o, (to + j) * 4, ORDER);
             }
             for (; j < m; j++) {
                 float v = x.get(ElementIO.FLOAT, (at + j) * 4) - max[j];
-                o.set(ElementIO.FLOAT, (to + j) * 4, log ? v - sum[j] : (float) Math.exp(v) * sum[j]);
+                o.set(ElementIO.FLOAT, (to + j) * 4, log ? v - sum[j] : VectorMath.exp(v) * sum[j]);
             }
         }
     }

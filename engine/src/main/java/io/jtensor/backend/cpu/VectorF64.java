@@ -62,21 +62,8 @@ final class VectorF64 {
                 DoubleVector one = DoubleVector.broadcast(S, 1.0);
                 for (; i < bound; i += L) one.div(ld(x, xo + i)).intoMemorySegment(o, (oo + i) * 8, ORDER);
             }
-            case EXP -> {
-                for (; i < bound; i += L) ld(x, xo + i).lanewise(VectorOperators.EXP).intoMemorySegment(o, (oo + i) * 8, ORDER);
-            }
-            case LOG -> {
-                for (; i < bound; i += L) ld(x, xo + i).lanewise(VectorOperators.LOG).intoMemorySegment(o, (oo + i) * 8, ORDER);
-            }
-            case TANH -> {
-                for (; i < bound; i += L) ld(x, xo + i).lanewise(VectorOperators.TANH).intoMemorySegment(o, (oo + i) * 8, ORDER);
-            }
-            case SIGMOID -> {
-                DoubleVector one = DoubleVector.broadcast(S, 1.0);
-                for (; i < bound; i += L) {
-                    DoubleVector e = ld(x, xo + i).neg().lanewise(VectorOperators.EXP);
-                    one.div(e.add(one)).intoMemorySegment(o, (oo + i) * 8, ORDER);
-                }
+            case EXP, LOG, TANH, SIGMOID -> {
+                // element by element below: a vector EXP, LOG or TANH gives other bits once C2 compiles it (VectorMath)
             }
             case LEAKY_RELU -> {
                 for (; i < bound; i += L) {
@@ -119,7 +106,7 @@ final class VectorF64 {
             case RECIPROCAL -> 1.0 / v;
             case EXP -> Math.exp(v);
             case LOG -> Math.log(v);
-            case TANH -> Math.tanh(v);
+            case TANH -> StrictMath.tanh(v);  // Math.tanh may be compiled to an intrinsic that the interpreter lacks
             case SIGMOID -> 1.0 / (1.0 + Math.exp(-v));
             case LEAKY_RELU -> v > 0 ? v : v * p1;
             case CLAMP -> Math.min(Math.max(v, Double.isNaN(p1) ? Double.NEGATIVE_INFINITY : p1), Double.isNaN(p2) ? Double.POSITIVE_INFINITY : p2);
@@ -263,16 +250,10 @@ final class VectorF64 {
         long bound = S.loopBound(len);
         long i = 0;
         double sum;
+        // The exponentials element by element (Math.exp gives the same bits in every JIT tier; a vector EXP does not).
+        sum = 0;
         if (!log) {
             // Write e^(x - max) while summing, then scale in place.
-            DoubleVector acc = DoubleVector.zero(S);
-            sum = 0;
-            for (; i < bound; i += L) {
-                DoubleVector e = ld(x, xo + i).sub(max).lanewise(VectorOperators.EXP);
-                e.intoMemorySegment(o, (oo + i) * 8, ORDER);
-                acc = acc.add(e);
-            }
-            sum = sumLanes(acc);
             for (; i < len; i++) {
                 double e = Math.exp(x.get(ElementIO.DOUBLE, (xo + i) * 8) - max);
                 o.set(ElementIO.DOUBLE, (oo + i) * 8, e);
@@ -280,9 +261,6 @@ final class VectorF64 {
             }
             unary(VectorF32.Kind.MUL_S, o, oo, o, oo, len, 1.0 / sum, 0);
         } else {
-            DoubleVector acc = DoubleVector.zero(S);
-            for (; i < bound; i += L) acc = acc.add(ld(x, xo + i).sub(max).lanewise(VectorOperators.EXP));
-            sum = sumLanes(acc);
             for (; i < len; i++) sum += Math.exp(x.get(ElementIO.DOUBLE, (xo + i) * 8) - max);
             // (x - max) - log(sum) in two steps: folding both into one double shift would round it at max's scale
             double logSum = Math.log(sum);
