@@ -355,6 +355,18 @@ template <class T> __device__ __forceinline__ T from_f32(float v);
 template <> __device__ __forceinline__ __half from_f32<__half>(float v) { return __float2half_rn(v); }
 template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
+// Stores C[m][n] and C[m][n + 1] (each only if inside N): one 4-byte store when pairs (ldc even, C 4-byte aligned).
+template <class T>
+__device__ __forceinline__ void store_pair(T* p, float v0, float v1, i64 n, i64 N, bool pairs) {
+    if (pairs && n + 1 < N) {
+        T two[2] = {from_f32<T>(v0), from_f32<T>(v1)};
+        *reinterpret_cast<unsigned*>(p) = *reinterpret_cast<unsigned*>(two);
+    } else {
+        if (n < N) p[0] = from_f32<T>(v0);
+        if (n + 1 < N) p[1] = from_f32<T>(v1);
+    }
+}
+
 enum TcVariant { TC_NN = 0, TC_NT = 1, TC_GEN = 2 };
 
 // Copies the k-tile starting at k0 into stage buffers sa (A, [m][k]) and sb (B: [k][n] for NN/GEN, [n][k] for NT).
@@ -515,15 +527,7 @@ __device__ void tc_gemm(const GemmArgs& g, const T* __restrict__ A, const T* __r
 #pragma unroll
                 for (int ni = 0; ni < 4; ni++) {
                     i64 n = n0 + warpN * 32 + ni * 8 + (lane & 3) * 2;
-                    float v0 = acc[mi][ni][half * 2], v1 = acc[mi][ni][half * 2 + 1];
-                    T* p = Cb + m * g.ldc + n;
-                    if (pairs && n + 1 < g.N) {
-                        T two[2] = {from_f32<T>(v0), from_f32<T>(v1)};
-                        *reinterpret_cast<unsigned*>(p) = *reinterpret_cast<unsigned*>(two);
-                    } else {
-                        if (n < g.N) p[0] = from_f32<T>(v0);
-                        if (n + 1 < g.N) p[1] = from_f32<T>(v1);
-                    }
+                    store_pair<T>(Cb + m * g.ldc + n, acc[mi][ni][half * 2], acc[mi][ni][half * 2 + 1], n, g.N, pairs);
                 }
             }
         }

@@ -165,15 +165,7 @@ __device__ __forceinline__ void wg_store_tile(const GemmArgs& g, T* __restrict__
 #pragma unroll
         for (int j = 0; j < 32; j++) {
             i64 n = n0 + j * 8 + (lane & 3) * 2;
-            float v0 = acc[j * 4 + half * 2], v1 = acc[j * 4 + half * 2 + 1];
-            T* p = Cb + m * g.ldc + n;
-            if (pairs && n + 1 < g.N) {
-                T two[2] = {from_f32<T>(v0), from_f32<T>(v1)};
-                *reinterpret_cast<unsigned*>(p) = *reinterpret_cast<unsigned*>(two);
-            } else {
-                if (n < g.N) p[0] = from_f32<T>(v0);
-                if (n + 1 < g.N) p[1] = from_f32<T>(v1);
-            }
+            store_pair<T>(Cb + m * g.ldc + n, acc[j * 4 + half * 2], acc[j * 4 + half * 2 + 1], n, g.N, pairs);
         }
     }
 }
