@@ -101,7 +101,7 @@ public final class CudaConv {
     }
 
     /** The sizes of one convolution. */
-    private record Dims(long N, long C, long H, long W, long O, long KH, long KW, long OH, long OW, int groups) {
+    record Dims(long N, long C, long H, long W, long O, long KH, long KW, long OH, long OW, int groups) {
         long L() { return OH * OW; }
         long Og() { return O / groups; }
         long CKK() { return C / groups * KH * KW; }
@@ -303,7 +303,7 @@ public final class CudaConv {
                 CudaElementwise.copy(dev, src, DevArray.contiguous(gop.address, t, d.O(), n, d.OH(), d.OW()));
                 boolean first = n0 == 0;
                 DevArray target = first ? gradW : partial.array;
-                weightProduct(dev, gemm, t, d, K, gop.address, cols.address, target.address(), parts.array.address(),
+                weightProduct(deviceOps(dev, gemm, t), t, d, K, gop.address, cols.address, target.address(), parts.array.address(),
                         n == nc ? firstSplit : split(dev, d, K, gradW.numel() * es));
                 if (!first) {
                     DevArray gw = DevArray.contiguous(gradW.address(), t, gradW.numel());
@@ -318,13 +318,36 @@ public final class CudaConv {
         return SplitK.plan(d.Og(), d.CKK(), K, d.groups(), dev.gpu.multiprocessors, gradWBytes, PARTS_BUDGET);
     }
 
+    /** The device operations {@link #weightProduct} composes; tests put host loops in their place to check its addressing. */
+    interface WeightOps {
+        /** CudaGemm.gemm's contract: C[b] (M x N, row stride ldc) = A[b] (M x K) * B[b] (K x N), all strides in elements. */
+        void gemm(long batch, long M, long N, long K, long a, long sAb, long sAm, long sAk, long b, long sBb, long sBk, long sBn,
+                  long c, long sCb, long ldc);
+
+        /** target[i] = sum over s < slices of parts[s * count + i]. */
+        void sumSlices(long parts, int slices, long count, long target);
+    }
+
+    private static WeightOps deviceOps(CudaDevice dev, CudaGemm.Impl gemm, DType t) {
+        return new WeightOps() {
+            @Override public void gemm(long batch, long M, long N, long K, long a, long sAb, long sAm, long sAk, long b, long sBb,
+                                       long sBk, long sBn, long c, long sCb, long ldc) {
+                CudaGemm.gemm(dev, gemm, t, batch, M, N, K, a, sAb, sAm, sAk, b, sBb, sBk, sBn, c, sCb, ldc);
+            }
+
+            @Override public void sumSlices(long parts, int slices, long count, long target) {
+                CudaReduce.reduce(dev, ReduceOp.SUM, DevArray.contiguous(parts, t, slices, count), new int[] {0},
+                        DevArray.contiguous(target, t, count), null);
+            }
+        };
+    }
+
     /**
      * target (O x CKK, contiguous) = gop_g (Og x K) * cols_g^T (K x CKK) for every group g, where gop's and cols's
      * rows are runs of K elements. Split over K: the slices are one batched GEMM (operands advanced by sliceK per
      * batch item) plus one GEMM for a shorter last slice, into parts[slice] (each O x CKK), then summed into target.
      */
-    private static void weightProduct(CudaDevice dev, CudaGemm.Impl gemm, DType t, Dims d, long K, long gop, long cols, long target,
-                                      long parts, SplitK split) {
+    static void weightProduct(WeightOps ops, DType t, Dims d, long K, long gop, long cols, long target, long parts, SplitK split) {
         long es = t.byteSize(), outElems = d.O() * d.CKK();
         long full = split.fullSlices(K), rest = split.rest(K), sk = split.sliceK();
         boolean whole = split.slices() == 1;
@@ -332,15 +355,11 @@ public final class CudaConv {
             long a = gop + g * d.Og() * K * es, b = cols + g * d.CKK() * K * es;
             long c = (whole ? target : parts) + g * d.Og() * d.CKK() * es;
             long step = full > 1 ? sk : 0, cStep = full > 1 ? outElems : 0;  // one product: no batch strides to align
-            if (full > 0) CudaGemm.gemm(dev, gemm, t, full, d.Og(), d.CKK(), sk, a, step, K, 1, b, step, 1, K, c, cStep, d.CKK());
+            if (full > 0) ops.gemm(full, d.Og(), d.CKK(), sk, a, step, K, 1, b, step, 1, K, c, cStep, d.CKK());
             if (rest > 0) {
-                CudaGemm.gemm(dev, gemm, t, 1, d.Og(), d.CKK(), rest, a + full * sk * es, 0, K, 1, b + full * sk * es, 0, 1, K,
-                        c + full * outElems * es, 0, d.CKK());
+                ops.gemm(1, d.Og(), d.CKK(), rest, a + full * sk * es, 0, K, 1, b + full * sk * es, 0, 1, K, c + full * outElems * es, 0, d.CKK());
             }
         }
-        if (!whole) {
-            CudaReduce.reduce(dev, ReduceOp.SUM, DevArray.contiguous(parts, t, split.slices(), outElems), new int[] {0},
-                    DevArray.contiguous(target, t, outElems), null);
-        }
+        if (!whole) ops.sumSlices(parts, split.slices(), outElems, target);
     }
 }
