@@ -109,9 +109,52 @@ __device__ __forceinline__ bool aligned16(const void* p) { return (((uintptr_t) 
 template <class S, int V>
 struct alignas(sizeof(S) * V) Pack { S v[V]; };
 
+// A 16-byte pack loaded through the read-only cache, and stored (p 16-byte aligned).
+template <class S>
+__device__ __forceinline__ Pack<S, 16 / sizeof(S)> ld_pack(const S* p) {
+    uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
+    Pack<S, 16 / sizeof(S)> r;
+    memcpy(&r, &raw, 16);
+    return r;
+}
+
+template <class S>
+__device__ __forceinline__ void st_pack(S* p, const Pack<S, 16 / sizeof(S)>& v) {
+    uint4 raw;
+    memcpy(&raw, &v, 16);
+    *reinterpret_cast<uint4*>(p) = raw;
+}
+
 // ---------------------------------------------------------------------------------------------- reductions
 template <class T>
 __device__ __forceinline__ T shfl_down(T v, int delta) { return __shfl_down_sync(0xffffffffu, v, delta); }
+
+// Sum over the warp; every lane receives it.
+template <class C>
+__device__ __forceinline__ C warp_sum(C v) {
+#pragma unroll
+    for (int d = 16; d > 0; d >>= 1) v += __shfl_xor_sync(0xffffffffu, v, d);
+    return v;
+}
+
+// Sum over the block; every thread receives it. Safe to call twice in a row (see the comment in the body).
+template <class C>
+__device__ __forceinline__ C block_sum(C v) {
+    __shared__ C part[32];
+    __shared__ C result;
+    v = warp_sum(v);
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    if (lane == 0) part[w] = v;
+    __syncthreads();
+    // result is rewritten only after the next call's barrier, which every thread reaches after reading it here
+    if (w == 0) {
+        C b = lane < nw ? part[lane] : (C) 0;
+        b = warp_sum(b);
+        if (lane == 0) result = b;
+    }
+    __syncthreads();
+    return result;
+}
 
 // Device-side error flag {int code, int pad, long long value}: a kernel that meets bad input (an index out of range,
 // an integer division by zero) records the first code and its value. Java zeroes a flag for each such launch,

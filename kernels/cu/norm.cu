@@ -16,57 +16,16 @@
 // Names carry an ln_ prefix: every .cu is one translation unit.
 #include "common.cuh"
 
-template <class S>
-__device__ __forceinline__ Pack<S, 16 / sizeof(S)> ln_ld16(const S* p) {
-    uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
-    Pack<S, 16 / sizeof(S)> r;
-    memcpy(&r, &raw, 16);
-    return r;
-}
-
-template <class S>
-__device__ __forceinline__ void ln_st16(S* p, const Pack<S, 16 / sizeof(S)>& v) {
-    uint4 raw;
-    memcpy(&raw, &v, 16);
-    *reinterpret_cast<uint4*>(p) = raw;
-}
-
 template <class C>
 __device__ __forceinline__ C ln_rsqrt(C v) {
     if constexpr (std::is_same<C, float>::value) return rsqrtf(v);
     else return 1.0 / sqrt(v);
 }
 
-template <class C>
-__device__ __forceinline__ C ln_warp_sum(C v) {
-#pragma unroll
-    for (int d = 16; d > 0; d >>= 1) v += __shfl_xor_sync(0xffffffffu, v, d);
-    return v;
-}
-
-// Sum over the block; every thread receives it. Safe to call twice in a row (see the comment in the body).
-template <class C>
-__device__ __forceinline__ C ln_block_sum(C v) {
-    __shared__ C part[32];
-    __shared__ C result;
-    v = ln_warp_sum(v);
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
-    if (lane == 0) part[w] = v;
-    __syncthreads();
-    // result is rewritten only after the next call's barrier, which every thread reaches after reading it here
-    if (w == 0) {
-        C b = lane < nw ? part[lane] : (C) 0;
-        b = ln_warp_sum(b);
-        if (lane == 0) result = b;
-    }
-    __syncthreads();
-    return result;
-}
-
 template <class C, bool WARP>
 __device__ __forceinline__ C ln_sum(C v) {
-    if constexpr (WARP) return ln_warp_sum(v);
-    else return ln_block_sum(v);
+    if constexpr (WARP) return warp_sum(v);
+    else return block_sum(v);
 }
 
 // ---------------------------------------------------------------------------------------------- forward
@@ -96,7 +55,7 @@ __device__ void ln_fwd_vec(i64 rows, i64 N, const typename D::S* __restrict__ x,
 #pragma unroll
     for (int k = 0; k < P; k++) {
         int p = t + k * nt;
-        if (p < nv) raw[k] = ln_ld16<S>(xr + p * V);
+        if (p < nv) raw[k] = ld_pack<S>(xr + p * V);
         else raw[k] = Pack<S, V>{};
     }
     C v[P][V];
@@ -131,8 +90,8 @@ __device__ void ln_fwd_vec(i64 rows, i64 N, const typename D::S* __restrict__ x,
         int p = t + k * nt;
         if (p < nv) {
             Pack<S, V> o, wp, bp;
-            if (w) wp = ln_ld16<S>(w + p * V);
-            if (b) bp = ln_ld16<S>(b + p * V);
+            if (w) wp = ld_pack<S>(w + p * V);
+            if (b) bp = ld_pack<S>(b + p * V);
 #pragma unroll
             for (int e = 0; e < V; e++) {
                 C r = (v[k][e] - mu) * rs;
@@ -140,7 +99,7 @@ __device__ void ln_fwd_vec(i64 rows, i64 N, const typename D::S* __restrict__ x,
                 if (b) r += ld<D>(bp.v[e]);
                 o.v[e] = st<D>(r);
             }
-            ln_st16<S>(yr + p * V, o);
+            st_pack<S>(yr + p * V, o);
         }
     }
 }
@@ -155,13 +114,13 @@ __device__ void ln_fwd_any(i64 N, const typename D::S* __restrict__ x, const typ
     typename D::S* yr = y + row * N;
     C s = 0;
     for (i64 j = threadIdx.x; j < N; j += blockDim.x) s += ld<D>(xr[j]);
-    const C mu = ln_block_sum(s) / (C) N;
+    const C mu = block_sum(s) / (C) N;
     C q = 0;
     for (i64 j = threadIdx.x; j < N; j += blockDim.x) {
         C d = ld<D>(xr[j]) - mu;
         q += d * d;
     }
-    const C rs = ln_rsqrt<C>(ln_block_sum(q) / (C) N + eps);
+    const C rs = ln_rsqrt<C>(block_sum(q) / (C) N + eps);
     if (threadIdx.x == 0) {
         mean[row] = mu;
         rstd[row] = rs;
@@ -190,8 +149,8 @@ __device__ void ln_bwd_any(i64 N, const typename D::S* __restrict__ gy, const ty
         sg += g;
         sgx += g * (ld<D>(xr[j]) - mu) * rs;
     }
-    const C mg = ln_block_sum(sg) / (C) N;
-    const C mgx = ln_block_sum(sgx) / (C) N;
+    const C mg = block_sum(sg) / (C) N;
+    const C mgx = block_sum(sgx) / (C) N;
     for (i64 j = threadIdx.x; j < N; j += blockDim.x) {
         C g = ld<D>(gr[j]) * (w ? ld<D>(w[j]) : (C) 1);
         C xh = (ld<D>(xr[j]) - mu) * rs;
@@ -322,9 +281,11 @@ __device__ __forceinline__ BnStat<T> bn_block_merge(BnStat<T> a) {
     return a;  // complete in thread 0
 }
 
-// Calls f(offset of x) for this thread's elements of channel c among m in [lo, hi): m = lo + t, lo + t + nt, ...
+// Calls f(offset of x) for this thread's elements of this block's range of its channel (blockIdx.y): m in
+// [blockIdx.x * chunk, + chunk) of the channel's M, thread t taking m = lo + t, lo + t + nt, ...
 template <class F>
-__device__ __forceinline__ void bn_walk(i64 C, i64 S, i64 c, i64 lo, i64 hi, F f) {
+__device__ __forceinline__ void bn_walk(i64 C, i64 S, i64 M, i64 chunk, F f) {
+    const i64 c = blockIdx.y, lo = (i64) blockIdx.x * chunk, hi = lo + chunk < M ? lo + chunk : M;
     i64 m = lo + threadIdx.x;
     if (m >= hi) return;
     i64 n = m / S, s = m - n * S;
@@ -340,20 +301,12 @@ __device__ __forceinline__ void bn_walk(i64 C, i64 S, i64 c, i64 lo, i64 hi, F f
     }
 }
 
-// This block's range of its channel's elements.
-__device__ __forceinline__ void bn_range(i64 M, i64 chunk, i64& lo, i64& hi) {
-    lo = (i64) blockIdx.x * chunk;
-    hi = lo + chunk < M ? lo + chunk : M;
-}
-
 template <class D>
 __device__ void bn_stats(i64 C, i64 S, i64 M, i64 chunk, const typename D::S* __restrict__ x, typename D::C* __restrict__ part) {
     typedef typename D::C T;
     const i64 c = blockIdx.y;
-    i64 lo, hi;
-    bn_range(M, chunk, lo, hi);
     BnStat<T> a{0, 0, 0};
-    bn_walk(C, S, c, lo, hi, [&](i64 at) {
+    bn_walk(C, S, M, chunk, [&](i64 at) {
         T v = ld<D>(x[at]);
         a.n += (T) 1;
         T d = v - a.mean;
@@ -393,10 +346,8 @@ __device__ void bn_apply(i64 C, i64 S, i64 M, i64 chunk, const typename D::S* __
                          const typename D::C* __restrict__ scale, const typename D::S* __restrict__ b, typename D::S* __restrict__ y) {
     typedef typename D::C T;
     const i64 c = blockIdx.y;
-    i64 lo, hi;
-    bn_range(M, chunk, lo, hi);
     const T mu = mean[c], sc = scale[c], sh = b ? ld<D>(b[c]) : (T) 0;
-    bn_walk(C, S, c, lo, hi, [&](i64 at) { y[at] = st<D>((ld<D>(x[at]) - mu) * sc + sh); });
+    bn_walk(C, S, M, chunk, [&](i64 at) { y[at] = st<D>((ld<D>(x[at]) - mu) * sc + sh); });
 }
 
 template <class D>
@@ -405,17 +356,15 @@ __device__ void bn_bwd_sums(i64 C, i64 S, i64 M, i64 chunk, const typename D::S*
                             typename D::C* __restrict__ part) {
     typedef typename D::C T;
     const i64 c = blockIdx.y;
-    i64 lo, hi;
-    bn_range(M, chunk, lo, hi);
     const T mu = mean[c], rs = ln_rsqrt(var[c] + eps);
     T sg = 0, sgx = 0;
-    bn_walk(C, S, c, lo, hi, [&](i64 at) {
+    bn_walk(C, S, M, chunk, [&](i64 at) {
         T g = ld<D>(dy[at]);
         sg += g;
         sgx += g * ((ld<D>(x[at]) - mu) * rs);
     });
-    sg = ln_block_sum(sg);
-    sgx = ln_block_sum(sgx);
+    sg = block_sum(sg);
+    sgx = block_sum(sgx);
     if (threadIdx.x == 0) {
         T* o = part + (c * gridDim.x + blockIdx.x) * 2;
         o[0] = sg;
@@ -450,10 +399,8 @@ __device__ void bn_bwd_dx(i64 C, i64 S, i64 M, i64 chunk, const typename D::S* _
                           const typename D::C* __restrict__ mean, const typename D::C* __restrict__ coef, typename D::S* __restrict__ dx) {
     typedef typename D::C T;
     const i64 c = blockIdx.y;
-    i64 lo, hi;
-    bn_range(M, chunk, lo, hi);
     const T k = coef[c * 3], meanG = coef[c * 3 + 1], q = coef[c * 3 + 2], mu = mean[c];
-    bn_walk(C, S, c, lo, hi, [&](i64 at) { dx[at] = st<D>(k * (ld<D>(dy[at]) - meanG) + q * (ld<D>(x[at]) - mu)); });
+    bn_walk(C, S, M, chunk, [&](i64 at) { dx[at] = st<D>(k * (ld<D>(dy[at]) - meanG) + q * (ld<D>(x[at]) - mu)); });
 }
 
 #define JT_BN(D, name) \

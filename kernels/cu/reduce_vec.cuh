@@ -15,14 +15,6 @@
 
 #define RV_UNROLL 4
 
-template <class S>
-__device__ __forceinline__ Pack<S, 16 / sizeof(S)> ld_pack(const S* p) {
-    uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
-    Pack<S, 16 / sizeof(S)> r;
-    memcpy(&r, &raw, 16);
-    return r;
-}
-
 // One element j (index within the reduced range) folded in; SUM_ONLY: op is known to be R_SUM.
 template <class D, bool SUM_ONLY>
 __device__ __forceinline__ void rv_step(int op, RAcc<D>& a, typename D::C x, i64 j) {

@@ -57,13 +57,6 @@ __device__ __forceinline__ C warp_max(C v) {
 }
 
 template <class C>
-__device__ __forceinline__ C warp_sum(C v) {
-#pragma unroll
-    for (int d = 16; d > 0; d >>= 1) v += __shfl_xor_sync(0xffffffffu, v, d);
-    return v;
-}
-
-template <class C>
 __device__ __forceinline__ MaxSum<C> warp_ms(MaxSum<C> a) {
 #pragma unroll
     for (int d = 16; d > 0; d >>= 1) {
@@ -87,23 +80,6 @@ __device__ __forceinline__ MaxSum<C> block_ms(MaxSum<C> a) {
     if (w == 0) {
         MaxSum<C> b = lane < nw ? part[lane] : MaxSum<C>{(C) -INFINITY, (C) 0};
         b = warp_ms(b);
-        if (lane == 0) result = b;
-    }
-    __syncthreads();
-    return result;
-}
-
-template <class C>
-__device__ __forceinline__ C block_sum(C v) {
-    __shared__ C part[32];
-    __shared__ C result;
-    v = warp_sum(v);
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
-    if (lane == 0) part[w] = v;
-    __syncthreads();
-    if (w == 0) {
-        C b = lane < nw ? part[lane] : (C) 0;
-        b = warp_sum(b);
         if (lane == 0) result = b;
     }
     __syncthreads();

@@ -17,21 +17,6 @@ __device__ __forceinline__ C sv_exp(C x) {
     else return exp(x);
 }
 
-template <class S>
-__device__ __forceinline__ void st_pack(S* p, const Pack<S, 16 / sizeof(S)>& v) {
-    uint4 raw;
-    memcpy(&raw, &v, 16);
-    *reinterpret_cast<uint4*>(p) = raw;
-}
-
-template <class S>
-__device__ __forceinline__ Pack<S, 16 / sizeof(S)> sv_ld_pack(const S* p) {
-    uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
-    Pack<S, 16 / sizeof(S)> r;
-    memcpy(&r, &raw, 16);
-    return r;
-}
-
 // Thread t of nt holds packs t, t + nt, ... (P of them) of the row xr of L elements in v; returns its max.
 template <class D, int P>
 __device__ __forceinline__ typename D::C sv_load(const typename D::S* __restrict__ xr, i64 L, int t, int nt,
@@ -44,7 +29,7 @@ __device__ __forceinline__ typename D::C sv_load(const typename D::S* __restrict
 #pragma unroll
     for (int k = 0; k < P; k++) {
         i64 p = t + (i64) k * nt;
-        if (p < nv) raw[k] = sv_ld_pack<S>(xr + p * V);
+        if (p < nv) raw[k] = ld_pack<S>(xr + p * V);
     }
     C m = (C) -INFINITY;
 #pragma unroll

@@ -82,7 +82,7 @@ __device__ void fwd_vstage(const Geom<2>& outer, i64 L, int ps, const typename D
 #pragma unroll
     for (int k = 0; k < PR; k++) {
         int p = t + k * nt;
-        if (p < nv) r[k] = sv_ld_pack<S>(xr + (i64) p * V);
+        if (p < nv) r[k] = ld_pack<S>(xr + (i64) p * V);
     }
     C m = (C) -INFINITY;
     const int p0 = PR * nt + t;  // the first shared-memory pack of this thread
@@ -92,7 +92,7 @@ __device__ void fwd_vstage(const Geom<2>& outer, i64 L, int ps, const typename D
 #pragma unroll
         for (int u = 0; u < 4; u++) {
             int p = p0 + (k0 + u) * nt;
-            if (k0 + u < ps && p < nv) q[u] = sv_ld_pack<S>(xr + (i64) p * V);
+            if (k0 + u < ps && p < nv) q[u] = ld_pack<S>(xr + (i64) p * V);
         }
 #pragma unroll
         for (int u = 0; u < 4; u++) {
