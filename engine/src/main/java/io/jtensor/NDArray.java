@@ -1319,6 +1319,20 @@ public final class NDArray implements AutoCloseable {
         return runInto(out, () -> kernel.accept(out));
     }
 
+    /**
+     * Runs allocateAndRun, which fills outs (any entry may stay null) and launches the kernel that writes them, and
+     * returns outs; if anything in it fails, every array it allocated is closed before the failure goes on.
+     */
+    private static NDArray[] runIntoAll(NDArray[] outs, Runnable allocateAndRun) {
+        try {
+            allocateAndRun.run();
+            return outs;
+        } catch (RuntimeException | Error e) {
+            for (NDArray a : outs) if (a != null) a.close();
+            throw e;
+        }
+    }
+
     /** Max pooling with the index (h*W+w within its plane) of each maximum. */
     public ValuesIndices maxPool2d(int kH, int kW, ConvParams p) {
         checkPoolInput("maxPool2d", kH, kW, p, p.dilationH(), p.dilationW());
@@ -1412,16 +1426,12 @@ public final class NDArray implements AutoCloseable {
              NDArray w = perChannelParam("batchNorm", "weight", weight, xc, channels);
              NDArray b = perChannelParam("batchNorm", "bias", bias, xc, channels)) {
             NDArray[] r = new NDArray[3];
-            try {
+            return runIntoAll(r, () -> {
                 r[0] = allocate("batchNorm", dt, device(), shape);
                 r[1] = allocate("batchNorm", st, device(), new long[] {channels});
                 r[2] = allocate("batchNorm", st, device(), new long[] {channels});
                 backend().batchNorm(xc, w, b, eps, r[0], r[1], r[2]);
-                return r;
-            } catch (RuntimeException | Error e) {
-                for (NDArray a : r) if (a != null) a.close();
-                throw e;
-            }
+            });
         }
     }
 
@@ -1444,16 +1454,12 @@ public final class NDArray implements AutoCloseable {
         NDArray[] r = new NDArray[3];
         try (NDArray gCast = gradOut.to(dt); NDArray g = gCast.contiguous(); NDArray xc = x.contiguous();
              NDArray w = perChannelParam("batchNormBackward", "weight", weight, xc, channels)) {
-            try {
+            return runIntoAll(r, () -> {
                 if (needX) r[0] = allocate("batchNormBackward", dt, x.device(), x.shape);
                 if (needWeight) r[1] = allocate("batchNormBackward", dt, x.device(), new long[] {channels});
                 if (needBias) r[2] = allocate("batchNormBackward", dt, x.device(), new long[] {channels});
                 x.backend().batchNormBackward(g, xc, mean, var, w, eps, r[0], r[1], r[2]);
-                return r;
-            } catch (RuntimeException | Error e) {
-                for (NDArray a : r) if (a != null) a.close();
-                throw e;
-            }
+            });
         }
     }
 
@@ -1491,19 +1497,13 @@ public final class NDArray implements AutoCloseable {
         try (NDArray cast = to(dt); NDArray xc = cast.contiguous();
              NDArray w = perChannelParam("layerNorm", "weight", weight, xc, normalizedSize);
              NDArray b = perChannelParam("layerNorm", "bias", bias, xc, normalizedSize)) {
-            NDArray out = allocate("layerNorm", dt, device(), shape);
-            NDArray mean = null, rstd = null;
-            try {
-                mean = allocate("layerNorm", st, device(), new long[] {rows});
-                rstd = allocate("layerNorm", st, device(), new long[] {rows});
-                backend().layerNorm(xc, normalizedSize, w, b, eps, out, mean, rstd);
-                return new NDArray[] {out, mean, rstd};
-            } catch (RuntimeException | Error e) {
-                out.close();
-                if (mean != null) mean.close();
-                if (rstd != null) rstd.close();
-                throw e;
-            }
+            NDArray[] r = new NDArray[3];
+            return runIntoAll(r, () -> {
+                r[0] = allocate("layerNorm", dt, device(), shape);
+                r[1] = allocate("layerNorm", st, device(), new long[] {rows});
+                r[2] = allocate("layerNorm", st, device(), new long[] {rows});
+                backend().layerNorm(xc, normalizedSize, w, b, eps, r[0], r[1], r[2]);
+            });
         }
     }
 
@@ -1522,16 +1522,12 @@ public final class NDArray implements AutoCloseable {
         NDArray[] r = new NDArray[3];
         try (NDArray gCast = gradOut.to(dt); NDArray g = gCast.contiguous(); NDArray xc = x.contiguous();
              NDArray w = perChannelParam("layerNormBackward", "weight", weight, xc, normalizedSize)) {
-            try {
+            return runIntoAll(r, () -> {
                 if (needX) r[0] = allocate("layerNormBackward", dt, x.device(), x.shape);
                 if (needWeight) r[1] = allocate("layerNormBackward", dt, x.device(), new long[] {normalizedSize});
                 if (needBias) r[2] = allocate("layerNormBackward", dt, x.device(), new long[] {normalizedSize});
                 x.backend().layerNormBackward(g, xc, mean, rstd, w, r[0], r[1], r[2]);
-                return r;
-            } catch (RuntimeException | Error e) {
-                for (NDArray a : r) if (a != null) a.close();
-                throw e;
-            }
+            });
         }
     }
 
@@ -1569,15 +1565,11 @@ public final class NDArray implements AutoCloseable {
         DType st = dtype == DType.F64 ? DType.F64 : DType.F32;
         try (NDArray x = contiguous(); NDArray t64 = targets.to(DType.I64); NDArray t = t64.contiguous()) {
             NDArray[] r = new NDArray[2];
-            try {
+            return runIntoAll(r, () -> {
                 r[0] = allocate("crossEntropy", dtype, device(), targets.shape);
                 r[1] = allocate("crossEntropy", st, device(), targets.shape);
                 backend().crossEntropy(x, t, ignoreIndex, labelSmoothing, r[0], r[1]);
-                return r;
-            } catch (RuntimeException | Error e) {
-                for (NDArray a : r) if (a != null) a.close();
-                throw e;
-            }
+            });
         }
     }
 
@@ -1601,14 +1593,8 @@ public final class NDArray implements AutoCloseable {
         if (lse.dtype != st) throw new IllegalArgumentException("crossEntropyBackward: expected lse of " + st + ", got " + lse.dtype);
         try (NDArray x = logits.contiguous(); NDArray t64 = targets.to(DType.I64); NDArray t = t64.contiguous(); NDArray l = lse.contiguous();
              NDArray g0 = gradLoss.to(logits.dtype); NDArray g = g0.contiguous()) {
-            NDArray out = allocate("crossEntropyBackward", logits.dtype, logits.device(), logits.shape);
-            try {
-                logits.backend().crossEntropyBackward(x, t, l, g, ignoreIndex, labelSmoothing, out);
-                return out;
-            } catch (RuntimeException | Error e) {
-                out.close();
-                throw e;
-            }
+            return runInto(allocate("crossEntropyBackward", logits.dtype, logits.device(), logits.shape),
+                    out -> logits.backend().crossEntropyBackward(x, t, l, g, ignoreIndex, labelSmoothing, out));
         }
     }
 
