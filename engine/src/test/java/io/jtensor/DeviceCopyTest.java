@@ -20,22 +20,24 @@ import org.junit.jupiter.params.provider.MethodSource;
  * cpu:22) belong to this class alone, so that arrays other tests leave to the garbage collector cannot move the
  * memory figures checked here.
  */
-class DeviceCopyTest {
+public class DeviceCopyTest {
     private static final Device FROM = Device.cpu(21), TO = Device.cpu(22);
 
     private static MemoryStats stats(Device d) { return Backends.of(d).allocator().stats(d); }
 
-    /** 4 x 6 values whose every byte matters: I64 spans all 64 bits, floats are not integers. */
-    private static NDArray values(DType t) {
-        int n = 24;
+    /** Values of t on the CPU with every byte in play: I64 spans all 64 bits, floats are not integers. */
+    public static NDArray hostValues(DType t, long... shape) {
+        int n = Math.toIntExact(Shapes.numel(shape));
         if (t == DType.I64) {
             long[] v = new long[n];
             for (int i = 0; i < n; i++) v[i] = (i + 1) * 0x9E3779B97F4A7C15L;
-            return NDArray.of(v, 4, 6);
+            return NDArray.of(v, shape);
         }
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) (Math.sin(i * 0.37) * 1000);
-        try (NDArray f = NDArray.of(v, 4, 6)) {
+        NDArray f = NDArray.of(v, shape);
+        if (t == DType.F32) return f;
+        try (f) {
             return f.to(t);
         }
     }
@@ -56,7 +58,7 @@ class DeviceCopyTest {
     @MethodSource("dtypesAndLayouts")
     void copiesEveryLayoutBetweenLogicalCpuDevices(DType t, String layout, Function<NDArray, NDArray> view) {
         long from0 = stats(FROM).allocated(), to0 = stats(TO).allocated();
-        try (NDArray host = values(t); NDArray onFrom = host.to(FROM); NDArray src = view.apply(onFrom);
+        try (NDArray host = hostValues(t, 4, 6); NDArray onFrom = host.to(FROM); NDArray src = view.apply(onFrom);
              NDArray ref = view.apply(host); NDArray got = src.to(TO)) {
             assertEquals(TO, got.device());
             assertEquals(t, got.dtype());

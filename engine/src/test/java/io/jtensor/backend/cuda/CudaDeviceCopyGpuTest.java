@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jtensor.DType;
 import io.jtensor.Device;
+import io.jtensor.DeviceCopyTest;
 import io.jtensor.NDArray;
 import io.jtensor.backend.Backends;
 import io.jtensor.backend.cuda.CudaBackend.CopyRoute;
@@ -48,23 +49,6 @@ class CudaDeviceCopyGpuTest {
 
     private static MemoryStats stats(Device d) { return Backends.cuda().memoryStats(d); }
 
-    /** n values of t on the CPU with every byte in play: I64 spans all 64 bits, floats are not integers. */
-    static NDArray hostValues(DType t, long... shape) {
-        int n = Math.toIntExact(io.jtensor.Shapes.numel(shape));
-        if (t == DType.I64) {
-            long[] v = new long[n];
-            for (int i = 0; i < n; i++) v[i] = (i + 1) * 0x9E3779B97F4A7C15L;
-            return NDArray.of(v, shape);
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (Math.sin(i * 0.37) * 1000);
-        NDArray f = NDArray.of(v, shape);
-        if (t == DType.F32) return f;
-        try (f) {
-            return f.to(t);
-        }
-    }
-
     static Stream<Arguments> dtypesAndLayouts() {
         Stream.Builder<Arguments> b = Stream.builder();
         for (DType t : new DType[] {DType.F32, DType.F16, DType.I64}) {
@@ -84,7 +68,7 @@ class CudaDeviceCopyGpuTest {
         Device d0 = Device.cuda(0), d1 = Device.cuda(1);
         assertEquals(CopyRoute.SAME_CONTEXT, Backends.cuda().copyRoute(d0, d1), "logical devices share their GPU's context");
         long a0 = stats(d0).allocated(), a1 = stats(d1).allocated();
-        try (NDArray host = hostValues(t, 1000, 777); NDArray onD0 = host.to(d0); NDArray src = view.apply(onD0);
+        try (NDArray host = DeviceCopyTest.hostValues(t, 1000, 777); NDArray onD0 = host.to(d0); NDArray src = view.apply(onD0);
              NDArray ref = view.apply(host); NDArray got = src.to(d1); NDArray back = got.to(d0)) {
             assertEquals(d1, got.device());
             assertEquals(d0, back.device());
@@ -114,7 +98,7 @@ class CudaDeviceCopyGpuTest {
         Device d0 = Device.cuda(0), d1 = Device.cuda(1);
         long n = 3 * PinnedPool.CHUNK / 4 + 123;
         long a0 = stats(d0).allocated(), a1 = stats(d1).allocated();
-        try (NDArray host = hostValues(t, n); NDArray src = host.to(d0); NDArray dst = NDArray.full(-1, t, d1, n)) {
+        try (NDArray host = DeviceCopyTest.hostValues(t, n); NDArray src = host.to(d0); NDArray dst = NDArray.full(-1, t, d1, n)) {
             Backends.cuda().copyBetweenDevices(src, dst, route);
             assertSameBytes(route + " " + t, host, dst);
         }
@@ -145,7 +129,7 @@ class CudaDeviceCopyGpuTest {
         assertEquals(route, cuda.copyRoute(d1, d0), "peer access is enabled both ways or not at all");
         long a0 = stats(d0).allocated(), a1 = stats(d1).allocated();
         for (DType t : new DType[] {DType.F32, DType.F16, DType.I64}) {
-            try (NDArray host = hostValues(t, 1000, 777); NDArray onD0 = host.to(d0); NDArray view = onD0.transpose(0, 1);
+            try (NDArray host = DeviceCopyTest.hostValues(t, 1000, 777); NDArray onD0 = host.to(d0); NDArray view = onD0.transpose(0, 1);
                  NDArray ref = host.transpose(0, 1); NDArray got = view.to(d1); NDArray back = got.to(d0)) {
                 assertSameBytes(route + " " + t + " to " + d1, ref, got);
                 assertSameBytes(route + " " + t + " back to " + d0, ref, back);
