@@ -1598,28 +1598,33 @@ public final class NDArray implements AutoCloseable {
         }
     }
 
-    private static void checkLabelSmoothing(String op, double labelSmoothing) {
+    /** Throws unless labelSmoothing is in [0, 1]. */
+    public static void checkLabelSmoothing(String op, double labelSmoothing) {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new IllegalArgumentException(op + ": labelSmoothing must be in [0, 1], got " + labelSmoothing);
         }
     }
 
-    /** Checks floating logits [N, C, ...] (C >= 1 unless there are no positions) and integer class indices [N, ...] on one device. */
-    private void checkClassTargets(String op, NDArray targets) {
+    /**
+     * Checks that this array holds floating scores [N, C, d1...] (C >= 1 unless there are no positions) for integer
+     * class indices targets [N, d1...] on the same device.
+     */
+    public void checkClassTargets(String op, NDArray targets) {
         requireSameDevice(op, this, targets);
-        if (dim() < 2) throw new IllegalArgumentException(op + ": expected logits [N, C] or [N, C, d1, ...], got " + Arrays.toString(shape));
+        if (dim() < 2) throw new IllegalArgumentException(op + ": expected scores [N, C] or [N, C, ...], got " + Arrays.toString(shape));
         long[] expected = new long[shape.length - 1];
         expected[0] = shape[0];
         System.arraycopy(shape, 2, expected, 1, shape.length - 2);
         if (!Arrays.equals(targets.shape, expected)) {
-            throw new IllegalArgumentException(op + ": expected targets " + Arrays.toString(expected) + ", got " + Arrays.toString(targets.shape));
+            throw new IllegalArgumentException(op + ": expected targets of shape " + Arrays.toString(expected) + " for scores "
+                    + Arrays.toString(shape) + ", got " + Arrays.toString(targets.shape));
         }
         if (targets.dtype.isFloating() || targets.dtype == DType.BOOL) {
             throw new IllegalArgumentException(op + ": expected integer class indices, got " + targets.dtype);
         }
-        if (!dtype.isFloating()) throw new IllegalArgumentException(op + ": expected floating logits, got " + dtype);
+        if (!dtype.isFloating()) throw new IllegalArgumentException(op + ": expected floating scores, got " + dtype);
         if (shape[1] == 0 && targets.numel() > 0) {
-            throw new IllegalArgumentException(op + ": expected at least one class, got logits " + Arrays.toString(shape));
+            throw new IllegalArgumentException(op + ": expected at least one class, got scores " + Arrays.toString(shape));
         }
     }
 

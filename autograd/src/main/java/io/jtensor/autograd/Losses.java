@@ -31,7 +31,7 @@ final class Losses {
      */
     static Tensor crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, double labelSmoothing) {
         checkTargets("crossEntropy", logits, targets);
-        checkSmoothing("crossEntropy", labelSmoothing);
+        NDArray.checkLabelSmoothing("crossEntropy", labelSmoothing);
         Tensor losses = crossEntropyPositions(logits, targets, ignoreIndex, labelSmoothing);
         Tensor valid;
         try (NDArray keep = targets.data().ne((double) ignoreIndex)) {
@@ -64,7 +64,7 @@ final class Losses {
      */
     static Tensor perPositionLoss(String op, Tensor scores, boolean logits, Tensor targets, long ignoreIndex, double smoothing) {
         checkTargets(op, scores, targets);
-        checkSmoothing(op, smoothing);
+        NDArray.checkLabelSmoothing(op, smoothing);
         if (logits) return crossEntropyPositions(scores, targets, ignoreIndex, smoothing);
         PerPosition p = perPosition(op, scores, targets, ignoreIndex);
         p.valid.data().close();
@@ -111,31 +111,10 @@ final class Losses {
         return new PerPosition(losses, valid);
     }
 
-    private static void checkSmoothing(String op, double labelSmoothing) {
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-            throw new IllegalArgumentException(op + ": labelSmoothing must be in [0, 1], got " + labelSmoothing);
-        }
-    }
-
     private static void checkTargets(String op, Tensor scores, Tensor targets) {
         checkOpen(op, scores);
         checkOpen(op, targets);
-        if (!scores.device().equals(targets.device())) {
-            throw new IllegalArgumentException(op + ": expected scores and targets on one device, got " + scores.device() + " and " + targets.device());
-        }
-        long[] s = scores.shape(), t = targets.shape();
-        if (s.length < 2) throw new IllegalArgumentException(op + ": expected scores [N, C, ...], got " + Arrays.toString(s));
-        long[] expected = new long[s.length - 1];
-        expected[0] = s[0];
-        System.arraycopy(s, 2, expected, 1, s.length - 2);
-        if (!Arrays.equals(t, expected)) {
-            throw new IllegalArgumentException(op + ": expected targets of shape " + Arrays.toString(expected) + " for scores "
-                    + Arrays.toString(s) + ", got " + Arrays.toString(t));
-        }
-        if (targets.dtype().isFloating() || targets.dtype() == DType.BOOL) {
-            throw new IllegalArgumentException(op + ": expected integer class indices, got " + targets.dtype());
-        }
-        if (!scores.dtype().isFloating()) throw new IllegalArgumentException(op + ": expected floating scores, got " + scores.dtype());
+        scores.data().checkClassTargets(op, targets.data());
     }
 
     static void checkOpen(String op, Tensor t) {
