@@ -15,8 +15,14 @@ public final class ComposedCrossEntropy {
     public static void forward(NDArray logits, NDArray targets, long ignoreIndex, double smoothing, NDArray loss, NDArray lse) {
         if (loss.numel() == 0) return;
         long classes = logits.shape()[1];
-        requireClassIndices(targets, classes, ignoreIndex);
-        try (NDArray x = logits.to(lse.dtype()); NDArray valid = targets.ne((double) ignoreIndex);
+        try (NDArray valid = targets.ne((double) ignoreIndex)) {
+            requireClassIndices(targets, valid, classes, ignoreIndex);
+            lossAndLse(logits, targets, valid, classes, smoothing, loss, lse);
+        }
+    }
+
+    private static void lossAndLse(NDArray logits, NDArray targets, NDArray valid, long classes, double smoothing, NDArray loss, NDArray lse) {
+        try (NDArray x = logits.to(lse.dtype());
              NDArray m = x.amax(new int[] {1}, true); NDArray d = x.sub(m); NDArray e = d.exp(); NDArray s = e.sum(1, true);
              NDArray logS = s.log(); NDArray l = m.add(logS);
              NDArray safe = safeTargets(targets, valid); NDArray picked = x.gather(1, safe);
@@ -69,10 +75,10 @@ public final class ComposedCrossEntropy {
         }
     }
 
-    /** Throws {@link BackendContract#badClassIndex} for the first target that is neither a class nor ignoreIndex. */
-    private static void requireClassIndices(NDArray targets, long classes, long ignoreIndex) {
+    /** Throws {@link BackendContract#badClassIndex} for the first target that is neither a class nor ignoreIndex (kept: target != ignoreIndex). */
+    private static void requireClassIndices(NDArray targets, NDArray kept, long classes, long ignoreIndex) {
         try (NDArray low = targets.lt(0); NDArray high = targets.ge((double) classes); NDArray out = low.logicalOr(high);
-             NDArray kept = targets.ne((double) ignoreIndex); NDArray bad = out.logicalAnd(kept); NDArray any = bad.any()) {
+             NDArray bad = out.logicalAnd(kept); NDArray any = bad.any()) {
             if (any.item() == 0) return;
             long[] t;
             try (NDArray host = targets.to(Device.cpu())) {
