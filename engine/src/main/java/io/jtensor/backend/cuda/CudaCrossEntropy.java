@@ -41,11 +41,9 @@ final class CudaCrossEntropy {
         DType st = lse.dtype();
         long classes = l.C;
         dev.launchChecked("crossEntropy", (flag, stream) -> {
-            KernelArgs a = l.inner == 1 ? KernelArgs.start().i64(l.N).i64(l.C) : KernelArgs.start().i64(l.N).i64(l.C).i64(l.inner);
-            a.ptr(address(logits)).ptr(address(targets)).i64(ignoreIndex);
+            KernelArgs a = l.args().ptr(address(logits)).ptr(address(targets)).i64(ignoreIndex);
             smoothing(a, st, smoothing).ptr(address(loss)).ptr(address(lse)).ptr(flag);
-            if (l.inner == 1) a.launch(dev.gpu.function(FWD_ROWS[t]), (l.N + WARPS - 1) / WARPS, THREADS, stream);
-            else a.launch(dev.gpu.function(FWD_COLS[t]), dev.grid(l.positions(), THREADS), THREADS, stream);
+            l.launch(a, dev, FWD_ROWS[t], FWD_COLS[t], stream);
         }, (code, value) -> code == KernelCodes.E_INDEX_OUT_OF_RANGE ? BackendContract.badClassIndex(value, classes, ignoreIndex) : null);
     }
 
@@ -60,11 +58,9 @@ final class CudaCrossEntropy {
         CudaDevice dev = device(logits);
         int t = logits.dtype().ordinal();
         long stream = dev.enter();
-        KernelArgs a = l.inner == 1 ? KernelArgs.start().i64(l.N).i64(l.C) : KernelArgs.start().i64(l.N).i64(l.C).i64(l.inner);
-        a.ptr(address(logits)).ptr(address(targets)).ptr(address(lse)).ptr(address(gradLoss)).i64(ignoreIndex);
+        KernelArgs a = l.args().ptr(address(logits)).ptr(address(targets)).ptr(address(lse)).ptr(address(gradLoss)).i64(ignoreIndex);
         smoothing(a, lse.dtype(), smoothing).ptr(address(gradLogits));
-        if (l.inner == 1) a.launch(dev.gpu.function(BWD_ROWS[t]), (l.N + WARPS - 1) / WARPS, THREADS, stream);
-        else a.launch(dev.gpu.function(BWD_COLS[t]), dev.grid(l.positions(), THREADS), THREADS, stream);
+        l.launch(a, dev, BWD_ROWS[t], BWD_COLS[t], stream);
     }
 
     /** logits [N, C, inner...] as the kernels see them. */
@@ -79,6 +75,15 @@ final class CudaCrossEntropy {
         }
 
         long positions() { return N * inner; }
+
+        /** The leading arguments: (positions, C) for the rows kernels (inner == 1), (N, C, inner) for the column ones. */
+        KernelArgs args() { return inner == 1 ? KernelArgs.start().i64(N).i64(C) : KernelArgs.start().i64(N).i64(C).i64(inner); }
+
+        /** A warp per row when inner == 1, else a thread per position. */
+        void launch(KernelArgs a, CudaDevice dev, String rowsKernel, String colsKernel, long stream) {
+            if (inner == 1) a.launch(dev.gpu.function(rowsKernel), (N + WARPS - 1) / WARPS, THREADS, stream);
+            else a.launch(dev.gpu.function(colsKernel), dev.grid(positions(), THREADS), THREADS, stream);
+        }
     }
 
     private static KernelArgs smoothing(KernelArgs a, DType statsType, double e) {
