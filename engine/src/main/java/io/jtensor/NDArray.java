@@ -26,7 +26,16 @@ public final class NDArray implements AutoCloseable {
     private final long[] shape;
     private final long[] strides;
     private final long offset;
-    private boolean closed;
+    /** Set once, by compare-and-set: two threads closing one array must release its reference once, not twice. */
+    private volatile boolean closed;
+    private static final java.lang.invoke.VarHandle CLOSED;
+    static {
+        try {
+            CLOSED = java.lang.invoke.MethodHandles.lookup().findVarHandle(NDArray.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private NDArray(Storage storage, DType dtype, long[] shape, long[] strides, long offset) {
         this.storage = storage;
@@ -161,16 +170,16 @@ public final class NDArray implements AutoCloseable {
         return random(Backend.RandomKind.NORMAL, g, mean, std, dtype, device, shape);
     }
 
-    /** Integers uniform in [lo, hi), I64. */
+    /** Integers uniform in [lo, hi), I64, for any lo < hi (see {@link RandomIntegers} for the stream). */
     public static NDArray randint(Generator g, long lo, long hi, Device device, long... shape) {
         if (hi <= lo) throw new IllegalArgumentException("randint: expected lo < hi, got " + lo + ", " + hi);
-        try (NDArray u = random(Backend.RandomKind.UNIFORM, g, 0, 1, DType.F64, device, shape);
-             NDArray scaled = u.mul(hi - lo);
-             NDArray fl = scaled.unary(UnaryOp.FLOOR, 0, 0)) {
-            NDArray shifted = fl.add(lo);
-            try (shifted) {
-                return shifted.to(DType.I64);
-            }
+        NDArray host = allocate("randint", DType.I64, device.isCpu() ? device : Device.cpu(), shape);
+        long n = host.numel();
+        long offset = g.reserve(2 * n); // ceil(2n / 4) = RandomIntegers.blocksFor(n) blocks
+        runInto(host, () -> RandomIntegers.fill(g.seed(), offset, lo, hi, host.storage.segment(), n));
+        if (device.isCpu()) return host;
+        try (host) {
+            return host.to(device);
         }
     }
 
@@ -249,8 +258,7 @@ public final class NDArray implements AutoCloseable {
     // ------------------------------------------------------------------ lifetime
 
     @Override public void close() {
-        if (closed) return;
-        closed = true;
+        if (!CLOSED.compareAndSet(this, false, true)) return;
         storage.release();
     }
 
@@ -261,8 +269,34 @@ public final class NDArray implements AutoCloseable {
     }
 
     private void checkOpen(String op) {
-        if (closed || storage.isReleased()) {
-            throw new IllegalStateException(op + ": the array " + Arrays.toString(shape) + " " + dtype + " was closed");
+        if (closed || storage.isReleased()) throw closedError(op);
+    }
+
+    private IllegalStateException closedError(String op) {
+        return new IllegalStateException(op + ": the array " + Arrays.toString(shape) + " " + dtype + " was closed");
+    }
+
+    /**
+     * Takes a reference to this array's storage for an op that is about to read or write it. A check that the array
+     * is open is not enough on its own: another thread may close it (and free the block) while the kernel runs.
+     * Holding a reference makes that close() drop only the caller's reference; the op's release frees the block.
+     */
+    private void retainFor(String op) {
+        if (closed || !storage.tryRetain()) throw closedError(op);
+    }
+
+    /**
+     * Runs kernel while holding the storage of every array in {@code held} (null entries skipped): the one way an op
+     * hands arrays it did not allocate itself to a backend. On CUDA the release after the launch is enough, since a
+     * block freed by the caching allocator is reused only in its stream's order, after the kernel.
+     */
+    private static void holding(String op, Runnable kernel, NDArray... held) {
+        int n = 0;
+        try {
+            for (; n < held.length; n++) if (held[n] != null) held[n].retainFor(op);
+            kernel.run();
+        } finally {
+            for (int i = 0; i < n; i++) if (held[i] != null) held[i].storage.release();
         }
     }
 
@@ -273,12 +307,14 @@ public final class NDArray implements AutoCloseable {
      */
     private NDArray viewOf(String op, long[] newShape, long[] newStrides, long newOffset) {
         checkOpen(op);
+        Shapes.checkedNumel(op, newShape);
         checkInsideStorage(op, newShape, newStrides, newOffset);
-        storage.retain();
+        retainFor(op);
         return new NDArray(storage, dtype, newShape, newStrides, newOffset);
     }
 
     private void checkInsideStorage(String op, long[] sh, long[] st, long off) {
+        for (long s : sh) if (s == 0) return; // no element is reachable, whatever the other sizes and strides
         long lo = off, hi = off;
         try {
             for (int i = 0; i < sh.length; i++) {
@@ -310,46 +346,64 @@ public final class NDArray implements AutoCloseable {
         }
     }
 
+    /** Largest Java array the JVM allocates (a few header words below 2^31). */
+    private static final long MAX_HOST_ARRAY = Integer.MAX_VALUE - 8;
+
+    /**
+     * The length of the Java array that holds this array's elements at {@code perElement} entries each, checked
+     * before any copy is made: an expanded view can name more elements than a Java array holds, and finding out after
+     * copying them (gigabytes) is too late.
+     */
+    private int hostLength(String op, int perElement) {
+        checkOpen(op);
+        long n = numel();
+        if (n > MAX_HOST_ARRAY / perElement) {
+            throw new IllegalStateException(op + ": " + n + " elements of shape " + Arrays.toString(shape) + " do not fit a Java array (at most "
+                    + MAX_HOST_ARRAY / perElement + " " + (perElement == 1 ? "elements" : "elements of " + perElement + " bytes") + ")");
+        }
+        return (int) (n * perElement);
+    }
+
     public float[] toFloatArray() {
-        checkOpen("toFloatArray");
+        int n = hostLength("toFloatArray", 1);
         try (NDArray c = contiguousAs(DType.F32)) {
-            float[] out = new float[Math.toIntExact(c.numel())];
+            float[] out = new float[n];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
         }
     }
 
     public double[] toDoubleArray() {
-        checkOpen("toDoubleArray");
+        int n = hostLength("toDoubleArray", 1);
         try (NDArray c = contiguousAs(DType.F64)) {
-            double[] out = new double[Math.toIntExact(c.numel())];
+            double[] out = new double[n];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
         }
     }
 
     public long[] toLongArray() {
-        checkOpen("toLongArray");
+        int n = hostLength("toLongArray", 1);
         try (NDArray c = contiguousAs(DType.I64)) {
-            long[] out = new long[Math.toIntExact(c.numel())];
+            long[] out = new long[n];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
         }
     }
 
     public int[] toIntArray() {
-        checkOpen("toIntArray");
+        int n = hostLength("toIntArray", 1);
         try (NDArray c = contiguousAs(DType.I32)) {
-            int[] out = new int[Math.toIntExact(c.numel())];
+            int[] out = new int[n];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
         }
     }
 
     public boolean[] toBooleanArray() {
-        checkOpen("toBooleanArray");
+        int n = hostLength("toBooleanArray", 1);
         try (NDArray c = contiguousAs(DType.BOOL)) {
-            byte[] raw = new byte[Math.toIntExact(c.numel())];
+            byte[] raw = new byte[n];
             c.backend().copyToHost(c, MemorySegment.ofArray(raw));
             boolean[] out = new boolean[raw.length];
             for (int i = 0; i < raw.length; i++) out[i] = raw[i] != 0;
@@ -359,9 +413,9 @@ public final class NDArray implements AutoCloseable {
 
     /** The raw little-endian bytes of the elements in row-major order. */
     public byte[] toBytes() {
-        checkOpen("toBytes");
+        int n = hostLength("toBytes", dtype.byteSize());
         try (NDArray c = contiguous()) {
-            byte[] out = new byte[Math.toIntExact(c.numel() * dtype.byteSize())];
+            byte[] out = new byte[n];
             c.backend().copyToHost(c, MemorySegment.ofArray(out));
             return out;
         }
@@ -401,7 +455,7 @@ public final class NDArray implements AutoCloseable {
         checkOpen("to");
         if (target == dtype) return share();
         NDArray out = allocate("to", target, device(), shape);
-        return runInto(out, () -> backend().copy(this, out));
+        return runInto(out, () -> holding("to", () -> backend().copy(this, out), this));
     }
 
     /** A contiguous copy, or this data shared when already contiguous. */
@@ -415,7 +469,7 @@ public final class NDArray implements AutoCloseable {
     public NDArray copy() {
         checkOpen("copy");
         NDArray out = allocate("copy", dtype, device(), shape);
-        return runInto(out, () -> backend().copy(this, out));
+        return runInto(out, () -> holding("copy", () -> backend().copy(this, out), this));
     }
 
     // ------------------------------------------------------------------ views
@@ -444,23 +498,23 @@ public final class NDArray implements AutoCloseable {
 
     public NDArray flatten() {
         checkOpen("flatten");
-        return reshape(-1);
+        return OpErrors.as("flatten", () -> reshape(-1));
     }
 
     /** Flattens dims start..end (inclusive) into one. */
     public NDArray flatten(int start, int end) {
         checkOpen("flatten");
         int s = Shapes.normalizeDim("flatten", start, dim()), e = Shapes.normalizeDim("flatten", end, dim());
-        if (dim() == 0) return reshape(1);
+        if (dim() == 0) return OpErrors.as("flatten", () -> reshape(1));
         if (s > e) throw new IllegalArgumentException("flatten: start dim " + start + " is after end dim " + end);
         long[] sh = new long[dim() - (e - s)];
         int j = 0;
         for (int i = 0; i < s; i++) sh[j++] = shape[i];
         long m = 1;
-        for (int i = s; i <= e; i++) m *= shape[i];
+        for (int i = s; i <= e; i++) m *= shape[i]; // a product of existing sizes: at most numel()
         sh[j++] = m;
         for (int i = e + 1; i < dim(); i++) sh[j++] = shape[i];
-        return reshape(sh);
+        return OpErrors.as("flatten", () -> reshape(sh));
     }
 
     public NDArray permute(int... dims) {
@@ -634,6 +688,9 @@ public final class NDArray implements AutoCloseable {
                 }
             }
             dt = DType.promote(dt, p.dtype);
+            if (p.shape[dd] > Long.MAX_VALUE - total) {
+                throw new IllegalArgumentException("cat: the sizes of dim " + dd + " add up to more than 2^63-1 (numel: integer multiplication overflow)");
+            }
             total += p.shape[dd];
         }
         long[] sh = first.shape.clone();
@@ -643,7 +700,7 @@ public final class NDArray implements AutoCloseable {
             long at = 0;
             for (NDArray p : parts) {
                 try (NDArray dst = out.narrow(dd, at, p.shape[dd])) {
-                    out.backend().copy(p, dst);
+                    holding("cat", () -> out.backend().copy(p, dst), p);
                 }
                 at += p.shape[dd];
             }
@@ -667,7 +724,7 @@ public final class NDArray implements AutoCloseable {
                 }
                 us.add(p.unsqueeze(dd));
             }
-            return cat(us, dd);
+            return OpErrors.as("stack", () -> cat(us, dd));
         } finally {
             us.forEach(NDArray::close);
         }
@@ -716,7 +773,7 @@ public final class NDArray implements AutoCloseable {
         int dd = Shapes.normalizeDim("chunk", d, dim());
         requireDims("chunk");
         if (chunks <= 0) throw new IllegalArgumentException("chunk: chunks must be positive, got " + chunks);
-        long size = (shape[dd] + chunks - 1) / chunks;
+        long size = shape[dd] / chunks + (shape[dd] % chunks == 0 ? 0 : 1); // no "+ chunks - 1": a huge dim must not overflow
         return split(Math.max(size, 1), dd);
     }
 
@@ -735,22 +792,34 @@ public final class NDArray implements AutoCloseable {
     public NDArray le(NDArray o) { return binary(BinaryOp.LE, o); }
     public NDArray gt(NDArray o) { return binary(BinaryOp.GT, o); }
     public NDArray ge(NDArray o) { return binary(BinaryOp.GE, o); }
-    public NDArray logicalAnd(NDArray o) { return binary(BinaryOp.LOGICAL_AND, o); }
-    public NDArray logicalOr(NDArray o) { return binary(BinaryOp.LOGICAL_OR, o); }
-    public NDArray logicalXor(NDArray o) { return binary(BinaryOp.LOGICAL_XOR, o); }
+    public NDArray logicalAnd(NDArray o) { return binary("logicalAnd", BinaryOp.LOGICAL_AND, o); }
+    public NDArray logicalOr(NDArray o) { return binary("logicalOr", BinaryOp.LOGICAL_OR, o); }
+    public NDArray logicalXor(NDArray o) { return binary("logicalXor", BinaryOp.LOGICAL_XOR, o); }
 
-    public NDArray add(double s) { return scalarOp(UnaryOp.ADD_SCALAR, s); }
-    public NDArray sub(double s) { return scalarOp(UnaryOp.ADD_SCALAR, -s); }
-    public NDArray mul(double s) { return scalarOp(UnaryOp.MUL_SCALAR, s); }
-    public NDArray div(double s) { return floatScalarOp(UnaryOp.MUL_SCALAR, 1.0 / s); }
+    public NDArray add(double s) { return scalarOp("add", UnaryOp.ADD_SCALAR, s); }
+    public NDArray sub(double s) { return scalarOp("sub", UnaryOp.ADD_SCALAR, -s); }
+    public NDArray mul(double s) { return scalarOp("mul", UnaryOp.MUL_SCALAR, s); }
+
+    /**
+     * this / s, correctly rounded in the result dtype as PyTorch's true division is (a multiplication by the
+     * rounded reciprocal is off by one ulp for about half of all byte values over 255). Like PyTorch, the scalar
+     * becomes a zero-dimensional operand of the binary division: F32 for an integer array, else this dtype.
+     */
+    public NDArray div(double s) {
+        checkOpen("div");
+        try (NDArray divisor = scalar(s, dtype.isFloating() ? dtype : DType.F32, device())) {
+            return binary("div", BinaryOp.DIV, divisor);
+        }
+    }
+
     /** s - this. */
-    public NDArray rsub(double s) { return scalarOp(UnaryOp.RSUB_SCALAR, s); }
+    public NDArray rsub(double s) { return scalarOp("rsub", UnaryOp.RSUB_SCALAR, s); }
     /** s / this. */
-    public NDArray rdiv(double s) { return floatScalarOp(UnaryOp.RDIV_SCALAR, s); }
+    public NDArray rdiv(double s) { return floatScalarOp("rdiv", UnaryOp.RDIV_SCALAR, s); }
     /** this^e; an integer array with a fractional exponent is computed in F32 (PyTorch promotes it too). */
     public NDArray pow(double e) {
-        if (!dtype.isFloating() && e != Math.rint(e)) return floatUnary(UnaryOp.POW, e, 0);
-        return unary(UnaryOp.POW, e, 0);
+        if (!dtype.isFloating() && e != Math.rint(e)) return floatUnary("pow", UnaryOp.POW, e, 0);
+        return unary("pow", UnaryOp.POW, e, 0);
     }
 
     public NDArray eq(double s) { return compareScalar(BinaryOp.EQ, s); }
@@ -776,17 +845,17 @@ public final class NDArray implements AutoCloseable {
     public NDArray tanh() { return floatUnary(UnaryOp.TANH); }
     public NDArray sigmoid() { return floatUnary(UnaryOp.SIGMOID); }
     public NDArray relu() { return unary(UnaryOp.RELU, 0, 0); }
-    public NDArray leakyRelu(double slope) { return floatUnary(UnaryOp.LEAKY_RELU, slope, 0); }
+    public NDArray leakyRelu(double slope) { return floatUnary("leakyRelu", UnaryOp.LEAKY_RELU, slope, 0); }
     public NDArray elu(double alpha) { return floatUnary(UnaryOp.ELU, alpha, 0); }
     /** GELU, exact (erf) form as PyTorch's default. */
     public NDArray gelu() { return floatUnary(UnaryOp.GELU); }
     public NDArray floor() { return unary(UnaryOp.FLOOR, 0, 0); }
     public NDArray ceil() { return unary(UnaryOp.CEIL, 0, 0); }
     public NDArray round() { return unary(UnaryOp.ROUND, 0, 0); }
-    public NDArray isnan() { return boolUnary(UnaryOp.ISNAN); }
+    public NDArray isnan() { return boolUnary("isnan", UnaryOp.ISNAN); }
     /** 1 where an element is +-inf or NaN. */
-    public NDArray isNonFinite() { return boolUnary(UnaryOp.NONFINITE); }
-    public NDArray logicalNot() { return boolUnary(UnaryOp.LOGICAL_NOT); }
+    public NDArray isNonFinite() { return boolUnary("isNonFinite", UnaryOp.NONFINITE); }
+    public NDArray logicalNot() { return boolUnary("logicalNot", UnaryOp.LOGICAL_NOT); }
 
     /** Clamps into [min, max]; pass NaN for an unbounded side. */
     public NDArray clamp(double min, double max) { return unary(UnaryOp.CLAMP, min, max); }
@@ -805,46 +874,54 @@ public final class NDArray implements AutoCloseable {
     }
 
     /** out = op(this) with op-specific parameters; the dtype is kept. */
-    public NDArray unary(UnaryOp op, double p1, double p2) {
-        checkOpen(op.name().toLowerCase());
-        NDArray out = allocate(op.name().toLowerCase(), dtype, device(), shape);
-        return runInto(out, () -> backend().unary(op, this, out, p1, p2));
+    public NDArray unary(UnaryOp op, double p1, double p2) { return unary(op.name().toLowerCase(), op, p1, p2); }
+
+    /**
+     * The primitive behind every one-input op, failing under {@code name}: the op the user called, which may differ
+     * from the primitive (sub(s) is ADD_SCALAR of -s). Composed ops pass their own name down instead of calling
+     * another public op, so that a message never names an op the user did not call.
+     */
+    private NDArray unary(String name, UnaryOp op, double p1, double p2) {
+        checkOpen(name);
+        NDArray out = allocate(name, dtype, device(), shape);
+        return runInto(out, () -> holding(name, () -> backend().unary(op, this, out, p1, p2), this));
     }
 
-    private NDArray floatUnary(UnaryOp op) { return floatUnary(op, 0, 0); }
+    private NDArray floatUnary(UnaryOp op) { return floatUnary(op.name().toLowerCase(), op, 0, 0); }
 
-    private NDArray floatUnary(UnaryOp op, double p1, double p2) {
-        if (dtype.isFloating()) return unary(op, p1, p2);
+    private NDArray floatUnary(UnaryOp op, double p1, double p2) { return floatUnary(op.name().toLowerCase(), op, p1, p2); }
+
+    private NDArray floatUnary(String name, UnaryOp op, double p1, double p2) {
+        checkOpen(name);
+        if (dtype.isFloating()) return unary(name, op, p1, p2);
         try (NDArray f = to(DType.F32)) {
-            return f.unary(op, p1, p2);
+            return f.unary(name, op, p1, p2);
         }
     }
 
-    private NDArray boolUnary(UnaryOp op) {
-        checkOpen(op.name().toLowerCase());
-        NDArray out = allocate(op.name().toLowerCase(), DType.BOOL, device(), shape);
-        return runInto(out, () -> backend().unary(op, this, out, 0, 0));
+    private NDArray boolUnary(String name, UnaryOp op) {
+        checkOpen(name);
+        NDArray out = allocate(name, DType.BOOL, device(), shape);
+        return runInto(out, () -> holding(name, () -> backend().unary(op, this, out, 0, 0), this));
     }
 
-    private NDArray scalarOp(UnaryOp op, double s) {
+    private NDArray scalarOp(String name, UnaryOp op, double s) {
+        checkOpen(name);
         DType.Category cat = s == Math.rint(s) && !Double.isInfinite(s) ? DType.Category.INTEGER : DType.Category.FLOATING;
         DType dt = DType.resultType(dtype, null, cat);
-        if (dt == dtype) return unary(op, s, 0);
+        if (dt == dtype) return unary(name, op, s, 0);
         try (NDArray c = to(dt)) {
-            return c.unary(op, s, 0);
+            return c.unary(name, op, s, 0);
         }
     }
 
-    private NDArray floatScalarOp(UnaryOp op, double s) {
-        if (dtype.isFloating()) return unary(op, s, 0);
-        try (NDArray c = to(DType.F32)) {
-            return c.unary(op, s, 0);
-        }
-    }
+    private NDArray floatScalarOp(String name, UnaryOp op, double s) { return floatUnary(name, op, s, 0); }
 
     private NDArray compareScalar(BinaryOp op, double s) {
+        String name = op.name().toLowerCase();
+        checkOpen(name);
         try (NDArray sc = scalar(s, dtype.isFloating() || s != Math.rint(s) ? (dtype.isFloating() ? dtype : DType.F32) : dtype, device())) {
-            return binary(op, sc);
+            return binary(name, op, sc);
         }
     }
 
@@ -852,8 +929,9 @@ public final class NDArray implements AutoCloseable {
      * this op o elementwise with broadcasting and promotion; public for the fused gradient helpers
      * ({@link BinaryOp#RELU_BACKWARD} and the like) that autograd calls.
      */
-    public NDArray binary(BinaryOp op, NDArray o) {
-        String name = op.name().toLowerCase();
+    public NDArray binary(BinaryOp op, NDArray o) { return binary(op.name().toLowerCase(), op, o); }
+
+    private NDArray binary(String name, BinaryOp op, NDArray o) {
         checkOpen(name);
         o.checkOpen(name);
         requireSameDevice(name, this, o);
@@ -890,11 +968,15 @@ public final class NDArray implements AutoCloseable {
     // ------------------------------------------------------------------ in place (for optimizers and accumulation)
 
     /** this += alpha * o (o broadcast to this shape); returns this. */
-    public NDArray addInPlace(NDArray o, double alpha) {
-        checkInPlace("addInPlace", o);
-        try (NDArray scaled = alpha == 1 ? o.share() : o.mul(alpha); NDArray sum = add(scaled)) {
-            return writeFrom("addInPlace", sum, true);
-        }
+    public NDArray addInPlace(NDArray o, double alpha) { return addInPlace("addInPlace", o, alpha); }
+
+    private NDArray addInPlace(String name, NDArray o, double alpha) {
+        checkInPlace(name, o);
+        return OpErrors.as(name, () -> {
+            try (NDArray scaled = alpha == 1 ? o.share() : o.mul(alpha); NDArray sum = add(scaled)) {
+                return writeFrom(name, sum, true);
+            }
+        });
     }
 
     public NDArray addInPlace(NDArray o) { return addInPlace(o, 1); }
@@ -913,7 +995,7 @@ public final class NDArray implements AutoCloseable {
         }
     }
 
-    public NDArray subInPlace(NDArray o) { return addInPlace(o, -1); }
+    public NDArray subInPlace(NDArray o) { return addInPlace("subInPlace", o, -1); }
 
     public NDArray divInPlace(NDArray o) {
         checkInPlace("divInPlace", o);
@@ -932,10 +1014,12 @@ public final class NDArray implements AutoCloseable {
     /** Copies (with broadcasting and casting) src into this array's elements; returns this. */
     public NDArray copyFrom(NDArray src) { return writeFrom("copyFrom", src, false); }
 
-    public NDArray fill(double value) {
-        checkOpen("fill");
-        checkWritable("fill");
-        backend().fill(this, value);
+    public NDArray fill(double value) { return fill("fill", value); }
+
+    private NDArray fill(String name, double value) {
+        checkOpen(name);
+        checkWritable(name);
+        holding(name, () -> backend().fill(this, value), this);
         return this;
     }
 
@@ -982,7 +1066,7 @@ public final class NDArray implements AutoCloseable {
             throw new IllegalArgumentException(op + ": the result type " + src.dtype + " cannot be stored in this array of type " + dtype);
         }
         try (NDArray from = overlapsInAnotherLayout(src) ? src.copy() : src.share(); NDArray e = from.expand(shape)) {
-            backend().copy(e, this);
+            holding(op, () -> backend().copy(e, this), this);
         }
         return this;
     }
@@ -1021,7 +1105,7 @@ public final class NDArray implements AutoCloseable {
         return new long[] {lo, hi};
     }
 
-    public NDArray zero() { return fill(0); }
+    public NDArray zero() { return fill("zero", 0); }
 
     // ------------------------------------------------------------------ reductions
 
@@ -1056,12 +1140,13 @@ public final class NDArray implements AutoCloseable {
         checkOpen(name);
         int d = Shapes.normalizeDim(name, dim, dim());
         if (dim() > 0 && shape[d] == 0) throw new IllegalArgumentException(name + ": cannot reduce an empty dim " + d);
-        long[] kept = keptShape(new int[] {d});
+        // a zero-dimensional array is its own extreme, at index 0 (PyTorch): there is no dim to keep
+        long[] kept = dim() == 0 ? new long[0] : keptShape(new int[] {d});
         NDArray values = allocate(name, dtype, device(), kept);
         NDArray idx;
         try {
             idx = runInto(allocate(name, DType.I64, device(), kept),
-                    i -> backend().reduce(op, this, dim() == 0 ? new int[0] : new int[] {d}, values, i));
+                    i -> holding(name, () -> backend().reduce(op, this, dim() == 0 ? new int[0] : new int[] {d}, values, i), this));
         } catch (RuntimeException | Error e) {
             values.close();
             throw e;
@@ -1081,8 +1166,8 @@ public final class NDArray implements AutoCloseable {
             throw new IllegalArgumentException("mean: expected a floating dtype, got " + dtype + "; convert with to(DType.F32)");
         }
         long n = countOver(dims, "mean");
-        try (NDArray s = sum(dims, keepDim)) {
-            return s.mul(1.0 / n);
+        try (NDArray s = reduce(ReduceOp.SUM, dims, keepDim, "mean")) {
+            return s.scalarOp("mean", UnaryOp.MUL_SCALAR, 1.0 / n);
         }
     }
 
@@ -1091,9 +1176,11 @@ public final class NDArray implements AutoCloseable {
         checkOpen("var");
         if (!dtype.isFloating()) throw new IllegalArgumentException("var: expected a floating dtype, got " + dtype);
         long n = countOver(dims, "var");
-        try (NDArray m = mean(dims, true); NDArray d = sub(m); NDArray sq = d.square(); NDArray s = sq.sum(dims, keepDim)) {
-            return s.mul(1.0 / Math.max(n - correction, 0));
-        }
+        return OpErrors.as("var", () -> {
+            try (NDArray m = mean(dims, true); NDArray d = sub(m); NDArray sq = d.square(); NDArray s = sq.sum(dims, keepDim)) {
+                return s.mul(1.0 / Math.max(n - correction, 0));
+            }
+        });
     }
 
     public NDArray var(int dim, boolean keepDim) { return var(new int[] {dim}, keepDim, 1); }
@@ -1102,9 +1189,11 @@ public final class NDArray implements AutoCloseable {
         checkOpen("std");
         if (!dtype.isFloating()) throw new IllegalArgumentException("std: expected a floating dtype, got " + dtype);
         normalizeDims("std", dims);
-        try (NDArray v = var(dims, keepDim, correction)) {
-            return v.sqrt();
-        }
+        return OpErrors.as("std", () -> {
+            try (NDArray v = var(dims, keepDim, correction)) {
+                return v.sqrt();
+            }
+        });
     }
 
     public NDArray std(int dim, boolean keepDim) { return std(new int[] {dim}, keepDim, 1); }
@@ -1116,6 +1205,10 @@ public final class NDArray implements AutoCloseable {
         // p = 0 (a count of non-zeros in PyTorch) and other p <= 0 would silently give something else through pow.
         if (!(p > 0) && p != Double.NEGATIVE_INFINITY) throw new IllegalArgumentException("norm: expected p > 0 or +-infinity, got " + p);
         normalizeDims("norm", dims);
+        return OpErrors.as("norm", () -> normOf(p, dims, keepDim));
+    }
+
+    private NDArray normOf(double p, int[] dims, boolean keepDim) {
         try (NDArray a = abs()) {
             if (p == Double.POSITIVE_INFINITY) return a.amax(dims, keepDim);
             if (p == Double.NEGATIVE_INFINITY) return a.amin(dims, keepDim);
@@ -1231,13 +1324,13 @@ public final class NDArray implements AutoCloseable {
             if (b.dim() == 2 && batch.length > 0) {
                 // Weight-style right operand: fold the batch into the rows instead of repeating the matrix.
                 try (NDArray a2 = a.reshape(bn * m, k); NDArray a3 = a2.unsqueeze(0); NDArray b3 = b.unsqueeze(0)) {
-                    out3 = runInto(allocate("matmul", dt, device(), new long[] {1, bn * m, n}), r -> backend().matmul(a3, b3, r));
+                    out3 = runInto(allocate("matmul", dt, device(), new long[] {1, bn * m, n}), r -> matmulInto(a3, b3, r));
                 }
             } else {
                 long[] fullA = concat(batch, m, k), fullB = concat(batch, k, n);
                 try (NDArray ae = a.expand(fullA); NDArray be = b.expand(fullB);
                      NDArray a3 = ae.reshape(bn, m, k); NDArray b3 = be.reshape(bn, k, n)) {
-                    out3 = runInto(allocate("matmul", dt, device(), new long[] {bn, m, n}), r -> backend().matmul(a3, b3, r));
+                    out3 = runInto(allocate("matmul", dt, device(), new long[] {bn, m, n}), r -> matmulInto(a3, b3, r));
                 }
             }
             try (out3) {
@@ -1248,6 +1341,11 @@ public final class NDArray implements AutoCloseable {
                 return out3.reshape(outShape.stream().mapToLong(Long::longValue).toArray());
             }
         }
+    }
+
+    /** The product into r; nothing to compute when r has no elements (a huge M or batch with N = 0 is no work). */
+    private static void matmulInto(NDArray a3, NDArray b3, NDArray r) {
+        if (r.numel() != 0) r.backend().matmul(a3, b3, r);
     }
 
     private static long[] concat(long[] head, long... tail) {
@@ -1285,7 +1383,7 @@ public final class NDArray implements AutoCloseable {
                     + x.shape[2] + "x" + x.shape[3] + " with padding " + p.padH() + "x" + p.padW());
         }
         NDArray out = runInto(allocate("conv2d", x.dtype, x.device(), new long[] {x.shape[0], w.shape[0], oh, ow}),
-                o -> x.backend().conv2d(x, w, o, p));
+                o -> holding("conv2d", () -> x.backend().conv2d(x, w, o, p), x, w));
         if (bias == null) return out;
         try (out; NDArray b = bias.reshape(1, w.shape[0], 1, 1)) {
             return out.add(b);
@@ -1295,13 +1393,13 @@ public final class NDArray implements AutoCloseable {
     public static NDArray conv2dBackwardInput(NDArray gradOut, NDArray w, long[] inputShape, ConvParams p) {
         requireSameDevice("conv2dBackwardInput", gradOut, w);
         NDArray gi = filled("conv2dBackwardInput", 0, gradOut.dtype, gradOut.device(), inputShape);
-        return runInto(gi, () -> gradOut.backend().conv2dBackwardInput(gradOut, w, gi, p));
+        return runInto(gi, () -> holding("conv2dBackwardInput", () -> gradOut.backend().conv2dBackwardInput(gradOut, w, gi, p), gradOut, w));
     }
 
     public static NDArray conv2dBackwardWeight(NDArray x, NDArray gradOut, long[] weightShape, ConvParams p) {
         requireSameDevice("conv2dBackwardWeight", x, gradOut);
         NDArray gw = filled("conv2dBackwardWeight", 0, x.dtype, x.device(), weightShape);
-        return runInto(gw, () -> x.backend().conv2dBackwardWeight(x, gradOut, gw, p));
+        return runInto(gw, () -> holding("conv2dBackwardWeight", () -> x.backend().conv2dBackwardWeight(x, gradOut, gw, p), x, gradOut));
     }
 
     /** Runs a kernel that fills out and returns out; closes out when the kernel rejects its arguments. */
@@ -1341,7 +1439,7 @@ public final class NDArray implements AutoCloseable {
         long[] outShape = {shape[0], shape[1], oh, ow};
         NDArray out = allocate("maxPool2d", dtype, device(), outShape);
         try {
-            NDArray idx = runInto(allocate("maxPool2d", DType.I64, device(), outShape), i -> backend().maxPool2d(this, kH, kW, p, out, i));
+            NDArray idx = runInto(allocate("maxPool2d", DType.I64, device(), outShape), i -> holding("maxPool2d", () -> backend().maxPool2d(this, kH, kW, p, out, i), this));
             return new ValuesIndices(out, idx);
         } catch (RuntimeException | Error e) {
             out.close();
@@ -1351,8 +1449,9 @@ public final class NDArray implements AutoCloseable {
 
     public static NDArray maxPool2dBackward(NDArray gradOut, NDArray indices, long[] inputShape) {
         requireSameDevice("maxPool2dBackward", gradOut, indices);
+        requireFloatingGradient("maxPool2dBackward", gradOut);
         NDArray gi = filled("maxPool2dBackward", 0, gradOut.dtype, gradOut.device(), inputShape);
-        return runInto(gi, () -> gradOut.backend().maxPool2dBackward(gradOut, indices, gi));
+        return runInto(gi, () -> holding("maxPool2dBackward", () -> gradOut.backend().maxPool2dBackward(gradOut, indices, gi), gradOut, indices));
     }
 
     public NDArray avgPool2d(int kH, int kW, ConvParams p, boolean countIncludePad) {
@@ -1360,13 +1459,18 @@ public final class NDArray implements AutoCloseable {
         long oh = ConvParams.outSize(shape[2], kH, p.strideH(), p.padH(), 1);
         long ow = ConvParams.outSize(shape[3], kW, p.strideW(), p.padW(), 1);
         NDArray out = allocate("avgPool2d", dtype, device(), new long[] {shape[0], shape[1], oh, ow});
-        return runInto(out, () -> backend().avgPool2d(this, kH, kW, p, countIncludePad, out));
+        return runInto(out, () -> holding("avgPool2d", () -> backend().avgPool2d(this, kH, kW, p, countIncludePad, out), this));
     }
 
     public static NDArray avgPool2dBackward(NDArray gradOut, int kH, int kW, ConvParams p, boolean countIncludePad, long[] inputShape) {
         requireSameDevice("avgPool2dBackward", gradOut);
+        requireFloatingGradient("avgPool2dBackward", gradOut);
         NDArray gi = filled("avgPool2dBackward", 0, gradOut.dtype, gradOut.device(), inputShape);
-        return runInto(gi, () -> gradOut.backend().avgPool2dBackward(gradOut, kH, kW, p, countIncludePad, gi));
+        return runInto(gi, () -> holding("avgPool2dBackward", () -> gradOut.backend().avgPool2dBackward(gradOut, kH, kW, p, countIncludePad, gi), gradOut));
+    }
+
+    private static void requireFloatingGradient(String op, NDArray gradOut) {
+        if (!gradOut.dtype.isFloating()) throw new IllegalArgumentException(op + ": expected a floating gradOut, got " + gradOut.dtype);
     }
 
     private void checkPoolInput(String op, int kH, int kW, ConvParams p, int dilationH, int dilationW) {
@@ -1406,7 +1510,7 @@ public final class NDArray implements AutoCloseable {
         requireSameDevice("softmaxBackward", y, gy);
         int d = Shapes.normalizeDim("softmaxBackward", dim, y.dim());
         NDArray gx = allocate("softmaxBackward", y.dtype, y.device(), y.shape);
-        return runInto(gx, () -> y.backend().softmaxBackward(y, gy, d, log, gx));
+        return runInto(gx, () -> holding("softmaxBackward", () -> y.backend().softmaxBackward(y, gy, d, log, gx), y, gy));
     }
 
     // ------------------------------------------------------------------ batch norm
@@ -1453,13 +1557,25 @@ public final class NDArray implements AutoCloseable {
         DType dt = x.dtype;
         NDArray[] r = new NDArray[3];
         try (NDArray gCast = gradOut.to(dt); NDArray g = gCast.contiguous(); NDArray xc = x.contiguous();
-             NDArray w = perChannelParam("batchNormBackward", "weight", weight, xc, channels)) {
+             NDArray w = perChannelParam("batchNormBackward", "weight", weight, xc, channels);
+             NDArray m = savedStatistic(mean, x); NDArray v = savedStatistic(var, x)) {
             return runIntoAll(r, () -> {
                 if (needX) r[0] = allocate("batchNormBackward", dt, x.device(), x.shape);
                 if (needWeight) r[1] = allocate("batchNormBackward", dt, x.device(), new long[] {channels});
                 if (needBias) r[2] = allocate("batchNormBackward", dt, x.device(), new long[] {channels});
-                x.backend().batchNormBackward(g, xc, mean, var, w, eps, r[0], r[1], r[2]);
+                x.backend().batchNormBackward(g, xc, m, v, w, eps, r[0], r[1], r[2]);
             });
+        }
+    }
+
+    /**
+     * A saved statistic (mean, var, rstd) as the kernels read it: contiguous, in the statistics dtype of x (F64 for
+     * F64, else F32). The backends index it as a dense vector; a narrowed or transposed view passed straight through
+     * was read as if contiguous and gave wrong gradients without an error.
+     */
+    private static NDArray savedStatistic(NDArray stat, NDArray x) {
+        try (NDArray cast = stat.to(x.dtype == DType.F64 ? DType.F64 : DType.F32)) {
+            return cast.contiguous();
         }
     }
 
@@ -1514,19 +1630,26 @@ public final class NDArray implements AutoCloseable {
     public static NDArray[] layerNormBackward(NDArray gradOut, NDArray x, NDArray mean, NDArray rstd, NDArray weight,
                                               int normalizedSize, boolean needX, boolean needWeight, boolean needBias) {
         requireSameDevice("layerNormBackward", gradOut, x, mean, rstd);
-        layerNormRows("layerNormBackward", x.shape, normalizedSize);
+        long rows = layerNormRows("layerNormBackward", x.shape, normalizedSize);
         if (!Arrays.equals(gradOut.shape, x.shape)) {
             throw new IllegalArgumentException("layerNormBackward: expected gradOut of shape " + Arrays.toString(x.shape) + ", got " + Arrays.toString(gradOut.shape));
         }
+        if (mean.numel() != rows || rstd.numel() != rows) {
+            throw new IllegalArgumentException("layerNormBackward: expected mean and rstd of " + rows + " rows (one per row of "
+                    + normalizedSize + " elements of " + Arrays.toString(x.shape) + "), got " + Arrays.toString(mean.shape)
+                    + " and " + Arrays.toString(rstd.shape));
+        }
+        if (!x.dtype.isFloating()) throw new IllegalArgumentException("layerNormBackward: expected a floating x, got " + x.dtype);
         DType dt = x.dtype;
         NDArray[] r = new NDArray[3];
         try (NDArray gCast = gradOut.to(dt); NDArray g = gCast.contiguous(); NDArray xc = x.contiguous();
-             NDArray w = perChannelParam("layerNormBackward", "weight", weight, xc, normalizedSize)) {
+             NDArray w = perChannelParam("layerNormBackward", "weight", weight, xc, normalizedSize);
+             NDArray m = savedStatistic(mean, x); NDArray rs = savedStatistic(rstd, x)) {
             return runIntoAll(r, () -> {
                 if (needX) r[0] = allocate("layerNormBackward", dt, x.device(), x.shape);
                 if (needWeight) r[1] = allocate("layerNormBackward", dt, x.device(), new long[] {normalizedSize});
                 if (needBias) r[2] = allocate("layerNormBackward", dt, x.device(), new long[] {normalizedSize});
-                x.backend().layerNormBackward(g, xc, mean, rstd, w, r[0], r[1], r[2]);
+                x.backend().layerNormBackward(g, xc, m, rs, w, r[0], r[1], r[2]);
             });
         }
     }
@@ -1593,8 +1716,9 @@ public final class NDArray implements AutoCloseable {
         if (lse.dtype != st) throw new IllegalArgumentException("crossEntropyBackward: expected lse of " + st + ", got " + lse.dtype);
         try (NDArray x = logits.contiguous(); NDArray t64 = targets.to(DType.I64); NDArray t = t64.contiguous(); NDArray l = lse.contiguous();
              NDArray g0 = gradLoss.to(logits.dtype); NDArray g = g0.contiguous()) {
-            return runInto(allocate("crossEntropyBackward", logits.dtype, logits.device(), logits.shape),
-                    out -> logits.backend().crossEntropyBackward(x, t, l, g, ignoreIndex, labelSmoothing, out));
+            // the backend checks the targets as the forward does; its message names the forward
+            return OpErrors.as("crossEntropyBackward", () -> runInto(allocate("crossEntropyBackward", logits.dtype, logits.device(), logits.shape),
+                    out -> logits.backend().crossEntropyBackward(x, t, l, g, ignoreIndex, labelSmoothing, out)));
         }
     }
 
@@ -1658,7 +1782,7 @@ public final class NDArray implements AutoCloseable {
         checkIndex("gather", index, d);
         NDArray out = allocate("gather", dtype, device(), index.shape);
         try (NDArray idx = index.to(DType.I64)) {
-            return runInto(out, () -> backend().gather(this, d, idx, out));
+            return runInto(out, () -> holding("gather", () -> backend().gather(this, d, idx, out), this));
         }
     }
 
@@ -1689,7 +1813,7 @@ public final class NDArray implements AutoCloseable {
         sh[d] = index.shape[0];
         NDArray out = allocate("indexSelect", dtype, device(), sh);
         try (NDArray idx = index.to(DType.I64)) {
-            return runInto(out, () -> backend().indexSelect(this, d, idx, out));
+            return runInto(out, () -> holding("indexSelect", () -> backend().indexSelect(this, d, idx, out), this));
         }
     }
 

@@ -21,8 +21,14 @@ public final class Philox {
     private Philox() {}
 
     /** The four 32-bit outputs for a counter and key, written into out[0..3]. */
-    public static void block(long counter, long seed, int[] out) {
-        int c0 = (int) counter, c1 = (int) (counter >>> 32), c2 = 0, c3 = 0;
+    public static void block(long counter, long seed, int[] out) { block(counter, 0, seed, out); }
+
+    /**
+     * The block for the full 128-bit counter (counterLo, counterHi). Every documented draw uses counterHi 0; randint's
+     * retries (see {@link RandomIntegers}) use counterHi >= 1, so they never reuse another draw's numbers.
+     */
+    public static void block(long counterLo, long counterHi, long seed, int[] out) {
+        int c0 = (int) counterLo, c1 = (int) (counterLo >>> 32), c2 = (int) counterHi, c3 = (int) (counterHi >>> 32);
         int k0 = (int) seed, k1 = (int) (seed >>> 32);
         for (int round = 0; round < 10; round++) {
             long p0 = (M0 & 0xFFFFFFFFL) * (c0 & 0xFFFFFFFFL);

@@ -28,7 +28,8 @@ public final class Shapes {
             try {
                 n = Math.multiplyExact(n, s);
             } catch (ArithmeticException e) {
-                throw new IllegalArgumentException(op + ": shape " + Arrays.toString(shape) + " has more than 2^63-1 elements");
+                throw new IllegalArgumentException(op + ": shape " + Arrays.toString(shape) + " has more than 2^63-1 elements"
+                        + " (numel: integer multiplication overflow)");
             }
         }
         return n;
@@ -48,7 +49,8 @@ public final class Shapes {
         long acc = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             st[i] = acc;
-            acc *= Math.max(shape[i], 1);
+            // saturate: only a zero-element shape gets here with a product past a long, and its strides reach nothing
+            acc = Math.multiplyHigh(acc, Math.max(shape[i], 1)) == 0 && acc * Math.max(shape[i], 1) >= 0 ? acc * Math.max(shape[i], 1) : Long.MAX_VALUE;
         }
         return st;
     }
@@ -66,6 +68,7 @@ public final class Shapes {
             }
             out[i] = da == 1 ? db : da;
         }
+        checkedNumel(op, out); // before any operand is expanded to it, so that the failure names op, not expand
         return out;
     }
 

@@ -53,6 +53,7 @@ public final class ComposedCrossEntropy {
                                 NDArray gradLogits) {
         if (gradLogits.numel() == 0) return;
         long classes = logits.shape()[1];
+        requireClassIndices(targets, ignoreIndex, classes);
         long[] classShape = new long[logits.dim()];
         java.util.Arrays.fill(classShape, 1);
         classShape[1] = classes;
@@ -76,6 +77,12 @@ public final class ComposedCrossEntropy {
     }
 
     /** Throws {@link BackendContract#badClassIndex} for the first target that is neither a class nor ignoreIndex (kept: target != ignoreIndex). */
+    public static void requireClassIndices(NDArray targets, long ignoreIndex, long classes) {
+        try (NDArray kept = targets.ne((double) ignoreIndex)) {
+            requireClassIndices(targets, kept, classes, ignoreIndex);
+        }
+    }
+
     private static void requireClassIndices(NDArray targets, NDArray kept, long classes, long ignoreIndex) {
         try (NDArray low = targets.lt(0); NDArray high = targets.ge((double) classes); NDArray out = low.logicalOr(high);
              NDArray bad = out.logicalAnd(kept); NDArray any = bad.any()) {

@@ -3,10 +3,10 @@ package io.jtensor.backend;
 /** Geometry of a 2-D convolution or pooling window. */
 public record ConvParams(int strideH, int strideW, int padH, int padW, int dilationH, int dilationW, int groups) {
     public ConvParams {
-        if (strideH < 1 || strideW < 1) throw new IllegalArgumentException("stride must be >= 1, got " + strideH + "x" + strideW);
-        if (padH < 0 || padW < 0) throw new IllegalArgumentException("padding must be >= 0, got " + padH + "x" + padW);
-        if (dilationH < 1 || dilationW < 1) throw new IllegalArgumentException("dilation must be >= 1, got " + dilationH + "x" + dilationW);
-        if (groups < 1) throw new IllegalArgumentException("groups must be >= 1, got " + groups);
+        if (strideH < 1 || strideW < 1) throw new IllegalArgumentException("ConvParams: stride must be >= 1, got " + strideH + "x" + strideW);
+        if (padH < 0 || padW < 0) throw new IllegalArgumentException("ConvParams: padding must be >= 0, got " + padH + "x" + padW);
+        if (dilationH < 1 || dilationW < 1) throw new IllegalArgumentException("ConvParams: dilation must be >= 1, got " + dilationH + "x" + dilationW);
+        if (groups < 1) throw new IllegalArgumentException("ConvParams: groups must be >= 1, got " + groups);
     }
 
     public static ConvParams of(int stride, int padding) { return new ConvParams(stride, stride, padding, padding, 1, 1, 1); }

@@ -85,7 +85,7 @@ public final class SafeTensors {
     /** Reads and checks the header without reading any tensor data. */
     public static Header readHeader(Path file) throws IOException {
         checkByteOrder();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = openForReading(file)) {
             return readHeader(file, ch);
         }
     }
@@ -93,7 +93,7 @@ public final class SafeTensors {
     /** Loads every tensor into a new CPU array; the map keeps the file's order. The caller closes the arrays. */
     public static Map<String, NDArray> load(Path file) throws IOException {
         checkByteOrder();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = openForReading(file)) {
             Header header = readHeader(file, ch);
             long dataLength = ch.size() - header.dataStart();
             Map<String, NDArray> out = new LinkedHashMap<>();
@@ -129,6 +129,13 @@ public final class SafeTensors {
             closeAll(host.values());
         }
         return out;
+    }
+
+    /** The file opened for reading; a directory fails naming the path (the channel's own error does not). */
+    private static FileChannel openForReading(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        if (Files.isDirectory(file)) throw new SafeTensorsException(file, "is a directory, not a safetensors file");
+        return FileChannel.open(file, StandardOpenOption.READ);
     }
 
     private static Header readHeader(Path file, FileChannel ch) throws IOException {
@@ -175,6 +182,10 @@ public final class SafeTensors {
 
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
+        // "/" has no parent and no file name; a directory cannot be replaced by a file
+        if (dir == null || target.getFileName() == null || Files.isDirectory(target)) {
+            throw new SafeTensorsException(file, "cannot save here: the path is a directory (or the root), expected a file name");
+        }
         Path temp = createTemp(dir, target.getFileName().toString());
         boolean moved = false;
         try {

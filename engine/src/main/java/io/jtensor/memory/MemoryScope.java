@@ -15,6 +15,7 @@ public final class MemoryScope implements AutoCloseable {
 
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final ArrayDeque<MemoryScope> stack;
+    private final Thread owner = Thread.currentThread();
     private boolean closed;
 
     private MemoryScope(ArrayDeque<MemoryScope> stack) { this.stack = stack; }
@@ -69,12 +70,33 @@ public final class MemoryScope implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Closes every resource this scope still owns. Closing a scope while scopes opened inside it are still open is an
+     * error, reported after the inner scopes have been closed (innermost first, with what they held): leaving them
+     * on the thread's stack would keep {@link #active()} true and hand every later array to a scope nobody closes.
+     * So after any close, failed or not, the thread's scopes are exactly the ones opened before this one. A scope
+     * must be closed on the thread that opened it; another thread's attempt fails and changes nothing.
+     */
     @Override public void close() {
         if (closed) return;
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("MemoryScope: closed on thread \"" + Thread.currentThread().getName()
+                    + "\", but it belongs to thread \"" + owner.getName() + "\" that opened it; close it there");
+        }
+        int inner = 0;
+        RuntimeException innerFailure = null;
+        while (stack.peek() != this && stack.peek() != null) {
+            inner++;
+            try {
+                stack.peek().close();
+            } catch (RuntimeException e) {
+                if (innerFailure == null) innerFailure = e;
+            }
+        }
         closed = true;
-        if (stack.peek() != this) throw new IllegalStateException("MemoryScope closed out of order: inner scopes are still open");
-        stack.pop();
-        RuntimeException first = null;
+        stack.remove(this);
+        RuntimeException first = inner == 0 ? null : new IllegalStateException("MemoryScope closed out of order: " + inner
+                + " inner scope(s) were still open; they were closed first, with every array they held", innerFailure);
         for (int i = owned.size() - 1; i >= 0; i--) {
             try {
                 owned.get(i).close();

@@ -82,6 +82,19 @@ public final class Storage {
         return this;
     }
 
+    /**
+     * Takes one more reference unless the block was freed already (then false): lets an op that only checked
+     * "not closed" keep the block alive while it runs, without failing with a message that names no op.
+     */
+    public boolean tryRetain() {
+        int r;
+        do {
+            r = refs.get();
+            if (r <= 0) return false;
+        } while (!refs.compareAndSet(r, r + 1));
+        return true;
+    }
+
     public void release() {
         int r = refs.decrementAndGet();
         if (r == 0) {

@@ -44,7 +44,8 @@ class ClosedArrayTest {
                 op("exp", NDArray::exp), op("relu", NDArray::relu), op("neg", NDArray::neg), op("sigmoid", NDArray::sigmoid),
                 op("abs", NDArray::abs), op("clamp", x -> x.clamp(0, 1)), op("isnan", NDArray::isnan), op("pow", x -> x.pow(2.0)),
                 op("add", x -> x.add(other)), op("add", x -> other.add(x)), op("mul", x -> x.mul(other)), op("lt", x -> x.lt(other)),
-                op("add_scalar", x -> x.add(1.0)), op("mul_scalar", x -> x.mul(2.0)),
+                op("add", x -> x.add(1.0)), op("mul", x -> x.mul(2.0)), op("sub", x -> x.sub(1.0)), op("div", x -> x.div(2.0)),
+                op("rsub", x -> x.rsub(1.0)), op("zero", NDArray::zero), op("leakyRelu", x -> x.leakyRelu(0.1)),
                 op("where", x -> NDArray.where(other.gt(0), x, other)), op("where", x -> NDArray.where(other.gt(0), other, x)),
                 op("sum", NDArray::sum), op("sum", x -> x.sum(0, true)), op("mean", NDArray::mean), op("max", NDArray::max),
                 op("max", x -> x.max(0, false)), op("argmax", x -> x.argmax(1, false)), op("logsumexp", x -> x.logsumexp(1, false)),
@@ -143,7 +144,7 @@ class ClosedArrayTest {
         row.close();
         assertFalse(base.isClosed());
         assertValues(new double[] {0, 1, 2, 3, 4, 5}, base);
-        fails(IllegalStateException.class, () -> row.add(1.0), "add_scalar:", "closed");
+        fails(IllegalStateException.class, () -> row.add(1.0), "add:", "closed");
     }
 
     @Test

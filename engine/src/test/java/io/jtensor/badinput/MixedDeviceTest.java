@@ -50,7 +50,7 @@ class MixedDeviceTest {
                 Arguments.of("minimum", (BinaryOperator<NDArray>) NDArray::minimum),
                 Arguments.of("eq", (BinaryOperator<NDArray>) NDArray::eq),
                 Arguments.of("gt", (BinaryOperator<NDArray>) NDArray::gt),
-                Arguments.of("logical_or", (BinaryOperator<NDArray>) NDArray::logicalOr),
+                Arguments.of("logicalOr", (BinaryOperator<NDArray>) NDArray::logicalOr),
                 Arguments.of("matmul", (BinaryOperator<NDArray>) NDArray::matmul));
     }
 

@@ -26,6 +26,23 @@ import org.junit.jupiter.api.io.TempDir;
 class SafeTensorsBadFileTest {
     @TempDir Path dir;
 
+    /** Paths that are not files: the root, a directory, on save and on load; each fails naming the path. */
+    @Test
+    void directoriesAndTheRootAreRejectedNamingThePath() throws IOException {
+        try (NDArray a = NDArray.ones(2)) {
+            for (Path p : new Path[] {Path.of("/"), dir}) {
+                SafeTensorsException e = assertThrows(SafeTensorsException.class, () -> SafeTensors.save(p, Map.of("a", a), Map.of()));
+                assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains("directory"), e.getMessage());
+            }
+        }
+        for (Path p : new Path[] {Path.of("/"), dir}) {
+            SafeTensorsException load = assertThrows(SafeTensorsException.class, () -> SafeTensors.load(p));
+            assertTrue(load.getMessage().contains(p.toString()) && load.getMessage().contains("is a directory"), load.getMessage());
+            SafeTensorsException header = assertThrows(SafeTensorsException.class, () -> SafeTensors.readHeader(p));
+            assertTrue(header.getMessage().contains(p.toString()), header.getMessage());
+        }
+    }
+
     @Test
     void shapesWhoseByteCountOverflowAreRejectedBeforeAnyAllocation() throws IOException {
         Path f = write("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,4]}}", new byte[4]);

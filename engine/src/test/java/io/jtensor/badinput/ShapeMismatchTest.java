@@ -38,8 +38,8 @@ class ShapeMismatchTest {
                 Arguments.of("eq", (BinaryOperator<NDArray>) NDArray::eq),
                 Arguments.of("lt", (BinaryOperator<NDArray>) NDArray::lt),
                 Arguments.of("ge", (BinaryOperator<NDArray>) NDArray::ge),
-                Arguments.of("logical_and", (BinaryOperator<NDArray>) NDArray::logicalAnd),
-                Arguments.of("logical_xor", (BinaryOperator<NDArray>) NDArray::logicalXor));
+                Arguments.of("logicalAnd", (BinaryOperator<NDArray>) NDArray::logicalAnd),
+                Arguments.of("logicalXor", (BinaryOperator<NDArray>) NDArray::logicalXor));
     }
 
     @ParameterizedTest(name = "{0}")

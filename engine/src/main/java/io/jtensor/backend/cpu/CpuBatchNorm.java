@@ -29,7 +29,9 @@ final class CpuBatchNorm {
             if (!x.isContiguous()) throw new IllegalArgumentException(op + ": expected a contiguous input");
             long s = 1;
             for (int d = 2; d < sh.length; d++) s *= sh[d];
-            return new Layout(sh[0], Math.toIntExact(sh[1]), s);
+            // zero spatial positions make every image's run empty: no runs at all, so an empty batch of 2^36 images
+            // costs nothing (the loops over images are per channel)
+            return new Layout(s == 0 ? 0 : sh[0], Math.toIntExact(sh[1]), s);
         }
 
         long count() { return n * s; }

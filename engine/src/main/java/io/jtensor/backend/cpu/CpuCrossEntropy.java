@@ -31,11 +31,7 @@ final class CpuCrossEntropy {
     static void forward(Operand logits, Operand targets, long ignoreIndex, double smoothing, Operand loss, Operand lse) {
         Layout l = Layout.of(logits);
         int c = l.classes;
-        // checked first and in order, so that the error names the first bad target whatever the threads do
-        for (long p = 0; p < l.positions(); p++) {
-            long t = ElementIO.getLong(targets.dtype(), targets.seg(), targets.offset() + p);
-            if (t != ignoreIndex && (t < 0 || t >= c)) throw BackendContract.badClassIndex(t, c, ignoreIndex);
-        }
+        requireClassIndices(l, targets, ignoreIndex);
         Parallel.forRange(l.positions(), 8L * Math.max(1, c), (start, end) -> {
             double[] x = new double[c];
             for (long p = start; p < end; p++) {
@@ -59,9 +55,21 @@ final class CpuCrossEntropy {
         });
     }
 
+    /**
+     * Every target is a class in [0, C) or ignoreIndex; checked first and in order, so that the error names the first
+     * bad target whatever the threads do. The backward checks too: a bad target there would index past the row.
+     */
+    private static void requireClassIndices(Layout l, Operand targets, long ignoreIndex) {
+        for (long p = 0; p < l.positions(); p++) {
+            long t = ElementIO.getLong(targets.dtype(), targets.seg(), targets.offset() + p);
+            if (t != ignoreIndex && (t < 0 || t >= l.classes)) throw BackendContract.badClassIndex(t, l.classes, ignoreIndex);
+        }
+    }
+
     static void backward(Operand logits, Operand targets, Operand lse, Operand gradLoss, long ignoreIndex, double smoothing, Operand gradLogits) {
         Layout l = Layout.of(logits);
         int c = l.classes;
+        requireClassIndices(l, targets, ignoreIndex);
         double uniform = smoothing / c;
         Parallel.forRange(l.positions(), 8L * Math.max(1, c), (start, end) -> {
             double[] x = new double[c];

@@ -55,6 +55,8 @@ final class CudaCrossEntropy {
         }
         Layout l = Layout.of("crossEntropyBackward", logits, targets);
         if (l.positions() == 0 || l.C == 0) return;
+        // the backward kernels have no error flag: check on the device first (one read-back of a flag)
+        ComposedCrossEntropy.requireClassIndices(targets, ignoreIndex, l.C);
         CudaDevice dev = device(logits);
         int t = logits.dtype().ordinal();
         long stream = dev.enter();
