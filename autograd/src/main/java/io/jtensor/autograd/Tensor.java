@@ -250,6 +250,12 @@ public final class Tensor implements AutoCloseable {
                 throw new IllegalStateException("grad hook returned a gradient of shape " + Arrays.toString(next.shape())
                         + " for a tensor of shape " + Arrays.toString(shape()));
             }
+            // checked here, like the shape: otherwise it fails later, inside another op's backward, naming that op
+            if (!next.device().equals(device())) {
+                cur.close();
+                throw new IllegalStateException("grad hook returned a gradient on " + next.device() + " for a tensor on " + device()
+                        + " (shape " + Arrays.toString(shape()) + "); move it with .to(" + device() + ")");
+            }
             cur.close();
             cur = next.dtype() == dtype() ? next : castOwned(next, dtype());
         }
@@ -269,6 +275,10 @@ public final class Tensor implements AutoCloseable {
             if (gradFn == null) fresh.keep();
             grad = new Tensor(fresh, false, null);
         } else {
+            if (grad.data().isClosed()) {
+                throw new IllegalStateException("backward: the .grad of a tensor of shape " + Arrays.toString(shape())
+                        + " was closed, so the new gradient cannot be added to it; set it to zero or clear it instead of closing it");
+            }
             grad.data().addInPlace(g);
         }
     }

@@ -102,15 +102,20 @@ final class Views {
         long[] first = parts.get(0).shape();
         int d = Shapes.normalizeDim("stack", dim, first.length + 1);
         List<Tensor> us = new ArrayList<>(parts.size());
-        for (Tensor p : parts) {
-            if (!Arrays.equals(p.shape(), first)) {
-                throw new IllegalArgumentException("stack: expected equal shapes, got " + Arrays.toString(first) + " and " + Arrays.toString(p.shape()));
-            }
-            us.add(p.unsqueeze(d));
+        try {
+            // stack is unsqueeze and cat: their failures (a closed part, another device) are reported as stack's
+            return io.jtensor.OpErrors.as("stack", () -> {
+                for (Tensor p : parts) {
+                    if (!Arrays.equals(p.shape(), first)) {
+                        throw new IllegalArgumentException("stack: expected equal shapes, got " + Arrays.toString(first) + " and " + Arrays.toString(p.shape()));
+                    }
+                    us.add(p.unsqueeze(d));
+                }
+                return cat(us, d);
+            });
+        } finally {
+            for (Tensor u : us) u.data().close();
         }
-        Tensor out = cat(us, d);
-        for (Tensor u : us) u.data().close();
-        return out;
     }
 
     /** Consecutive pieces of the given sizes along dim, each a differentiable narrow. */

@@ -110,6 +110,27 @@ class AutogradBadInputTest {
         Tensor h = x.mul(2.0);
         h.registerGradHook(g -> Tensor.ones(3));
         fails(IllegalStateException.class, () -> h.sum().backward(), "grad hook", shape(3), shape(2));
+        // a gradient on another device is caught at the hook, for an intermediate and for a leaf
+        Tensor h2 = x.mul(3.0);
+        h2.registerGradHook(g -> Tensor.ones(DType.F32, D1, 2));
+        fails(IllegalStateException.class, () -> h2.sum().backward(), "grad hook", "cpu:1", "cpu:0");
+        Tensor leaf = leaf(1, 2);
+        leaf.registerGradHook(g -> g.to(D1));
+        fails(IllegalStateException.class, () -> leaf.mul(2.0).sum().backward(), "grad hook", "cpu:1", "cpu:0");
+    }
+
+    /** Composed autograd ops and the accumulation into a leaf's .grad report the op the user called. */
+    @Test
+    void composedOpsAndAccumulationNameWhatTheUserCalled() {
+        Tensor a = leaf(1, 2), b = leaf(3, 4);
+        b.data().close();
+        fails(IllegalStateException.class, () -> Tensor.stack(List.of(a, b), 0), "stack:", "closed");
+        Tensor c = leaf(1, 2), d = leaf(5, 6);
+        fails(IllegalArgumentException.class, () -> Tensor.stack(List.of(c, d.to(D1)), 0), "stack:");
+        Tensor x = leaf(1, 2);
+        x.mul(2.0).sum().backward();
+        x.grad().data().close(); // the user closed the leaf's gradient instead of zeroing it
+        fails(IllegalStateException.class, () -> x.mul(2.0).sum().backward(), "backward:", ".grad", "closed");
     }
 
     // ------------------------------------------------------------------ losses and lookups
