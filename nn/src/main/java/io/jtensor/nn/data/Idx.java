@@ -39,8 +39,24 @@ public final class Idx {
     /** Labels: the magic number must be 0x00000801; a U8 array [N]. */
     public static NDArray readLabels(Path file) throws IOException { return read(file, LABELS_MAGIC); }
 
-    /** Reads the file, requiring {@code expectedMagic} when it is not -1. */
+    /**
+     * Reads the file, requiring {@code expectedMagic} when it is not -1. Every way the file can be wrong (a directory,
+     * a cut or damaged gzip stream, a header whose sizes overflow) is an {@link IdxFormatException} naming the file
+     * and the problem; only a missing or unreadable file stays the I/O error it is.
+     */
     public static NDArray read(Path file, int expectedMagic) throws IOException {
+        if (Files.isDirectory(file)) throw new IdxFormatException(file, "is a directory, not an IDX file");
+        try {
+            return readFile(file, expectedMagic);
+        } catch (java.util.zip.ZipException e) {
+            throw new IdxFormatException(file, "damaged gzip data (" + e.getMessage() + ")", e);
+        } catch (EOFException e) {
+            // GZIPInputStream reports a stream cut inside its header or trailer this way, with no message
+            throw new IdxFormatException(file, "truncated: the gzip stream ends inside its header", e);
+        }
+    }
+
+    private static NDArray readFile(Path file, int expectedMagic) throws IOException {
         try (InputStream in = open(file)) {
             DataInputStream data = new DataInputStream(in);
             int magic;
@@ -71,9 +87,13 @@ public final class Idx {
                 }
             }
             int elementSize = elementSize(type);
-            long count = 1;
-            for (long s : shape) count = Math.multiplyExact(count, s);
-            long bytes = Math.multiplyExact(count, elementSize);
+            long count = 1, bytes;
+            try {
+                for (long s : shape) count = Math.multiplyExact(count, s);
+                bytes = Math.multiplyExact(count, elementSize);
+            } catch (ArithmeticException e) {
+                throw new IdxFormatException(file, "dimensions " + Arrays.toString(shape) + " describe more than 2^63-1 bytes of data");
+            }
             if (bytes > Integer.MAX_VALUE - 16) {
                 throw new IdxFormatException(file, "dimensions " + Arrays.toString(shape) + " need " + bytes + " bytes, more than one read supports");
             }

@@ -59,40 +59,84 @@ public final class CheckpointIO {
         }
     }
 
-    /** Loads everything back into the trainer's objects; returns the epochs done. */
+    /**
+     * Loads everything back into the trainer's objects; returns the epochs done. A rejected checkpoint leaves the run
+     * exactly as it was: every metadata value is parsed and checked first, then the model, optimizer and scheduler
+     * take their state (each checks its part before changing anything, and a later part's rejection puts the earlier
+     * ones back from a snapshot), and only then the generator and the loader, which cannot fail.
+     */
     static int restore(Path file, Trainer t) throws IOException {
         Map<String, String> meta = SafeTensors.readHeader(file).metadata();
         if (!FORMAT.equals(meta.get("format"))) {
             throw new IOException("checkpoint " + file + ": expected format " + FORMAT + ", got " + meta.get("format"));
         }
+        int epoch = (int) integer(meta, "epoch", file, 0, Integer.MAX_VALUE);
+        long seed = integer(meta, "generator.seed", file, Long.MIN_VALUE, Long.MAX_VALUE);
+        long offset = integer(meta, "generator.offset", file, 0, Long.MAX_VALUE);
+        Long nextEpoch = t.trainData() instanceof DataLoader && meta.containsKey("loader.next_epoch")
+                ? integer(meta, "loader.next_epoch", file, 0, Long.MAX_VALUE) : null;
+        Scheduler s = t.scheduler();
+        Map<String, Double> schedulerState = new LinkedHashMap<>();
+        for (var e : meta.entrySet()) {
+            if (e.getKey().startsWith("scheduler.")) schedulerState.put(e.getKey().substring("scheduler.".length()), real(e.getKey(), e.getValue(), file));
+        }
+        if (s != null && schedulerState.isEmpty()) {
+            throw new IOException("checkpoint " + file + ": the run has a scheduler but the checkpoint has no scheduler state");
+        }
         Map<String, NDArray> all = SafeTensors.load(file);
+        Map<String, NDArray> modelBefore = null, optimizerBefore = null;
         try {
             Map<String, NDArray> model = new LinkedHashMap<>(), opt = new LinkedHashMap<>();
             for (var e : all.entrySet()) {
                 if (e.getKey().startsWith(MODEL_PREFIX)) model.put(e.getKey().substring(MODEL_PREFIX.length()), e.getValue());
                 else if (e.getKey().startsWith(OPTIMIZER_PREFIX)) opt.put(e.getKey().substring(OPTIMIZER_PREFIX.length()), e.getValue());
             }
+            modelBefore = t.model().stateDict();
+            optimizerBefore = t.optimizer().stateDict();
+            Map<String, Double> schedulerBefore = s == null ? null : s.stateDict();
             t.model().loadStateDict(model);
-            t.optimizer().loadStateDict(opt);
+            try {
+                t.optimizer().loadStateDict(opt);
+                if (s != null) s.loadStateDict(schedulerState);
+            } catch (RuntimeException e) {
+                t.model().loadStateDict(modelBefore);
+                t.optimizer().loadStateDict(optimizerBefore);
+                if (s != null) s.loadStateDict(schedulerBefore);
+                throw e;
+            }
         } finally {
             all.values().forEach(NDArray::close);
-        }
-        Scheduler s = t.scheduler();
-        if (s != null) {
-            Map<String, Double> st = new LinkedHashMap<>();
-            meta.forEach((k, v) -> {
-                if (k.startsWith("scheduler.")) st.put(k.substring("scheduler.".length()), Double.parseDouble(v));
-            });
-            if (st.isEmpty()) throw new IOException("checkpoint " + file + ": the run has a scheduler but the checkpoint has no scheduler state");
-            s.loadStateDict(st);
+            if (modelBefore != null) modelBefore.values().forEach(NDArray::close);
+            if (optimizerBefore != null) optimizerBefore.values().forEach(NDArray::close);
         }
         Generator g = Generator.defaultGenerator();
-        g.setSeed(Long.parseLong(required(meta, "generator.seed", file)));
-        g.setOffset(Long.parseLong(required(meta, "generator.offset", file)));
-        if (t.trainData() instanceof DataLoader dl && meta.containsKey("loader.next_epoch")) {
-            dl.setEpoch(Long.parseLong(meta.get("loader.next_epoch")));
+        g.setSeed(seed);
+        g.setOffset(offset);
+        if (nextEpoch != null) ((DataLoader) t.trainData()).setEpoch(nextEpoch);
+        return epoch;
+    }
+
+    /** A required integer metadata value in [min, max], or an error naming the file, the key, the range and the value. */
+    private static long integer(Map<String, String> meta, String key, Path file, long min, long max) throws IOException {
+        String v = required(meta, key, file);
+        long value;
+        try {
+            value = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IOException("checkpoint " + file + ": metadata '" + key + "' must be an integer in [" + min + ", " + max + "], got \"" + v + "\"", e);
         }
-        return Integer.parseInt(required(meta, "epoch", file));
+        if (value < min || value > max) {
+            throw new IOException("checkpoint " + file + ": metadata '" + key + "' must be an integer in [" + min + ", " + max + "], got " + value);
+        }
+        return value;
+    }
+
+    private static double real(String key, String v, Path file) throws IOException {
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IOException("checkpoint " + file + ": metadata '" + key + "' must be a number, got \"" + v + "\"", e);
+        }
     }
 
     /** The metadata of a checkpoint file (or directory), without loading its arrays. */

@@ -101,6 +101,32 @@ class IdxTest {
         assertMessage(() -> Idx.readLabels(f), "truncated: the gzip stream lacks its end");
     }
 
+    /**
+     * Low-level failures of the file system and the gzip stream come out as IdxFormatExceptions that name the file
+     * and say what is wrong: a directory, a gzip header cut at any byte, damaged compressed data, sizes whose product
+     * overflows a long.
+     */
+    @Test
+    void lowLevelFailuresAreStatedAsTheFilesProblem() throws IOException {
+        Path d = dir.resolve("a-directory");
+        Files.createDirectories(d);
+        assertMessage(() -> Idx.readImages(d), "is a directory");
+        Path f = dir.resolve("g");
+        byte[] gz = IdxFiles.gzip(IdxFiles.idx(0x00000801, new int[] {3}, new byte[] {1, 2, 3}));
+        for (int cut = 2; cut < 10; cut++) { // the gzip header is 10 bytes: a cut anywhere in it
+            Files.write(f, Arrays.copyOf(gz, cut));
+            assertMessage(() -> Idx.readLabels(f), "truncated");
+        }
+        byte[] damaged = gz.clone();
+        for (int i = 10; i < damaged.length - 8; i++) damaged[i] = (byte) 0xFF; // deflate data that is not deflate
+        Files.write(f, damaged);
+        assertMessage(() -> Idx.readLabels(f), "damaged gzip data");
+        for (int[] dims : new int[][] {{-1, -1, -1}, {-1, -1, 4}, {0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}}) {
+            Files.write(f, IdxFiles.idx(0x00000D03, dims, new byte[0]));
+            assertMessage(() -> Idx.read(f), "more than 2^63-1 bytes");
+        }
+    }
+
     interface Read {
         NDArray run() throws IOException;
     }
