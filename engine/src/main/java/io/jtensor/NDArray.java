@@ -95,7 +95,7 @@ public final class NDArray implements AutoCloseable {
         if (bytes.length % dtype.byteSize() != 0) {
             throw new IllegalArgumentException("fromBytes: " + bytes.length + " bytes is not a whole number of " + dtype + " elements");
         }
-        return fromHost(MemorySegment.ofArray(bytes), bytes.length / dtype.byteSize(), dtype, shape);
+        return OpErrors.as("fromBytes", () -> fromHost(MemorySegment.ofArray(bytes), bytes.length / dtype.byteSize(), dtype, shape));
     }
 
     /** Copies contiguous host data of the given dtype into a new CPU array. */
@@ -150,11 +150,11 @@ public final class NDArray implements AutoCloseable {
     // ------------------------------------------------------------------ random
 
     public static NDArray rand(Generator g, DType dtype, Device device, long... shape) {
-        return random(Backend.RandomKind.UNIFORM, g, 0, 1, dtype, device, shape);
+        return random("rand", Backend.RandomKind.UNIFORM, g, 0, 1, dtype, device, shape);
     }
 
     public static NDArray randn(Generator g, DType dtype, Device device, long... shape) {
-        return random(Backend.RandomKind.NORMAL, g, 0, 1, dtype, device, shape);
+        return random("randn", Backend.RandomKind.NORMAL, g, 0, 1, dtype, device, shape);
     }
 
     public static NDArray rand(long... shape) { return rand(Generator.defaultGenerator(), DType.F32, Device.cpu(), shape); }
@@ -162,12 +162,12 @@ public final class NDArray implements AutoCloseable {
 
     /** Uniform in [lo, hi). */
     public static NDArray uniform(Generator g, double lo, double hi, DType dtype, Device device, long... shape) {
-        return random(Backend.RandomKind.UNIFORM, g, lo, hi, dtype, device, shape);
+        return random("uniform", Backend.RandomKind.UNIFORM, g, lo, hi, dtype, device, shape);
     }
 
     /** Normal with the given mean and standard deviation. */
     public static NDArray normal(Generator g, double mean, double std, DType dtype, Device device, long... shape) {
-        return random(Backend.RandomKind.NORMAL, g, mean, std, dtype, device, shape);
+        return random("normal", Backend.RandomKind.NORMAL, g, mean, std, dtype, device, shape);
     }
 
     /** Integers uniform in [lo, hi), I64, for any lo < hi (see {@link RandomIntegers} for the stream). */
@@ -186,7 +186,7 @@ public final class NDArray implements AutoCloseable {
     /** 1 with probability p, else 0, in dtype. */
     public static NDArray bernoulli(Generator g, double p, DType dtype, Device device, long... shape) {
         if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("bernoulli: p must be in [0, 1], got " + p);
-        try (NDArray u = random(Backend.RandomKind.UNIFORM, g, 0, 1, DType.F32, device, shape);
+        try (NDArray u = random("bernoulli", Backend.RandomKind.UNIFORM, g, 0, 1, DType.F32, device, shape);
              NDArray keep = u.lt(p)) {
             return keep.to(dtype);
         }
@@ -195,14 +195,16 @@ public final class NDArray implements AutoCloseable {
     /** An inverted-dropout mask: 0 with probability p, else 1/(1-p). */
     public static NDArray dropoutMask(Generator g, double p, DType dtype, Device device, long... shape) {
         if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
-        try (NDArray keep = bernoulli(g, 1 - p, dtype, device, shape)) {
-            return keep.mul(1.0 / (1 - p));
-        }
+        return OpErrors.as("dropout", () -> {
+            try (NDArray keep = bernoulli(g, 1 - p, dtype, device, shape)) {
+                return keep.mul(1.0 / (1 - p));
+            }
+        });
     }
 
-    private static NDArray random(Backend.RandomKind kind, Generator g, double a, double b, DType dtype, Device device, long... shape) {
-        if (!dtype.isFloating()) throw new IllegalArgumentException("random: expected a floating dtype, got " + dtype);
-        NDArray out = allocate("random", dtype, device, shape);
+    private static NDArray random(String op, Backend.RandomKind kind, Generator g, double a, double b, DType dtype, Device device, long... shape) {
+        if (!dtype.isFloating()) throw new IllegalArgumentException(op + ": expected a floating dtype, got " + dtype);
+        NDArray out = allocate(op, dtype, device, shape);
         long offset = g.reserve(out.numel());
         return runInto(out, () -> out.backend().random(kind, g.seed(), offset, a, b, out));
     }
@@ -587,7 +589,7 @@ public final class NDArray implements AutoCloseable {
         return viewOf("expand", sh, st, offset);
     }
 
-    public NDArray broadcastTo(long... newShape) { return expand(newShape); }
+    public NDArray broadcastTo(long... newShape) { return OpErrors.as("broadcastTo", () -> expand(newShape)); }
 
     public NDArray squeeze() {
         checkOpen("squeeze");

@@ -94,6 +94,10 @@ final class Reductions {
 
     /** Variance with {@code correction} (1 = unbiased), composed so that its gradient follows from the parts. */
     static Tensor var(Tensor x, int[] dims, boolean keepDim, int correction) {
+        return io.jtensor.OpErrors.as("var", () -> composedVar(x, dims, keepDim, correction));
+    }
+
+    private static Tensor composedVar(Tensor x, int[] dims, boolean keepDim, int correction) {
         int[] d = normalize("var", x, dims);
         if (!x.dtype().isFloating()) throw new IllegalArgumentException("var: expected a floating dtype, got " + x.dtype());
         long n = count(x.shape(), d);
@@ -107,14 +111,20 @@ final class Reductions {
     }
 
     static Tensor std(Tensor x, int[] dims, boolean keepDim, int correction) {
-        Tensor v = var(x, dims, keepDim, correction);
-        Tensor r = v.sqrt();
-        closeIntermediates(v);
-        return r;
+        return io.jtensor.OpErrors.as("std", () -> {
+            Tensor v = var(x, dims, keepDim, correction);
+            Tensor r = v.sqrt();
+            closeIntermediates(v);
+            return r;
+        });
     }
 
     /** The p-norm over dims, composed: p = 1, 2, +-inf and general p. */
     static Tensor norm(Tensor x, double p, int[] dims, boolean keepDim) {
+        return io.jtensor.OpErrors.as("norm", () -> composedNorm(x, p, dims, keepDim));
+    }
+
+    private static Tensor composedNorm(Tensor x, double p, int[] dims, boolean keepDim) {
         if (!x.dtype().isFloating()) throw new IllegalArgumentException("norm: expected a floating dtype, got " + x.dtype());
         if (p <= 0 && p != Double.NEGATIVE_INFINITY) throw new IllegalArgumentException("norm: expected p > 0 or +-infinity, got " + p);
         if (p == 2) {

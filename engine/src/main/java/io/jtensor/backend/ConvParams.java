@@ -16,6 +16,13 @@ public record ConvParams(int strideH, int strideW, int padH, int padW, int dilat
      * division floors: truncating toward zero turned a kernel one larger than the input into an output of 1.
      */
     public static long outSize(long in, int kernel, int stride, int pad, int dilation) {
-        return Math.floorDiv(in + 2L * pad - (long) dilation * (kernel - 1) - 1, stride) + 1;
+        long span = (long) dilation * (kernel - 1) + 1; // below 2^62: no overflow
+        long padded;
+        try {
+            padded = Math.addExact(in, 2L * pad);
+        } catch (ArithmeticException e) { // an input of nearly 2^63 positions (an expanded view) plus its padding
+            throw new IllegalArgumentException("ConvParams: input size " + in + " with padding " + pad + " exceeds 2^63-1");
+        }
+        return Math.floorDiv(padded - span, stride) + 1;
     }
 }

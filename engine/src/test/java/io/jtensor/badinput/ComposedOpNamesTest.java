@@ -70,6 +70,15 @@ class ComposedOpNamesTest {
             try (NDArray e = NDArray.ones(1, 3).expand(2, 3)) {
                 fails(IllegalStateException.class, e::zero, "zero:", "stride 0");
             }
+            fails(IllegalArgumentException.class, () -> x.broadcastTo(3, 3), "broadcastTo:");
+            fails(IllegalArgumentException.class, () -> NDArray.fromBytes(new byte[8], DType.F32, 3), "fromBytes:", "3");
+            io.jtensor.Generator g = new io.jtensor.Generator(1);
+            fails(IllegalArgumentException.class, () -> NDArray.randn(g, DType.I64, Device.cpu(), 2), "randn:", "floating");
+            fails(IllegalArgumentException.class, () -> NDArray.uniform(g, 0, 1, DType.BOOL, Device.cpu(), 2), "uniform:", "floating");
+            fails(IllegalArgumentException.class, () -> NDArray.normal(g, 0, 1, DType.F32, Device.cpu(), -1), "normal:", "-1");
+            fails(IllegalArgumentException.class, () -> NDArray.bernoulli(g, 0.5, DType.F32, Device.cpu(), -1), "bernoulli:", "-1");
+            fails(IllegalArgumentException.class, () -> NDArray.dropoutMask(g, 0.5, DType.F32, Device.cpu(), -3), "dropout:", "-3");
+            fails(IllegalArgumentException.class, () -> NDArray.randint(g, 0, 5, Device.cpu(), -4), "randint:", "-4");
         }
     }
 

@@ -50,7 +50,7 @@ class DTypeMismatchTest {
         fails(IllegalArgumentException.class, () -> a.std(0, false), "std", "floating", t.name());
         fails(IllegalArgumentException.class, () -> a.norm(), "norm", "floating", t.name());
         fails(IllegalArgumentException.class, () -> a.crossEntropy(longs(new long[] {0, 1}, 2)), "crossEntropy", "floating", t.name());
-        fails(IllegalArgumentException.class, () -> NDArray.rand(Generator.defaultGenerator(), t, Device.cpu(), 2), "random", "floating", t.name());
+        fails(IllegalArgumentException.class, () -> NDArray.rand(Generator.defaultGenerator(), t, Device.cpu(), 2), "rand:", "floating", t.name());
     }
 
     @Test

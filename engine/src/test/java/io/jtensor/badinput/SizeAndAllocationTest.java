@@ -37,7 +37,7 @@ class SizeAndAllocationTest {
         fails(IllegalArgumentException.class, () -> NDArray.ones(2, -3), "ones", "-3", shape(2, -3));
         fails(IllegalArgumentException.class, () -> NDArray.empty(DType.F32, -5), "empty", "-5");
         fails(IllegalArgumentException.class, () -> NDArray.full(1, DType.F32, Device.cpu(), 4, -2), "full", shape(4, -2));
-        fails(IllegalArgumentException.class, () -> NDArray.rand(-2), "random", shape(-2));
+        fails(IllegalArgumentException.class, () -> NDArray.rand(-2), "rand:", shape(-2));
         // Two negative sizes whose product matches the data must not slip through.
         fails(IllegalArgumentException.class, () -> NDArray.of(new float[] {1, 2}, -1, -2), "of", shape(-1, -2));
         fails(IllegalArgumentException.class, () -> NDArray.eye(-2, DType.F32, Device.cpu()), "eye", "-2");

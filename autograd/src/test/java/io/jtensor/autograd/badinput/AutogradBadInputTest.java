@@ -122,6 +122,14 @@ class AutogradBadInputTest {
     /** Composed autograd ops and the accumulation into a leaf's .grad report the op the user called. */
     @Test
     void composedOpsAndAccumulationNameWhatTheUserCalled() {
+        Tensor m = leaf(1, 2, 3, 4);
+        fails(IndexOutOfBoundsException.class, () -> m.std(new int[] {3}, false, 1), "std:", "dim 3");
+        fails(IndexOutOfBoundsException.class, () -> m.var(new int[] {-2}, false, 1), "var:", "dim -2");
+        fails(IndexOutOfBoundsException.class, () -> m.norm(2, new int[] {5}, false), "norm:", "dim 5");
+        fails(IndexOutOfBoundsException.class, () -> m.norm(3, new int[] {5}, false), "norm:", "dim 5");
+        Tensor closed = leaf(1, 2);
+        closed.data().close();
+        fails(IllegalStateException.class, () -> closed.std(new int[] {0}, false, 1), "std:", "closed");
         Tensor a = leaf(1, 2), b = leaf(3, 4);
         b.data().close();
         fails(IllegalStateException.class, () -> Tensor.stack(List.of(a, b), 0), "stack:", "closed");
