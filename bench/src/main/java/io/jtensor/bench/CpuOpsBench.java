@@ -96,4 +96,10 @@ public class CpuOpsBench {
     public void tinyAdd(Tiny s) {
         try (NDArray c = s.a.add(s.b)) { /* timed */ }
     }
+
+    /** A one-input op on 4 elements: the path where the op itself holds its input's storage while the kernel runs. */
+    @Benchmark @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public void tinyExp(Tiny s) {
+        try (NDArray c = s.a.exp()) { /* timed */ }
+    }
 }
