@@ -71,6 +71,44 @@ class ConcurrentCloseTest {
         assertEquals(before, BadInput.stats(HOME).count(), "a block was left allocated (or freed twice)");
     }
 
+    /**
+     * The block of an array closed while an op reads it stays allocated until the op is done. (With the CPU block
+     * cache a block freed under a running kernel is not returned to libc, so the values alone cannot show the fault;
+     * the allocation count can: without the hold it drops at the close, while the kernel still reads the block.)
+     */
+    @Test
+    void aClosedInputStaysAllocatedWhileTheOpRuns() throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            int observed = 0;
+            for (int round = 0; round < 6 && observed < 2; round++) {
+                long before = BadInput.stats(HOME).count();
+                NDArray x = NDArray.full(2, DType.F32, HOME, 1L << 25); // 128 MB: pow takes long enough to be caught running
+                CountDownLatch started = new CountDownLatch(1);
+                Future<Double> f = pool.submit(() -> {
+                    started.countDown();
+                    try (NDArray r = x.pow(2.5)) {
+                        return r.getDouble(0);
+                    }
+                });
+                assertTrue(started.await(30, TimeUnit.SECONDS), "round " + round + ": the op thread never started");
+                Thread.sleep(30); // the op allocates its output, then runs its kernel
+                x.close();
+                long during = BadInput.stats(HOME).count();
+                boolean stillRunning = !f.isDone();
+                if (stillRunning) {
+                    observed++;
+                    assertEquals(before + 2, during, "round " + round + ": the input's block was freed while the op was still reading it");
+                }
+                assertEquals(Math.pow(2, 2.5), f.get(60, TimeUnit.SECONDS), 1e-5, "round " + round);
+                assertEquals(before, BadInput.stats(HOME).count(), "round " + round + ": the op's release did not free the block");
+            }
+        } finally {
+            pool.shutdownNow();
+            assertTrue(pool.awaitTermination(60, TimeUnit.SECONDS), "the op thread did not stop");
+        }
+    }
+
     @Test
     void twoThreadsClosingOneArrayReleaseItsReferenceOnce() throws Exception {
         long before = BadInput.stats(HOME).count();

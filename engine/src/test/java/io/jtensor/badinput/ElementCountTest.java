@@ -87,6 +87,11 @@ class ElementCountTest {
                 NDArray tall = NDArray.zeros(1L << 40, 0);
                 assertEquals(0.0, tall.sum().item());
                 assertEquals(0, tall.softmax(1).numel());
+                assertEquals(0, tall.softmax(0).numel());
+                assertEquals(0, tall.logsumexp(0, false).numel());
+                assertEquals(0, NDArray.softmaxBackward(tall, tall, 0, true).numel());
+                assertEquals(0, tall.argmax(0, false).numel());
+                assertEquals(0, tall.unsqueeze(1).expand(1L << 40, 1L << 40, 0).sum(1, false).numel());
                 assertEquals(0, tall.transpose(0, 1).contiguous().numel());
                 assertEquals(0, tall.indexSelect(0, NDArray.of(new long[] {0, 1}, 2)).numel());
                 assertEquals(0, tall.gather(0, NDArray.zeros(DType.I64, io.jtensor.Device.cpu(), 3, 0)).numel());
