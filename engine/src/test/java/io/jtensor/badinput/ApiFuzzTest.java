@@ -27,7 +27,9 @@ import org.junit.jupiter.api.Test;
  * <li>after every call, failed or not, no memory is left allocated on the devices the inputs live on.</li>
  * </ul>
  * Where jtensor knowingly accepts more than PyTorch (mixed-dtype matmul promotes; softmax of integers computes in
- * F32), the oracle follows jtensor and says so.
+ * F32), the oracle follows jtensor and says so. {@link ApiFuzzEdgesTest} fuzzes what this generator does not make:
+ * closes racing ops on another thread, huge and overflowing shapes, integer draws over the whole long range, saved
+ * statistics in strided layouts, and memory scopes closed out of order.
  */
 class ApiFuzzTest {
     /** Fixed so that a failure reproduces; -Djtensor.fuzz.seed and -Djtensor.fuzz.calls explore further. */

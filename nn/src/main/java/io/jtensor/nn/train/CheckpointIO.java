@@ -63,7 +63,8 @@ public final class CheckpointIO {
      * Loads everything back into the trainer's objects; returns the epochs done. A rejected checkpoint leaves the run
      * exactly as it was: every metadata value is parsed and checked first, then the model, optimizer and scheduler
      * take their state (each checks its part before changing anything, and a later part's rejection puts the earlier
-     * ones back from a snapshot), and only then the generator and the loader, which cannot fail.
+     * ones back from a snapshot), and only then the generator and the loader, which cannot fail. The snapshot is a
+     * copy of the model's and the optimizer's state, held for the duration of the call.
      */
     static int restore(Path file, Trainer t) throws IOException {
         Map<String, String> meta = SafeTensors.readHeader(file).metadata();
