@@ -69,6 +69,29 @@ class SavedStatisticsTest {
         }
     }
 
+    /** The other saved forward results: softmax's output and max pooling's indices, in a transposed or padded layout. */
+    @ParameterizedTest
+    @MethodSource("io.jtensor.TestDevices#all")
+    void softmaxOutputsAndPoolingIndicesInAnyLayoutGiveTheSameGradients(Device d) {
+        try (MemoryScope scope = MemoryScope.open()) {
+            Generator g = new Generator(8);
+            NDArray x = NDArray.randn(g, DType.F32, d, 3, 5), gy = NDArray.randn(g, DType.F32, d, 3, 5);
+            for (boolean log : new boolean[] {false, true}) {
+                NDArray y = log ? x.logSoftmax(1) : x.softmax(1);
+                NDArray want = NDArray.softmaxBackward(y, gy, 1, log);
+                NDArray yt = y.t().contiguous().t(), gt = gy.t().contiguous().t(); // same values, column-major
+                assertArrayEquals(want.toFloatArray(), NDArray.softmaxBackward(yt, gt, 1, log).toFloatArray(), 1e-6f, "log " + log);
+            }
+            NDArray img = NDArray.randn(g, DType.F32, d, 2, 3, 4, 4);
+            NDArray.ValuesIndices vi = img.maxPool2d(2, 2, io.jtensor.backend.ConvParams.of(2, 0));
+            NDArray go = NDArray.randn(g, DType.F32, d, 2, 3, 2, 2);
+            NDArray want = NDArray.maxPool2dBackward(go, vi.indices(), new long[] {2, 3, 4, 4});
+            NDArray idxT = vi.indices().permute(0, 1, 3, 2).contiguous().permute(0, 1, 3, 2);
+            NDArray goT = go.permute(0, 1, 3, 2).contiguous().permute(0, 1, 3, 2);
+            assertArrayEquals(want.toFloatArray(), NDArray.maxPool2dBackward(goT, idxT, new long[] {2, 3, 4, 4}).toFloatArray(), 0f);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("io.jtensor.TestDevices#all")
     void crossEntropyBackwardRejectsTargetsOutsideTheClassesAsTheForwardDoes(Device d) {
