@@ -513,7 +513,8 @@ public final class NDArray implements AutoCloseable {
         int j = 0;
         for (int i = 0; i < s; i++) sh[j++] = shape[i];
         long m = 1;
-        for (int i = s; i <= e; i++) m *= shape[i]; // a product of existing sizes: at most numel()
+        // a product of existing sizes; it can pass a long only when another dim is 0 (then there is nothing to view)
+        for (int i = s; i <= e; i++) m = Shapes.checkedNumel("flatten", new long[] {m, shape[i]});
         sh[j++] = m;
         for (int i = e + 1; i < dim(); i++) sh[j++] = shape[i];
         return OpErrors.as("flatten", () -> reshape(sh));

@@ -55,6 +55,10 @@ class ElementCountTest {
         try (NDArray e = NDArray.ones(1, 1).expand(3, 1L << 61); NDArray z = NDArray.zeros(4, 3, 0, G62)) {
             assertEquals(3L << 61, e.numel());
             assertEquals(0, z.numel());
+            try (NDArray wide = NDArray.zeros(0, G62, 4); NDArray f = wide.flatten(0, 1)) {
+                assertArrayEquals(new long[] {0, 4}, f.shape());
+                fails(IllegalArgumentException.class, () -> wide.flatten(1, 2), "flatten", "2^63-1");
+            }
         }
     }
 
