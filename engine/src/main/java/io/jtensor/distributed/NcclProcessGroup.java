@@ -151,7 +151,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
 
     // ------------------------------------------------------------------ collectives
 
-    @Override public Work allReduceAsync(NDArray array, ReduceOp op) {
+    @Override public synchronized Work allReduceAsync(NDArray array, ReduceOp op) {
         checkUsable("allReduce");
         checkReduce("allReduce", array, op);
         String what = describe("allReduce", op.name(), array);
@@ -166,7 +166,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         return queued(what, stream);
     }
 
-    @Override public Work broadcastAsync(NDArray array, int root) {
+    @Override public synchronized Work broadcastAsync(NDArray array, int root) {
         checkUsable("broadcast");
         if (array == null) throw new IllegalArgumentException("broadcast: expected an array, got null");
         checkDevice("broadcast", array, "array");
@@ -182,7 +182,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         return queued(what, stream);
     }
 
-    @Override public Work allGatherAsync(NDArray out, NDArray input) {
+    @Override public synchronized Work allGatherAsync(NDArray out, NDArray input) {
         checkUsable("allGather");
         checkStacked("allGather", out, "out", input, "input");
         String what = describe("allGather", null, input);
@@ -193,7 +193,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         return queued(what, stream);
     }
 
-    @Override public Work reduceScatterAsync(NDArray out, NDArray input, ReduceOp op) {
+    @Override public synchronized Work reduceScatterAsync(NDArray out, NDArray input, ReduceOp op) {
         checkUsable("reduceScatter");
         checkStacked("reduceScatter", input, "input", out, "out");
         checkReduce("reduceScatter", input, op);
@@ -215,12 +215,15 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         try (NDArray one = NDArray.zeros(DType.F32, device, 1)) {
             allReduceAsync(one, ReduceOp.SUM);
             long deadline = System.nanoTime() + timeout.toNanos();
-            InFlight last = null;
-            for (InFlight f : inFlight) last = f;
-            while (last != null && !last.done().query()) {
-                checkUsable("barrier");
-                if (System.nanoTime() > deadline) throw timedOut("barrier", timeout, null);
-                LockSupport.parkNanos(1_000_000L);
+            // An event of its own: the watchdog closes the in-flight ones as they complete.
+            CudaInterop.currentStream(device);
+            try (CudaEvent done = CudaEvent.create(device, false)) {
+                done.record();
+                while (!done.query()) {
+                    checkUsable("barrier");
+                    if (System.nanoTime() > deadline) throw timedOut("barrier", timeout, null);
+                    LockSupport.parkNanos(1_000_000L);
+                }
             }
         }
     }
@@ -246,7 +249,11 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         };
     }
 
-    /** Records the completion event the watchdog checks; the work counts as done once queued. */
+    /**
+     * Records the completion event the watchdog checks; the work counts as done once queued. Collectives hold the
+     * group's lock while they enqueue, as {@link #abortCommunicator} does, so a communicator is never used after
+     * the watchdog freed it.
+     */
     private Work queued(String what, long stream) {
         CudaEvent e = CudaEvent.create(device, false);
         e.record();
