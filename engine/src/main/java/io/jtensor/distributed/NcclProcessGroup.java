@@ -163,7 +163,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
             if (avgByHand) buf.mulInPlace(1.0 / size());
             if (buf.storage() != array.storage() || buf.offset() != array.offset()) array.copyFrom(buf);
         }
-        return queued(what, stream);
+        return queued(what);
     }
 
     @Override public synchronized Work broadcastAsync(NDArray array, int root) {
@@ -179,7 +179,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
             Nccl.broadcast(buf.dataAddress(), buf.dataAddress(), bytes, Nccl.UINT8, root, comm, stream);
             if (!array.isContiguous()) array.copyFrom(buf);
         }
-        return queued(what, stream);
+        return queued(what);
     }
 
     @Override public synchronized Work allGatherAsync(NDArray out, NDArray input) {
@@ -190,7 +190,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         try (NDArray in = input.contiguous()) {
             Nccl.allGather(in.dataAddress(), out.dataAddress(), in.numel() * in.dtype().byteSize(), Nccl.UINT8, comm, stream);
         }
-        return queued(what, stream);
+        return queued(what);
     }
 
     @Override public synchronized Work reduceScatterAsync(NDArray out, NDArray input, ReduceOp op) {
@@ -206,7 +206,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
             if (avgByHand) res.mulInPlace(1.0 / size());
             if (!out.isContiguous()) out.copyFrom(res);
         }
-        return queued(what, stream);
+        return queued(what);
     }
 
     /** Returns once every rank has called it: an all-reduce of one element, waited for on the host. */
@@ -254,7 +254,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
      * group's lock while they enqueue, as {@link #abortCommunicator} does, so a communicator is never used after
      * the watchdog freed it.
      */
-    private Work queued(String what, long stream) {
+    private Work queued(String what) {
         CudaEvent e = CudaEvent.create(device, false);
         e.record();
         inFlight.add(new InFlight(what, e, System.nanoTime()));
