@@ -193,6 +193,17 @@ class LaunchCommandTest {
     @Test
     void anInterruptedLauncherStopsItsWorkers() throws Exception {
         // The launcher in a JVM of its own, interrupted the way Ctrl-C does (SIGINT), must take its workers with it.
+        endLauncherAndCheckWorkers("-INT");
+    }
+
+    @Test
+    void aLauncherKilledOutrightLeavesNoWorkerBehind() throws Exception {
+        // SIGKILL runs no shutdown hook: the workers' parent-death signal (setpriv --pdeathsig) must end them.
+        assumeTrue(java.nio.file.Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
+        endLauncherAndCheckWorkers("-KILL");
+    }
+
+    private void endLauncherAndCheckWorkers(String signal) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-Xmx128m", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "launch", "--nproc-per-node", "2", "--"));
@@ -207,9 +218,9 @@ class LaunchCommandTest {
             }
         });
         long[] pids = awaitReady(2, 30);
-        Process kill = new ProcessBuilder("kill", "-INT", String.valueOf(launcher.pid())).start();
+        Process kill = new ProcessBuilder("kill", signal, String.valueOf(launcher.pid())).start();
         assertTrue(kill.waitFor(5, TimeUnit.SECONDS));
-        assertTrue(launcher.waitFor(15, TimeUnit.SECONDS), "the launcher did not end within 15 s of SIGINT");
+        assertTrue(launcher.waitFor(15, TimeUnit.SECONDS), "the launcher did not end within 15 s of " + signal);
         assertAllGone(pids);
     }
 
