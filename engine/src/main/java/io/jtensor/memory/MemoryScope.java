@@ -69,6 +69,23 @@ public final class MemoryScope implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Ends this scope without closing what it holds and returns those resources, oldest first, for a scope on
+     * another thread to adopt ({@link #track} each on that thread). This is how work done on a helper thread (a
+     * data-parallel replica) hands the arrays it made to the scope of the thread that asked for the work: the helper
+     * opens a scope, works, hands off, and the asking thread tracks the list once the helper is done. Like
+     * {@link #close()} it must be the innermost open scope of this thread.
+     */
+    public List<AutoCloseable> handOff() {
+        if (closed) throw new IllegalStateException("MemoryScope.handOff: the scope was already closed");
+        if (stack.peek() != this) throw new IllegalStateException("MemoryScope.handOff: inner scopes are still open");
+        closed = true;
+        stack.pop();
+        List<AutoCloseable> out = new ArrayList<>(owned);
+        owned.clear();
+        return out;
+    }
+
     @Override public void close() {
         if (closed) return;
         closed = true;
