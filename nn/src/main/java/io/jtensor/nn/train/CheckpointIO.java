@@ -5,6 +5,7 @@ import io.jtensor.NDArray;
 import io.jtensor.io.SafeTensors;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.optim.Scheduler;
+import io.jtensor.nn.parallel.ModuleWrapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The checkpoint file of a run: one safetensors file with the model's state under {@code model.}, the optimizer's
+ * The checkpoint file of a run: one safetensors file with the model's state under {@code model.} (a data-parallel
+ * wrapper's module's: the file loads into the bare module), the optimizer's
  * under {@code optimizer.}, and in the metadata the format, the epochs done, the default generator's seed and
  * offset, the training loader's next epoch, the scheduler's state under {@code scheduler.}, and the run's own
  * metadata (model name, recipe) as given to the Trainer.
@@ -40,7 +42,7 @@ public final class CheckpointIO {
         Map<String, NDArray> arrays = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>(t.checkpointMetadata());
         try {
-            t.model().stateDict().forEach((k, v) -> arrays.put(MODEL_PREFIX + k, v));
+            ModuleWrapper.unwrap(t.model()).stateDict().forEach((k, v) -> arrays.put(MODEL_PREFIX + k, v));
             t.optimizer().stateDict().forEach((k, v) -> arrays.put(OPTIMIZER_PREFIX + k, v));
             meta.put("format", FORMAT);
             meta.put("epoch", String.valueOf(epochsDone));
@@ -72,7 +74,7 @@ public final class CheckpointIO {
                 if (e.getKey().startsWith(MODEL_PREFIX)) model.put(e.getKey().substring(MODEL_PREFIX.length()), e.getValue());
                 else if (e.getKey().startsWith(OPTIMIZER_PREFIX)) opt.put(e.getKey().substring(OPTIMIZER_PREFIX.length()), e.getValue());
             }
-            t.model().loadStateDict(model);
+            ModuleWrapper.unwrap(t.model()).loadStateDict(model);
             t.optimizer().loadStateDict(opt);
         } finally {
             all.values().forEach(NDArray::close);
