@@ -145,4 +145,14 @@ class DataParallelEquivalenceTest {
         Generator g = new Generator(3);
         compare(() -> new TinyMaskedLm(40, 6, g), TokenCrossEntropy::new, data, devices, mode, false, 1e-10);
     }
+
+    @ParameterizedTest(name = "{0} devices, {1}")
+    @CsvSource({"3, GATHER", "3, PARALLEL_CRITERION"})
+    void gruRowReaderWhoseWeightsSitInArraysMatchesThePlainModule(int devices, Mode mode) {
+        // RecurrentBase keeps its weights in Tensor[][] fields: the replicas must see theirs there too.
+        List<Tensor[]> data = batches(new long[] {9, 7}, (seed, n) -> floats(seed, HOME, n, 5, 6), 4);
+        Generator.manualSeed(4);
+        compare(() -> new io.jtensor.nn.models.RowReader(io.jtensor.nn.models.RowReader.CellType.GRU, 6, 8, 2, true, 4),
+                CrossEntropyLoss::new, data, devices, mode, false, 1e-10);
+    }
 }
