@@ -71,4 +71,11 @@ class DataParallelBadInputTest {
         assertRejects(() -> new DataParallelCriterion(new CrossEntropyLoss(Reduction.NONE, -100, 0), List.of(D0, D1)),
                 "DataParallelCriterion", "mean or sum", "reduction none");
     }
+
+    @Test void nestedDataParallelFailsClearly() {
+        Linear inner = new Linear(3, 2);
+        DataParallel outer = new DataParallel(new DataParallel(inner, List.of(D0, D1)), List.of(D0, D2));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> outer.forward(floats(10, D0, 4, 3)));
+        assertTrue(e.getMessage().contains("nested data parallelism is not supported"), e.getMessage());
+    }
 }
