@@ -25,7 +25,8 @@ import java.util.List;
  * through it reaches the input. Graph nodes here have one output each (the engine's model), so a broadcast or
  * scatter to n devices records n nodes; the gradients they send back meet on the input's device, where the engine
  * sums them: that sum is broadcast's reduce-add, and scatter's gather (each chunk's gradient lands in its own
- * stretch of an input-sized array).
+ * stretch of an input-sized array: n such arrays on the source during backward, which matters only for a large
+ * input that requires grad; a batch of data does not).
  */
 public final class Comm {
     private Comm() {}
