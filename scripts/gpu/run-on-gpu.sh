@@ -5,7 +5,7 @@
 #   kernels-build.txt  nvcc's log, when the kernels had to be (re)built here
 #   tests.txt          the JUnit tree of every module's tests (CUDA tests run, not skip)
 #   tests-logical.txt  the logical-device tests (CudaLogicalDevicesGpuTest, CudaDeviceCopyGpuTest), in a JVM with
-#                      -Djtensor.cuda.logicalDevices=2
+#                      -Djtensor.cuda.logicalDevices=2; then DataParallelGpuTest with 4
 #   bench.txt          io.jtensor.backend.cuda.GpuBench's table
 # and prints a short summary last. ($OUT defaults to /tmp/jtensor-gpu-out.)
 # Environment: JTENSOR_TEST_TIMEOUT (s, default 420), JTENSOR_CLASS_TIMEOUT (s per CUDA test class, default 90),
@@ -99,6 +99,10 @@ if [[ ${JTENSOR_SKIP_TESTS:-0} != 1 ]]; then
     --select-class io.jtensor.backend.cuda.CudaLogicalDevicesGpuTest --select-class io.jtensor.backend.cuda.CudaDeviceCopyGpuTest) \
     > "$OUT/tests-logical.txt" 2>&1
   say "logical-device tests exit $?"
+  # DataParallel on 2 and 4 logical devices of one GPU.
+  (cd "$root/nn" && timeout 180 "$JAVA" "${JOPTS[@]}" -Djtensor.cuda.logicalDevices=4 "${launcher[@]}" \
+    --select-class io.jtensor.nn.parallel.DataParallelGpuTest) >> "$OUT/tests-logical.txt" 2>&1
+  say "data-parallel logical-device tests exit $?"
 fi
 
 # 5. Benchmarks

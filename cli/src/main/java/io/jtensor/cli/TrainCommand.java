@@ -16,6 +16,9 @@ import io.jtensor.nn.optim.RMSprop;
 import io.jtensor.nn.optim.SGD;
 import io.jtensor.nn.optim.Scheduler;
 import io.jtensor.nn.optim.StepLR;
+import io.jtensor.nn.parallel.DataParallel;
+import io.jtensor.nn.parallel.DataParallelCriterion;
+import io.jtensor.nn.parallel.DataParallelModel;
 import io.jtensor.nn.train.Checkpoint;
 import io.jtensor.nn.train.CheckpointIO;
 import io.jtensor.nn.train.Logs;
@@ -63,6 +66,10 @@ final class TrainCommand {
             Flag.value("limit", "N", null, "use only the first N training examples (for quick runs)"),
             Flag.value("log", "FILE", null, "write per-epoch metrics to FILE (CSV, or JSON lines for .jsonl)"),
             Flag.value("workers", "N", "2", "background threads preparing batches"),
+            Flag.value("devices", "LIST", null, "data-parallel training on several devices: cpu:0,cpu:1 (logical CPU devices, any machine), "
+                    + "cuda:0,cuda:1 or cuda:all; replaces --device"),
+            Flag.toggle("parallel-criterion", "with --devices: compute the loss on every device (DataParallelModel + DataParallelCriterion) "
+                    + "instead of gathering the outputs on the first"),
             Flag.toggle("help", "show this help"));
 
     private TrainCommand() {}
@@ -93,12 +100,25 @@ final class TrainCommand {
                 a.path("data-dir"), limit, a.path("log"), workers);
     }
 
+    /** The data-parallel flags, checked (null devices: one device, as --device says). */
+    static DevicesOption.Parallel parseParallel(ParsedArgs a) {
+        boolean pc = a.toggle("parallel-criterion");
+        if (!a.has("devices")) {
+            if (pc) throw new UsageException("--parallel-criterion: needs --devices LIST to run the loss on");
+            return null;
+        }
+        if (a.has("device")) throw new UsageException("--devices: replaces --device; give one of them");
+        List<String> checked = DevicesOption.check(a.string("devices"));
+        return new DevicesOption.Parallel(DevicesOption.resolve(checked), pc);
+    }
+
     static int run(ParsedArgs args, PrintStream out, PrintStream err) {
         Options o = parse(args);
-        Device device = DeviceOption.resolve(o.device());
+        DevicesOption.Parallel parallel = parseParallel(args);
+        Device device = parallel != null ? parallel.devices().get(0) : DeviceOption.resolve(o.device());
         Path dataDir = FashionMnistSetup.locate(o.dataDir(), err);
         Generator.manualSeed(o.seed());
-        Module model = Models.create(o.model()).to(device);
+        Module model = wrap(Models.create(o.model()).to(device), parallel);
         CrossEntropyLoss ce = new CrossEntropyLoss();
         try (TensorDataset trainSet = FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit());
              TensorDataset testSet = FashionMnistData.load(dataDir, FashionMnist.Split.TEST, 0);
@@ -110,7 +130,7 @@ final class TrainCommand {
                 case "step" -> new StepLR(opt, 3, 0.1);
                 default -> null;
             };
-            Trainer.Builder b = Trainer.builder(model, opt, ce::forward).trainData(train).epochs(o.epochs()).device(device)
+            Trainer.Builder b = builder(model, opt, ce, parallel).trainData(train).epochs(o.epochs()).device(device)
                     .scheduler(sched).callback(new ProgressBar(out, out == System.out && ProgressBar.stdoutIsTerminal(), 10))
                     .checkpointMetadata("model", o.model()).checkpointMetadata("data", "fashion-mnist")
                     .checkpointMetadata("normalize.mean", String.valueOf(FashionMnistData.MEAN))
@@ -120,7 +140,9 @@ final class TrainCommand {
             if (o.checkpointDir() != null) b.callback(new Checkpoint(o.checkpointDir()));
             Trainer trainer = b.build();
 
-            out.println("train: " + recipe(o, trainSet.size()) + ", " + model.parameterCount() + " parameters, on " + deviceName(device));
+            String where = parallel == null ? deviceName(device) : parallel.names();
+            out.println("train: " + recipe(o, trainSet.size()) + ", " + model.parameterCount() + " parameters, on " + where
+                    + (parallel == null ? "" : parallel.parallelCriterion() ? " (DataParallelModel + DataParallelCriterion)" : " (DataParallel)"));
             long start = System.nanoTime();
             if (o.resume()) {
                 checkSameModel(o);
@@ -131,11 +153,24 @@ final class TrainCommand {
             double secs = (System.nanoTime() - start) / 1e9;
             out.println(String.format(Locale.ROOT, "train: done in %s", ProgressBar.formatDuration(secs)));
             Map<String, Double> r = Trainer.evaluate(model, test, ce::forward, device);
-            out.println(accuracyLine(r.get(Logs.ACCURACY), o.model(), o.epochs() + (o.epochs() == 1 ? " epoch" : " epochs"), device));
+            out.println(accuracyLine(r.get(Logs.ACCURACY), o.model(), o.epochs() + (o.epochs() == 1 ? " epoch" : " epochs"), where));
             return 0;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
+    }
+
+    /** The module, or its data-parallel wrapper on the listed devices (its first device holds the module). */
+    private static Module wrap(Module model, DevicesOption.Parallel parallel) {
+        if (parallel == null) return model;
+        return parallel.parallelCriterion() ? new DataParallelModel(model, parallel.devices()) : new DataParallel(model, parallel.devices());
+    }
+
+    private static Trainer.Builder builder(Module model, Optimizer opt, CrossEntropyLoss ce, DevicesOption.Parallel parallel) {
+        if (parallel != null && parallel.parallelCriterion()) {
+            return Trainer.builder((DataParallelModel) model, opt, new DataParallelCriterion(ce, parallel.devices()));
+        }
+        return Trainer.builder(model, opt, ce::forward);
     }
 
     private static void checkSameModel(Options o) throws IOException {
@@ -173,6 +208,11 @@ final class TrainCommand {
     static String deviceName(Device d) { return d.isCpu() ? "cpu" : d.toString(); }
 
     static String accuracyLine(double accuracy, String model, String what, Device device) {
-        return String.format(Locale.ROOT, "test accuracy: %.4f (%s, %s, %s)", accuracy, model, what, deviceName(device));
+        return accuracyLine(accuracy, model, what, deviceName(device));
+    }
+
+    /** The same, naming where it ran in words ("cpu", "cpu:0,cpu:1"). */
+    static String accuracyLine(double accuracy, String model, String what, String where) {
+        return String.format(Locale.ROOT, "test accuracy: %.4f (%s, %s, %s)", accuracy, model, what, where);
     }
 }

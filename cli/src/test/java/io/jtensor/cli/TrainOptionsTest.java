@@ -49,4 +49,27 @@ class TrainOptionsTest {
         var e = assertThrows(UsageException.class, () -> parse("--limit", "0"));
         assertTrue(e.getMessage().startsWith("--limit"), e.getMessage());
     }
+
+    private static DevicesOption.Parallel parallel(String... args) {
+        return TrainCommand.parseParallel(ParsedArgs.parse("train", TrainCommand.FLAGS, args));
+    }
+
+    @Test void devicesListsLogicalCpuDevicesCreatedOnDemand() {
+        DevicesOption.Parallel p = parallel("--devices", "cpu:0,cpu:3");
+        assertEquals(java.util.List.of(io.jtensor.Device.cpu(0), io.jtensor.Device.cpu(3)), p.devices());
+        assertFalse(p.parallelCriterion());
+        assertEquals("cpu:0,cpu:3", p.names());
+        assertTrue(parallel("--devices", "cpu:0,cpu:1", "--parallel-criterion").parallelCriterion());
+        assertNull(parallel(), "no --devices: one device");
+    }
+
+    @Test void badDeviceListsAreUsageErrors() {
+        for (String[] bad : new String[][] {
+                {"--devices", "cpu:0,cpu:0"}, {"--devices", "cpu:0,cuda:1"}, {"--devices", "gpu:0"}, {"--devices", "cpu:0,"},
+                {"--devices", "cpu:0,cpu:1", "--device", "cpu"}, {"--parallel-criterion"}}) {
+            var e = assertThrows(UsageException.class, () -> parallel(bad), String.join(" ", bad));
+            assertTrue(e.getMessage().startsWith("--devices") || e.getMessage().startsWith("--parallel-criterion"), e.getMessage());
+        }
+        assertTrue(assertThrows(UsageException.class, () -> parallel("--devices", "cpu:1,cpu:01")).getMessage().contains("twice"));
+    }
 }

@@ -71,6 +71,23 @@ public final class MemoryScope implements AutoCloseable {
     }
 
     /**
+     * Ends this scope without closing what it holds and returns those resources, oldest first, for a scope on
+     * another thread to adopt ({@link #track} each on that thread). This is how work done on a helper thread (a
+     * data-parallel replica) hands the arrays it made to the scope of the thread that asked for the work: the helper
+     * opens a scope, works, hands off, and the asking thread tracks the list once the helper is done. Like
+     * {@link #close()} it must be the innermost open scope of this thread.
+     */
+    public List<AutoCloseable> handOff() {
+        if (closed) throw new IllegalStateException("MemoryScope.handOff: the scope was already closed");
+        if (stack.peek() != this) throw new IllegalStateException("MemoryScope.handOff: inner scopes are still open");
+        closed = true;
+        stack.pop();
+        List<AutoCloseable> out = new ArrayList<>(owned);
+        owned.clear();
+        return out;
+    }
+
+    /**
      * Closes every resource this scope still owns. Closing a scope while scopes opened inside it are still open is an
      * error, reported after the inner scopes have been closed (innermost first, with what they held): leaving them
      * on the thread's stack would keep {@link #active()} true and hand every later array to a scope nobody closes.

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The base of every layer and model, shaped like PyTorch's {@code nn.Module}: it holds parameters (leaf tensors
@@ -30,10 +31,11 @@ import java.util.Set;
  * <p><b>Lifetime.</b> Parameter and buffer arrays are detached from any open {@link io.jtensor.memory.MemoryScope} when
  * registered: a model built inside a training step's scope outlives the step.
  */
-public abstract class Module {
-    private final LinkedHashMap<String, Tensor> parameters = new LinkedHashMap<>();
-    private final LinkedHashMap<String, NDArray> buffers = new LinkedHashMap<>();
-    private final LinkedHashMap<String, Module> children = new LinkedHashMap<>();
+public abstract class Module implements Cloneable {
+    // Not final: a replica (shallowCopy) gets tables of its own.
+    private LinkedHashMap<String, Tensor> parameters = new LinkedHashMap<>();
+    private LinkedHashMap<String, NDArray> buffers = new LinkedHashMap<>();
+    private LinkedHashMap<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
 
     // ------------------------------------------------------------------ forward
@@ -342,6 +344,48 @@ public abstract class Module {
             state.values().forEach(NDArray::close);
         }
     }
+
+    // ------------------------------------------------------------------ replicas (data parallelism)
+
+    /**
+     * A replica of this module tree for data parallelism, as PyTorch's {@code replicate}: every module of the tree
+     * is copied shallowly (same class, every field by reference, the same training mode) and, in the copies, every
+     * reference to a parameter, a buffer or a module of the tree is replaced by its replica: in the parameter,
+     * buffer and submodule tables, and in the modules' own fields, including arrays and {@link java.util.List}s of
+     * them (so {@code Linear.weight} or {@code Sequential}'s layer list point at the replicas).
+     * {@code parameterReplica} and {@code bufferReplica} are called once per distinct parameter tensor and buffer
+     * array (tied weights stay tied) and give the object the replica uses, typically a copy on another device that
+     * records a node back to the original. Other fields (sizes, configs, generators, a tensor that is not a
+     * registered parameter) are shared with the original, so a replica must not be used to change them.
+     *
+     * <p>Fields are rewritten by reflection, which needs the module classes' packages open to this module (they
+     * are, on the class path) and final instance fields to be writable (true up to JDK 25; later JDKs may ask for
+     * {@code --enable-final-field-mutation}). Fields of other container types (maps, optionals) are not rewritten:
+     * a module that keeps submodules or parameters only there cannot be replicated and fails, at its first use on
+     * another device, with a mixed-device error.
+     */
+    public final Module replicate(UnaryOperator<Tensor> parameterReplica, UnaryOperator<NDArray> bufferReplica) {
+        return ModuleReplicas.replicate(this, parameterReplica, bufferReplica);
+    }
+
+    /** This object alone, copied field by field, with empty tables of its own (for {@link ModuleReplicas}). */
+    final Module shallowCopy() {
+        Module copy;
+        try {
+            copy = (Module) super.clone();
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError("Module implements Cloneable", e);
+        }
+        copy.parameters = new LinkedHashMap<>();
+        copy.buffers = new LinkedHashMap<>();
+        copy.children = new LinkedHashMap<>();
+        return copy;
+    }
+
+    /** This module's own tables, by reference (for {@link ModuleReplicas}). */
+    final LinkedHashMap<String, Tensor> ownParameters() { return parameters; }
+    final LinkedHashMap<String, NDArray> ownBuffers() { return buffers; }
+    final LinkedHashMap<String, Module> ownChildren() { return children; }
 
     // ------------------------------------------------------------------ printing
 

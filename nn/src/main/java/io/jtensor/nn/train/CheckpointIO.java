@@ -3,8 +3,10 @@ package io.jtensor.nn.train;
 import io.jtensor.Generator;
 import io.jtensor.NDArray;
 import io.jtensor.io.SafeTensors;
+import io.jtensor.nn.Module;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.optim.Scheduler;
+import io.jtensor.nn.parallel.ModuleWrapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The checkpoint file of a run: one safetensors file with the model's state under {@code model.}, the optimizer's
+ * The checkpoint file of a run: one safetensors file with the model's state under {@code model.} (a data-parallel
+ * wrapper's module's: the file loads into the bare module), the optimizer's
  * under {@code optimizer.}, and in the metadata the format, the epochs done, the default generator's seed and
  * offset, the training loader's next epoch, the scheduler's state under {@code scheduler.}, and the run's own
  * metadata (model name, recipe) as given to the Trainer.
@@ -40,7 +43,7 @@ public final class CheckpointIO {
         Map<String, NDArray> arrays = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>(t.checkpointMetadata());
         try {
-            t.model().stateDict().forEach((k, v) -> arrays.put(MODEL_PREFIX + k, v));
+            ModuleWrapper.unwrap(t.model()).stateDict().forEach((k, v) -> arrays.put(MODEL_PREFIX + k, v));
             t.optimizer().stateDict().forEach((k, v) -> arrays.put(OPTIMIZER_PREFIX + k, v));
             meta.put("format", FORMAT);
             meta.put("epoch", String.valueOf(epochsDone));
@@ -92,15 +95,16 @@ public final class CheckpointIO {
                 if (e.getKey().startsWith(MODEL_PREFIX)) model.put(e.getKey().substring(MODEL_PREFIX.length()), e.getValue());
                 else if (e.getKey().startsWith(OPTIMIZER_PREFIX)) opt.put(e.getKey().substring(OPTIMIZER_PREFIX.length()), e.getValue());
             }
-            modelBefore = t.model().stateDict();
+            Module module = ModuleWrapper.unwrap(t.model());
+            modelBefore = module.stateDict();
             optimizerBefore = t.optimizer().stateDict();
             Map<String, Double> schedulerBefore = s == null ? null : s.stateDict();
-            t.model().loadStateDict(model);
+            module.loadStateDict(model);
             try {
                 t.optimizer().loadStateDict(opt);
                 if (s != null) s.loadStateDict(schedulerState);
             } catch (RuntimeException e) {
-                t.model().loadStateDict(modelBefore);
+                module.loadStateDict(modelBefore);
                 t.optimizer().loadStateDict(optimizerBefore);
                 if (s != null) s.loadStateDict(schedulerBefore);
                 throw e;

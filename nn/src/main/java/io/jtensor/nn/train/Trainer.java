@@ -13,6 +13,8 @@ import io.jtensor.nn.optim.GradClip;
 import io.jtensor.nn.optim.LrScheduler;
 import io.jtensor.nn.optim.Optimizer;
 import io.jtensor.nn.optim.Scheduler;
+import io.jtensor.nn.parallel.DataParallelCriterion;
+import io.jtensor.nn.parallel.DataParallelModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,6 +40,11 @@ import java.util.Objects;
  * temporaries) is released at the end of the step: memory stays flat from the second step on. Accuracy is reported
  * when the model outputs class scores [N, C] and the targets are integer class indices [N].
  *
+ * <p>Data parallelism: a {@link io.jtensor.nn.parallel.DataParallel} model trains as any module (its output is
+ * gathered on its first device, where the loss runs); a {@link DataParallelModel} with a {@link DataParallelCriterion}
+ * ({@link #builder(DataParallelModel, Optimizer, DataParallelCriterion)}) computes the loss on every device and
+ * evaluates through the gathered output with the criterion's loss. Checkpoints hold the wrapped module's state.
+ *
  * <p>A {@link DataLoader} is told the epoch number before each pass ({@link DataLoader#setEpoch}), so that the
  * order of an epoch depends only on the loader's seed and the epoch, which is what makes a resumed run the same run.
  */
@@ -51,6 +58,8 @@ public final class Trainer {
     private final Module model;
     private final Optimizer optimizer;
     private final LossFunction loss;
+    /** With a DataParallelModel: the loss of a training step, computed on every device; null otherwise. */
+    private final DataParallelCriterion parallelCriterion;
     private final Iterable<Batch> trainData;
     private final Iterable<Batch> validationData;
     private final int epochs;
@@ -69,6 +78,7 @@ public final class Trainer {
         this.model = b.model;
         this.optimizer = b.optimizer;
         this.loss = b.loss;
+        this.parallelCriterion = b.parallelCriterion;
         this.trainData = Objects.requireNonNull(b.trainData, "Trainer: trainData is required");
         this.validationData = b.validationData;
         this.epochs = b.epochs;
@@ -81,6 +91,18 @@ public final class Trainer {
     }
 
     public static Builder builder(Module model, Optimizer optimizer, LossFunction loss) { return new Builder(model, optimizer, loss); }
+
+    /**
+     * Training steps through {@link DataParallelModel#forwardAll} and the parallel criterion (no gather: each
+     * device's output meets its chunk of the targets there); evaluation through the gathered output and the
+     * criterion's loss.
+     */
+    public static Builder builder(DataParallelModel model, Optimizer optimizer, DataParallelCriterion criterion) {
+        Objects.requireNonNull(criterion, "Trainer: criterion is required");
+        Builder b = new Builder(model, optimizer, criterion.loss()::forward);
+        b.parallelCriterion = criterion;
+        return b;
+    }
 
     // ------------------------------------------------------------------ what callbacks can see and do
 
@@ -198,6 +220,16 @@ public final class Trainer {
         NDArray x = b.get(0), y = b.get(1);
         Tensor input = Tensor.wrap(x.to(device));
         Tensor target = Tensor.wrap(y.to(device));
+        if (parallelCriterion != null) {
+            List<Tensor> outs = ((DataParallelModel) model).forwardAll(input);
+            Tensor l = parallelCriterion.forward(outs, target);
+            optimizer.zeroGrad();
+            l.backward();
+            if (clipNorm > 0) GradClip.clipGradNorm(optimizer.params(), clipNorm);
+            optimizer.step();
+            m.addChunks(l.item(), outs, target.data());
+            return;
+        }
         Tensor out = model.forward(input);
         Tensor l = loss.apply(out, target);
         optimizer.zeroGrad();
@@ -282,6 +314,24 @@ public final class Trainer {
             }
         }
 
+        /** The same for a batch whose outputs stayed on their devices, chunk i matching the next rows of target. */
+        void addChunks(double batchLoss, List<Tensor> outs, NDArray target) {
+            long n = target.dim() == 0 ? 1 : target.size(0);
+            lossSum += batchLoss * n;
+            samples += n;
+            long at = 0;
+            for (Tensor o : outs) {
+                long rows = o.size(0);
+                if (o.dim() == 2 && target.dim() == 1 && !target.dtype().isFloating()) {
+                    try (NDArray part = target.narrow(0, at, rows); NDArray t = part.to(o.device())) {
+                        correct += countCorrect(o.data(), t);
+                    }
+                    counted += rows;
+                }
+                at += rows;
+            }
+        }
+
         boolean hasAccuracy() { return counted > 0; }
         double accuracy() { return counted == 0 ? Double.NaN : correct / (double) counted; }
         double meanLoss() { return samples == 0 ? Double.NaN : lossSum / samples; }
@@ -301,6 +351,7 @@ public final class Trainer {
         private final Module model;
         private final Optimizer optimizer;
         private final LossFunction loss;
+        private DataParallelCriterion parallelCriterion;
         private Iterable<Batch> trainData;
         private Iterable<Batch> validationData;
         private int epochs = 1;
