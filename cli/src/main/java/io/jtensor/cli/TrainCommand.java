@@ -2,9 +2,12 @@ package io.jtensor.cli;
 
 import io.jtensor.Device;
 import io.jtensor.Generator;
+import io.jtensor.distributed.ProcessGroup;
 import io.jtensor.nn.CrossEntropyLoss;
 import io.jtensor.nn.Module;
 import io.jtensor.nn.data.DataLoader;
+import io.jtensor.nn.data.DistributedSampler;
+import io.jtensor.nn.data.ShardSampler;
 import io.jtensor.nn.data.FashionMnist;
 import io.jtensor.nn.data.TensorDataset;
 import io.jtensor.nn.models.Models;
@@ -16,6 +19,7 @@ import io.jtensor.nn.optim.RMSprop;
 import io.jtensor.nn.optim.SGD;
 import io.jtensor.nn.optim.Scheduler;
 import io.jtensor.nn.optim.StepLR;
+import io.jtensor.nn.parallel.DistributedDataParallel;
 import io.jtensor.nn.train.Checkpoint;
 import io.jtensor.nn.train.CheckpointIO;
 import io.jtensor.nn.train.Logs;
@@ -23,12 +27,14 @@ import io.jtensor.nn.train.MetricsLog;
 import io.jtensor.nn.train.ProgressBar;
 import io.jtensor.nn.train.Trainer;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * {@code jtensor train}: trains a model from the registry on Fashion-MNIST with a progress bar, optionally
@@ -63,7 +69,12 @@ final class TrainCommand {
             Flag.value("limit", "N", null, "use only the first N training examples (for quick runs)"),
             Flag.value("log", "FILE", null, "write per-epoch metrics to FILE (CSV, or JSON lines for .jsonl)"),
             Flag.value("workers", "N", "2", "background threads preparing batches"),
+            Flag.value("distributed", "BACKEND", null, "nccl or mpi: this process is one rank of a job started by jtensor launch or mpirun; "
+                    + "DistributedDataParallel, each rank on its share of every epoch, --batch-size per process"),
             Flag.toggle("help", "show this help"));
+
+    /** Joins the job for --distributed; tests replace it. */
+    static Function<String, ProcessGroup> processGroups = ProcessGroup::init;
 
     private TrainCommand() {}
 
@@ -95,32 +106,58 @@ final class TrainCommand {
 
     static int run(ParsedArgs args, PrintStream out, PrintStream err) {
         Options o = parse(args);
-        Device device = DeviceOption.resolve(o.device());
+        String backend = args.choice("distributed", List.of("nccl", "mpi"));
+        if (backend == null) return run(o, null, out, err);
+        if (backend.equals("mpi") && !(o.device().equals("auto") || o.device().equals("cpu"))) {
+            throw new UsageException("--distributed mpi: the MPI backend trains on the CPU, but --device is " + o.device());
+        }
+        try (ProcessGroup group = processGroups.apply(backend)) {
+            // Only rank 0 talks: one progress bar, one set of lines, for the whole job.
+            PrintStream shown = group.rank() == 0 ? out : new PrintStream(OutputStream.nullOutputStream());
+            return run(o, group, shown, err);
+        }
+    }
+
+    /** Trains alone (group null) or as one rank of {@code group}. */
+    private static int run(Options o, ProcessGroup group, PrintStream out, PrintStream err) {
+        boolean rankZero = group == null || group.rank() == 0;
+        Device device = group == null ? DeviceOption.resolve(o.device())
+                : group.backend().equals("nccl") ? DeviceOption.resolve("cuda:" + group.localRank()) : Device.cpu();
         Path dataDir = FashionMnistSetup.locate(o.dataDir(), err);
         Generator.manualSeed(o.seed());
         Module model = Models.create(o.model()).to(device);
+        // Rank 0's initial parameters reach every rank here.
+        Module trained = group == null ? model : new DistributedDataParallel(model, group);
         CrossEntropyLoss ce = new CrossEntropyLoss();
         try (TensorDataset trainSet = FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit());
              TensorDataset testSet = FashionMnistData.load(dataDir, FashionMnist.Split.TEST, 0);
-             DataLoader train = FashionMnistData.trainLoader(trainSet, o.batchSize(), o.augment(), o.seed(), o.workers(), device);
-             DataLoader test = FashionMnistData.testLoader(testSet, FashionMnistData.EVAL_BATCH, Math.min(o.workers(), 1), device);
-             Optimizer opt = optimizer(o, model)) {
+             // One global order per epoch (seed, epoch), split between the ranks; transforms seeded per rank.
+             DataLoader train = FashionMnistData.trainLoader(trainSet, o.batchSize(), o.augment(), o.seed() + (group == null ? 0 : group.rank()),
+                     o.workers(), device, group == null ? null : new DistributedSampler(trainSet.size(), group.rank(), group.size(), true, o.seed(), false));
+             DataLoader test = FashionMnistData.testLoader(testSet, FashionMnistData.EVAL_BATCH, Math.min(o.workers(), 1), device,
+                     group == null ? null : new ShardSampler(testSet.size(), group.rank(), group.size()));
+             Optimizer opt = optimizer(o, trained)) {
             Scheduler sched = switch (o.schedule()) {
                 case "cosine" -> o.epochs() > 1 ? new CosineAnnealingLR(opt, o.epochs(), 0) : null;
                 case "step" -> new StepLR(opt, 3, 0.1);
                 default -> null;
             };
-            Trainer.Builder b = Trainer.builder(model, opt, ce::forward).trainData(train).epochs(o.epochs()).device(device)
-                    .scheduler(sched).callback(new ProgressBar(out, out == System.out && ProgressBar.stdoutIsTerminal(), 10))
+            Trainer.Builder b = Trainer.builder(trained, opt, ce::forward).trainData(train).epochs(o.epochs()).device(device)
+                    .scheduler(sched).processGroup(group)
                     .checkpointMetadata("model", o.model()).checkpointMetadata("data", "fashion-mnist")
                     .checkpointMetadata("normalize.mean", String.valueOf(FashionMnistData.MEAN))
                     .checkpointMetadata("normalize.std", String.valueOf(FashionMnistData.STD))
                     .checkpointMetadata("recipe", recipe(o, trainSet.size()));
-            if (o.log() != null) b.callback(MetricsLog.forFile(o.log()));
-            if (o.checkpointDir() != null) b.callback(new Checkpoint(o.checkpointDir()));
+            if (rankZero) {
+                b.callback(new ProgressBar(out, out == System.out && ProgressBar.stdoutIsTerminal(), 10));
+                if (o.log() != null) b.callback(MetricsLog.forFile(o.log()));
+                // Every rank holds the same model; one writer, and Checkpoint writes atomically.
+                if (o.checkpointDir() != null) b.callback(new Checkpoint(o.checkpointDir()));
+            }
             Trainer trainer = b.build();
 
-            out.println("train: " + recipe(o, trainSet.size()) + ", " + model.parameterCount() + " parameters, on " + deviceName(device));
+            String ranks = group == null ? "" : ", " + group.size() + " processes (" + group.backend() + "), batch " + o.batchSize() + " per process";
+            out.println("train: " + recipe(o, trainSet.size()) + ", " + model.parameterCount() + " parameters, on " + deviceName(device) + ranks);
             long start = System.nanoTime();
             if (o.resume()) {
                 checkSameModel(o);
@@ -130,7 +167,8 @@ final class TrainCommand {
             trainer.fit();
             double secs = (System.nanoTime() - start) / 1e9;
             out.println(String.format(Locale.ROOT, "train: done in %s", ProgressBar.formatDuration(secs)));
-            Map<String, Double> r = Trainer.evaluate(model, test, ce::forward, device);
+            // Each rank evaluates its share of the test set; the sums make the whole set's accuracy.
+            Map<String, Double> r = Trainer.evaluate(model, test, ce::forward, device, group);
             out.println(accuracyLine(r.get(Logs.ACCURACY), o.model(), o.epochs() + (o.epochs() == 1 ? " epoch" : " epochs"), device));
             return 0;
         } catch (IOException e) {
