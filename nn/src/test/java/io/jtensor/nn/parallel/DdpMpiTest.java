@@ -1,0 +1,108 @@
+package io.jtensor.nn.parallel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * DDP over real processes: {@code mpirun -np W} (oversubscribed) runs {@link DdpWorker}s on the MPI backend; each
+ * rank trains its shard of a fixed batch, and every rank must end with the parameters (and, with SyncBatchNorm, the
+ * running statistics) of one process training on the whole batch here, with the same buckets launched in the same
+ * order. Every job has a hard time limit after which its whole process tree is destroyed.
+ */
+class DdpMpiTest {
+    private static final long JOB_LIMIT_S = 150;
+
+    @BeforeAll static void needsMpi() {
+        Assumptions.assumeTrue(onPath("mpirun"), "mpirun is not installed (Open MPI: apt-get install openmpi-bin)");
+        Assumptions.assumeTrue(classExists("io.jtensor.distributed.MpiProcessGroup"),
+                "this build has no MPI process group backend (io.jtensor.distributed.MpiProcessGroup)");
+    }
+
+    @ParameterizedTest(name = "{0} on {1} processes")
+    @CsvSource({"LENET_SYNC_BN, 2", "LENET_SYNC_BN, 4", "BERT, 2"})
+    void ranksEndWhereOneProcessOnTheWholeBatchEnds(DdpScenario scenario, int w, @TempDir Path dir) throws Exception {
+        Map<String, double[]> expected = scenario.train(scenario.model(), null, null);
+        runJob(scenario, w, dir);
+        String launch0 = null, buckets0 = null;
+        for (int r = 0; r < w; r++) {
+            List<String> lines = Files.readAllLines(dir.resolve("rank-" + r + ".txt"));
+            Map<String, double[]> state = new LinkedHashMap<>();
+            String launch = null, buckets = null;
+            for (String l : lines) {
+                String[] p = l.split(" ", 3);
+                switch (p[0]) {
+                    case "state" -> state.put(p[1], Arrays.stream(p[2].split(",")).mapToDouble(Double::parseDouble).toArray());
+                    case "launch" -> launch = l;
+                    case "buckets" -> buckets = l;
+                    default -> fail("unexpected line from rank " + r + ": " + l);
+                }
+            }
+            DdpTesting.assertClose(expected, state, 2e-4, scenario + ", rank " + r + " of " + w);
+            if (r == 0) {
+                launch0 = launch;
+                buckets0 = buckets;
+            }
+            assertEquals(launch0, launch, "bucket launch order, rank " + r + " against rank 0");
+            assertEquals(buckets0, buckets, "buckets, rank " + r + " against rank 0");
+        }
+        assertTrue(launch0.startsWith("launch [0, 1"), launch0);
+    }
+
+    private static void runJob(DdpScenario scenario, int w, Path dir) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of("mpirun", "--oversubscribe", "-np", Integer.toString(w)));
+        if ("root".equals(System.getProperty("user.name"))) cmd.add(1, "--allow-run-as-root");
+        cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx512m",
+                "-XX:TieredStopAtLevel=1", "-Djtensor.cpu.threads=1", "-Djtensor.distributed.timeout=60",
+                "-cp", System.getProperty("java.class.path"), DdpWorker.class.getName(), scenario.name(), dir.toString()));
+        Path log = dir.resolve("mpirun.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            if (!p.waitFor(JOB_LIMIT_S, TimeUnit.SECONDS)) {
+                fail("mpirun -np " + w + " " + scenario + " still running after " + JOB_LIMIT_S + " s; output:\n" + tail(log));
+            }
+            if (p.exitValue() != 0) fail("mpirun -np " + w + " " + scenario + " exited with " + p.exitValue() + "; output:\n" + tail(log));
+        } finally {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+    }
+
+    private static String tail(Path log) throws IOException {
+        List<String> l = Files.readAllLines(log);
+        return String.join("\n", l.subList(Math.max(0, l.size() - 40), l.size()));
+    }
+
+    private static boolean onPath(String exe) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(d, exe))) return true;
+        }
+        return false;
+    }
+
+    private static boolean classExists(String name) {
+        try {
+            Class.forName(name, false, DdpMpiTest.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+}
