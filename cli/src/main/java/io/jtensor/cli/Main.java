@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The {@code jtensor} command: {@code train}, {@code eval}, {@code devices}, {@code help}. Exit codes: 0 success,
+ * The {@code jtensor} command: {@code train}, {@code eval}, {@code devices}, {@code launch}, {@code help}. Exit codes: 0 success,
  * 1 the command failed (message on stderr), 2 a bad command line (the message names the bad flag or value, then
  * the usage).
  */
@@ -49,6 +49,10 @@ public final class Main {
                 out.print(commandUsage(rest[0], flags));
                 return 0;
             }
+            case "launch" -> {
+                // Its own parser: everything after "--" is the workers' command line, flags included.
+                return LaunchCommand.run(rest, out, err);
+            }
             default -> {
                 List<Flag> flags = flagsOf(cmd);
                 if (flags == null) {
@@ -66,6 +70,7 @@ public final class Main {
             case "train" -> TrainCommand.FLAGS;
             case "eval" -> EvalCommand.FLAGS;
             case "devices" -> DevicesCommand.FLAGS;
+            case "launch" -> LaunchCommand.FLAGS;
             default -> null;
         };
     }
@@ -107,6 +112,7 @@ public final class Main {
                   train     train a model on Fashion-MNIST and print its test accuracy
                   eval      print the test accuracy of a checkpoint written by train
                   devices   list the devices jtensor can use and the memory it holds on them
+                  launch    start one worker process per device for distributed training (-- <command ...>)
                   help      show this help, or `jtensor help <command>` for a command's flags
 
                 example:

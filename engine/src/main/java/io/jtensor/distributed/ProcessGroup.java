@@ -23,6 +23,12 @@ import java.time.Duration;
  */
 public interface ProcessGroup extends AutoCloseable {
 
+    /** The system property that sets every collective's timeout, in seconds (fractions allowed). */
+    String TIMEOUT_PROPERTY = "jtensor.distributed.timeout";
+
+    /** The timeout when {@link #TIMEOUT_PROPERTY} is not set. */
+    Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+
     /** The reductions a collective can apply. */
     enum ReduceOp { SUM, AVERAGE, MAX, MIN }
 
@@ -31,17 +37,32 @@ public interface ProcessGroup extends AutoCloseable {
         /** Whether the collective has finished (on CUDA: has been queued on its stream, which is all a host needs). */
         boolean isCompleted();
 
-        /** Waits for completion; throws, naming the collective and the rank, when {@code timeout} passes first. */
+        /**
+         * Waits for completion; throws a {@link DistributedTimeoutException}, naming the collective and the rank, when
+         * {@code timeout} passes first. An expired wait fails the whole group (its communicator is aborted): the ranks
+         * can no longer agree on which collectives ran. Poll with {@link #isCompleted()}, not with short waits. A
+         * collective that failed in the backend throws here with the backend's error as the cause.
+         */
         void await(Duration timeout);
     }
 
     /**
      * Joins the job described by this process's environment: {@code "nccl"} for CUDA arrays, {@code "mpi"} for CPU
      * arrays. Rendezvous is read from torchrun's variables ({@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
-     * {@code MASTER_ADDR}, {@code MASTER_PORT}) or Open MPI's ({@code OMPI_COMM_WORLD_RANK/SIZE/LOCAL_RANK}).
+     * {@code MASTER_ADDR}, {@code MASTER_PORT}) or Open MPI's ({@code OMPI_COMM_WORLD_RANK/SIZE/LOCAL_RANK}), see
+     * {@link Rendezvous}; with neither, a job of one process. {@code "mpi"} needs its processes started by
+     * {@code mpirun} (or {@code jtensor launch --backend mpi}) and can be initialised once per process. The timeout is
+     * {@code -Djtensor.distributed.timeout} (seconds), default 10 minutes.
      */
     static ProcessGroup init(String backend) {
-        throw new UnsupportedOperationException("ProcessGroup.init: no backend is built yet (asked for '" + backend + "')");
+        if (backend == null) throw new IllegalArgumentException("ProcessGroup.init: expected \"nccl\" or \"mpi\", got null");
+        Rendezvous rv = Rendezvous.fromEnvironment();
+        Duration timeout = AbstractProcessGroup.configuredTimeout();
+        return switch (backend) {
+            case "mpi" -> MpiProcessGroup.create(rv, timeout);
+            case "nccl" -> NcclProcessGroup.create(rv, timeout);
+            default -> throw new IllegalArgumentException("ProcessGroup.init: expected \"nccl\" or \"mpi\", got \"" + backend + "\"");
+        };
     }
 
     int rank();
