@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
+import io.jtensor.bindings.mpi.Mpi;
+import io.jtensor.distributed.ChildProcesses;
 import java.io.IOException;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +15,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,9 +31,8 @@ class DdpMpiTest {
     private static final long JOB_LIMIT_S = 150;
 
     @BeforeAll static void needsMpi() {
-        Assumptions.assumeTrue(onPath("mpirun"), "mpirun is not installed (Open MPI: apt-get install openmpi-bin)");
-        Assumptions.assumeTrue(classExists("io.jtensor.distributed.MpiProcessGroup"),
-                "this build has no MPI process group backend (io.jtensor.distributed.MpiProcessGroup)");
+        Assumptions.assumeTrue(ChildProcesses.mpirun() != null, "mpirun not found on PATH (install openmpi-bin)");
+        Assumptions.assumeTrue(Mpi.isLoadable(), "libmpi is not loadable (install libopenmpi3)");
     }
 
     @ParameterizedTest(name = "{0} on {1} processes")
@@ -66,43 +66,10 @@ class DdpMpiTest {
     }
 
     private static void runJob(DdpScenario scenario, int w, Path dir) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of("mpirun", "--oversubscribe", "-np", Integer.toString(w)));
-        if ("root".equals(System.getProperty("user.name"))) cmd.add(1, "--allow-run-as-root");
-        cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx512m",
-                "-XX:TieredStopAtLevel=1", "-Djtensor.cpu.threads=1", "-Djtensor.distributed.timeout=60",
-                "-cp", System.getProperty("java.class.path"), DdpWorker.class.getName(), scenario.name(), dir.toString()));
-        Path log = dir.resolve("mpirun.log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        try {
-            if (!p.waitFor(JOB_LIMIT_S, TimeUnit.SECONDS)) {
-                fail("mpirun -np " + w + " " + scenario + " still running after " + JOB_LIMIT_S + " s; output:\n" + tail(log));
-            }
-            if (p.exitValue() != 0) fail("mpirun -np " + w + " " + scenario + " exited with " + p.exitValue() + "; output:\n" + tail(log));
-        } finally {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        }
-    }
-
-    private static String tail(Path log) throws IOException {
-        List<String> l = Files.readAllLines(log);
-        return String.join("\n", l.subList(Math.max(0, l.size() - 40), l.size()));
-    }
-
-    private static boolean onPath(String exe) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(d, exe))) return true;
-        }
-        return false;
-    }
-
-    private static boolean classExists(String name) {
-        try {
-            Class.forName(name, false, DdpMpiTest.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
-        }
+        ChildProcesses.Result r = ChildProcesses.run(ChildProcesses.mpirunJava(w, List.of("-Djtensor.distributed.timeout=60"),
+                DdpWorker.class.getName(), scenario.name(), dir.toString()), Map.of(), Duration.ofSeconds(JOB_LIMIT_S));
+        if (r.timedOut()) fail("mpirun -np " + w + " " + scenario + " still running after " + JOB_LIMIT_S + " s; output:\n" + r.output());
+        if (r.exitCode() != 0) fail("mpirun -np " + w + " " + scenario + " exited with " + r.exitCode() + "; output:\n" + r.output());
+        assertTrue(r.survivors(Duration.ofSeconds(5)).isEmpty(), () -> "processes left behind: " + r.survivors(Duration.ZERO));
     }
 }
