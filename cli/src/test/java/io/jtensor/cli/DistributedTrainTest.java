@@ -73,6 +73,39 @@ class DistributedTrainTest {
         assertEquals(last.substring(0, 21), evalLast.substring(0, 21), "eval of the DDP checkpoint gives the accuracy train printed");
     }
 
+    @Test void twoMpiRanksUnderJtensorLaunchTrainOneModelAndPrintTheWholeTestSetsAccuracyOnce(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(FashionMnist.SYSTEM_DIR), "Fashion-MNIST is not installed in " + FashionMnist.SYSTEM_DIR);
+        Assumptions.assumeTrue(LaunchCommand.mpirun() != null, "mpirun not found on PATH (install openmpi-bin)");
+        java.io.ByteArrayOutputStream outBytes = new java.io.ByteArrayOutputStream(), errBytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream out = new java.io.PrintStream(outBytes, true, java.nio.charset.StandardCharsets.UTF_8);
+        java.io.PrintStream err = new java.io.PrintStream(errBytes, true, java.nio.charset.StandardCharsets.UTF_8);
+        java.util.concurrent.CompletableFuture<Integer> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> LaunchCommand.run(new String[] {
+                "--nproc-per-node", "2", "--backend", "mpi", "--", "train", "--model", "mlp", "--limit", "512", "--epochs", "1",
+                "--workers", "1", "--distributed", "mpi", "--checkpoint-dir", dir.toString()}, out, err));
+        int code;
+        try {
+            code = run.get(150, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
+            throw new AssertionError("jtensor launch ... train --distributed mpi still running after 150 s; out:\n" + outBytes);
+        }
+        String text = outBytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, code, () -> text + errBytes);
+        List<String> accuracy = text.lines().filter(l -> l.contains("test accuracy: ")).toList();
+        assertEquals(1, accuracy.size(), "one accuracy line for the job:\n" + text);
+        assertTrue(accuracy.get(0).startsWith("[rank 0] test accuracy: "), accuracy.get(0));
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("[rank 0] train: ") && l.contains("2 processes (mpi)")), text);
+        assertTrue(text.lines().noneMatch(l -> l.startsWith("[rank 1] train:")), "rank 1 prints nothing of its own:\n" + text);
+        double acc = Double.parseDouble(accuracy.get(0).substring("[rank 0] test accuracy: ".length()).substring(0, 6));
+        assertTrue(acc > 0.3, "test accuracy " + acc);
+
+        MainTest.Result e = MainTest.run("eval", "--checkpoint", dir.toString(), "--device", "cpu");
+        assertEquals(0, e.code(), e.err());
+        String evalLast = e.out().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(evalLast.startsWith("test accuracy: " + accuracy.get(0).substring(24, 30)),
+                "eval of rank 0's checkpoint over the whole test set: " + evalLast + " against " + accuracy.get(0));
+    }
+
     @Test void mpiWithAGpuDeviceIsAUsageError() {
         TrainCommand.processGroups = backend -> { throw new AssertionError("no group should be joined"); };
         MainTest.Result r = MainTest.run("train", "--distributed", "mpi", "--device", "cuda:0");
