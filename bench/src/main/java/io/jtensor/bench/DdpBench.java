@@ -23,7 +23,7 @@ import java.util.Locale;
  * <pre>java ... io.jtensor.bench.DdpBench MODEL MODE GLOBAL_BATCH STEPS ROUNDS
  *   MODEL  lenet5 (with batch norm, 1x28x28) | bert (2 layers, hidden 64, 28 rows of 28)
  *   MODE   plain: no DDP | ddp: 25 MB buckets (PyTorch's) | ddp-one: one bucket, reduced after backward
- *          | ddp-small: 1 MB buckets | overhead: plain and DDP at world size 1 alternating in one JVM</pre>
+ *          | ddp-small: 1 MB buckets | ddp-64k: 16 KB then 64 KB buckets (several even for these small models) | overhead: plain and DDP at world size 1 alternating in one JVM</pre>
  * Under {@code mpirun} the DDP modes join the MPI job ({@code ProcessGroup.init("mpi")}) and each rank trains
  * GLOBAL_BATCH / size samples per step; otherwise they run at world size 1 on a group of one whose collectives are
  * no-ops, which isolates what the Reducer itself costs (hooks, packing, unpacking). Rank 0 prints samples/s of the
@@ -50,7 +50,8 @@ public final class DdpBench {
             case "ddp" -> new DistributedDataParallel(m, group);
             case "ddp-one" -> DistributedDataParallel.builder(m, group).firstBucketBytes(1L << 40).bucketCapMb(1 << 20).build();
             case "ddp-small" -> DistributedDataParallel.builder(m, group).bucketCapMb(1).build();
-            default -> throw new IllegalArgumentException("mode: plain, ddp, ddp-one or ddp-small, got " + mode);
+            case "ddp-64k" -> DistributedDataParallel.builder(m, group).firstBucketBytes(16 << 10).bucketCapMb(1.0 / 16).build();
+            default -> throw new IllegalArgumentException("mode: plain, ddp, ddp-one, ddp-small, ddp-64k or overhead, got " + mode);
         };
         Generator g = new Generator(7 + rank);
         NDArray x = NDArray.rand(g, DType.F32, Device.cpu(), batch, 1, 28, 28).keep();
