@@ -20,7 +20,10 @@ import java.util.Map;
  * collective has a fixed cost (tens of microseconds for NCCL, a rendezvous for MPI) that 25 MiB amortises: Li et
  * al., "PyTorch Distributed" (VLDB 2020, figure 7), measured ResNet-50 and BERT iterations fastest with buckets of
  * 10 to 50 MB on NCCL and Gloo, and slower at 1 MB (too many collectives) and at 200 MB (too little overlap).
- * Our own CPU figures are in bench/RESULTS.md.
+ * Our own CPU figures (bench/RESULTS.md, 2 MPI ranks on 2 shared cores) show the other side: where communication
+ * has no resources of its own, Open MPI's spinning collectives compete with backward and 8 early buckets made the BERT
+ * encoder 30% slower than one bucket after backward; the defaults are kept for the hosts DDP is for (NCCL, networks),
+ * and {@code bucketCapMb} is there to change.
  */
 final class BucketAssignment {
     /** PyTorch's {@code dist._DEFAULT_FIRST_BUCKET_BYTES}. */

@@ -30,7 +30,10 @@ import java.util.Set;
  * ready depends on the graph the engine walks and can differ between ranks (a data-dependent branch, ops with
  * equal priority); collectives, however, are matched by their position in each rank's sequence, so launching in
  * ready order would pair rank 0's bucket 1 with rank 1's bucket 2 (a wrong sum, or a hang when their sizes
- * differ). Bucket order is the same on every rank because the buckets are (re)built from rank 0's order.
+ * differ). Bucket order is the same on every rank because the buckets are (re)built from rank 0's order. The
+ * figure: in {@code DistributedDataParallelTest}'s two-branch model, where rank 1 computes the branches in the other
+ * order, launching by readiness gave rank 1 the order [0, 1, 2, 3, 6, 7, 4, 5] against rank 0's [0, 1, ..., 7], so
+ * each rank added its branch-a gradients to the other's branch-b ones (equal sizes: no error, wrong weights).
  *
  * <p><b>Rebuilding.</b> The first buckets follow reverse registration order, a guess at the order of backward.
  * During the first synchronised pass the order in which gradients actually became ready is recorded; at its end
