@@ -65,9 +65,39 @@ class DdpMpiTest {
         assertTrue(launch0.startsWith("launch [0, 1"), launch0);
     }
 
+    @ParameterizedTest(name = "{0} on 2 processes")
+    @CsvSource({"FIND_UNUSED", "NO_SYNC"})
+    void averagedGradientsEqualTheMeanOfTheRanksLosses(DdpGradScenario scenario, @TempDir Path dir) throws Exception {
+        Map<String, double[]> expected = scenario.expectedGrads();
+        runJob("GRADS_" + scenario, DdpGradScenario.RANKS, dir);
+        for (int r = 0; r < DdpGradScenario.RANKS; r++) {
+            Map<String, double[]> grads = new LinkedHashMap<>();
+            for (String l : Files.readAllLines(dir.resolve("rank-" + r + ".txt"))) {
+                String[] p = l.split(" ", 3);
+                if (!p[0].equals("grad")) fail("rank " + r + ": " + l);
+                grads.put(p[1], p[2].equals("none") ? null : Arrays.stream(p[2].split(",")).mapToDouble(Double::parseDouble).toArray());
+            }
+            DdpTesting.assertClose(expected, grads, 1e-5, scenario + ", rank " + r);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aParameterNoRankUsesFailsTheBackwardOnEveryRankNamingIt(@TempDir Path dir) throws Exception {
+        runJob("GRADS_UNUSED_ERROR", DdpGradScenario.RANKS, dir);
+        for (int r = 0; r < DdpGradScenario.RANKS; r++) {
+            String text = String.join("\n", Files.readAllLines(dir.resolve("rank-" + r + ".txt")));
+            assertTrue(text.startsWith("error ") && text.contains("extra.weight, extra.bias, never.weight, never.bias")
+                    && text.contains("findUnusedParameters(true)"), "rank " + r + ": " + text);
+        }
+    }
+
     private static void runJob(DdpScenario scenario, int w, Path dir) throws IOException, InterruptedException {
+        runJob(scenario.name(), w, dir);
+    }
+
+    private static void runJob(String scenario, int w, Path dir) throws IOException, InterruptedException {
         ChildProcesses.Result r = ChildProcesses.run(ChildProcesses.mpirunJava(w, List.of("-Djtensor.distributed.timeout=60"),
-                DdpWorker.class.getName(), scenario.name(), dir.toString()), Map.of(), Duration.ofSeconds(JOB_LIMIT_S));
+                DdpWorker.class.getName(), scenario, dir.toString()), Map.of(), Duration.ofSeconds(JOB_LIMIT_S));
         if (r.timedOut()) fail("mpirun -np " + w + " " + scenario + " still running after " + JOB_LIMIT_S + " s; output:\n" + r.output());
         if (r.exitCode() != 0) fail("mpirun -np " + w + " " + scenario + " exited with " + r.exitCode() + "; output:\n" + r.output());
         assertTrue(r.survivors(Duration.ofSeconds(5)).isEmpty(), () -> "processes left behind: " + r.survivors(Duration.ZERO));
