@@ -1,5 +1,6 @@
 package io.jtensor.nn.parallel;
 
+import io.jtensor.DType;
 import io.jtensor.NDArray;
 import io.jtensor.autograd.GradMode;
 import io.jtensor.autograd.Tensor;
@@ -54,7 +55,7 @@ public class DistributedDataParallel extends Module {
         List<String> names = new ArrayList<>();
         List<Tensor> params = new ArrayList<>();
         List<long[]> shapes = new ArrayList<>();
-        List<io.jtensor.DType> dtypes = new ArrayList<>();
+        List<DType> dtypes = new ArrayList<>();
         for (var e : module.namedParameters().entrySet()) {
             if (!e.getValue().requiresGrad()) continue;
             names.add(e.getKey());

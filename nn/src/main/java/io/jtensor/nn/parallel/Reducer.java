@@ -6,6 +6,7 @@ import io.jtensor.autograd.GraphLeaves;
 import io.jtensor.autograd.Tensor;
 import io.jtensor.distributed.ProcessGroup;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
@@ -128,7 +129,7 @@ final class Reducer implements AutoCloseable {
     private void resetPass() {
         prepared = false;
         started = false;
-        java.util.Arrays.fill(ready, false);
+        Arrays.fill(ready, false);
         nextToLaunch = 0;
         launchOrder.clear();
         readyCountAtLaunch.clear();
