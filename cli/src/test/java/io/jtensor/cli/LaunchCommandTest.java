@@ -45,7 +45,8 @@ class LaunchCommandTest {
     private String err() { return errBytes.toString(StandardCharsets.UTF_8); }
 
     private static List<String> worker(String mode) {
-        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
+                "--add-modules", "jdk.incubator.vector", "-Djtensor.cpu.threads=1", "-XX:TieredStopAtLevel=1",
                 "-XX:+UseSerialGC", "-Xmx64m", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
                 LaunchTestWorker.class.getName(), mode);
     }
@@ -178,7 +179,8 @@ class LaunchCommandTest {
         assertTrue(err().contains("[rank 0] err line of 0"), err());
 
         outBytes.reset();
-        CompletableFuture<Integer> killed = launchAsync(launchArgs(List.of("--nproc-per-node", "2", "--backend", "mpi"), worker("steps")));
+        CompletableFuture<Integer> killed = launchAsync(launchArgs(List.of("--nproc-per-node", "2", "--backend", "mpi"),
+                worker("mpi-steps")));
         long[] pids = awaitReady(2, 30);
         long killedAt = System.nanoTime();
         ProcessHandle.of(pids[1]).orElseThrow().destroyForcibly();
@@ -191,6 +193,17 @@ class LaunchCommandTest {
     @Test
     void anInterruptedLauncherStopsItsWorkers() throws Exception {
         // The launcher in a JVM of its own, interrupted the way Ctrl-C does (SIGINT), must take its workers with it.
+        endLauncherAndCheckWorkers("-INT");
+    }
+
+    @Test
+    void aLauncherKilledOutrightLeavesNoWorkerBehind() throws Exception {
+        // SIGKILL runs no shutdown hook: the workers' parent-death signal (setpriv --pdeathsig) must end them.
+        assumeTrue(java.nio.file.Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
+        endLauncherAndCheckWorkers("-KILL");
+    }
+
+    private void endLauncherAndCheckWorkers(String signal) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-Xmx128m", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "launch", "--nproc-per-node", "2", "--"));
@@ -205,9 +218,9 @@ class LaunchCommandTest {
             }
         });
         long[] pids = awaitReady(2, 30);
-        Process kill = new ProcessBuilder("kill", "-INT", String.valueOf(launcher.pid())).start();
+        Process kill = new ProcessBuilder("kill", signal, String.valueOf(launcher.pid())).start();
         assertTrue(kill.waitFor(5, TimeUnit.SECONDS));
-        assertTrue(launcher.waitFor(15, TimeUnit.SECONDS), "the launcher did not end within 15 s of SIGINT");
+        assertTrue(launcher.waitFor(15, TimeUnit.SECONDS), "the launcher did not end within 15 s of " + signal);
         assertAllGone(pids);
     }
 
@@ -223,6 +236,14 @@ class LaunchCommandTest {
         assertTrue(err().contains("--nproc-per-node: expected an integer >= 1, got 0"), err());
         assertEquals(2, LaunchCommand.run(new String[] {"--nproc-per-node", "1", "--nnodes", "2", "--node-rank", "2", "--", "x"}, out, err));
         assertTrue(err().contains("--node-rank: expected 0..1"), err());
+    }
+
+    @Test
+    void helpShowsTheLaunchSynopsis() {
+        assertEquals(0, Main.run(new String[] {"launch", "--help"}, out, err));
+        assertTrue(out().contains("usage: jtensor launch --nproc-per-node N [flags] -- <command ...>"), out());
+        assertTrue(out().contains("--backend NAME"), out());
+        assertTrue(Main.usage().contains("launch    start one worker process per device"), Main.usage());
     }
 
     @Test

@@ -31,6 +31,18 @@ public final class LaunchTestWorker {
                     Thread.sleep(200);
                 }
             }
+            case "mpi-steps" -> {
+                // A training-like loop over a real MPI process group: a killed peer leaves this rank inside a collective.
+                io.jtensor.distributed.ProcessGroup pg = io.jtensor.distributed.ProcessGroup.init("mpi");
+                System.out.println("ready pid=" + ProcessHandle.current().pid());
+                try (io.jtensor.NDArray g = io.jtensor.NDArray.ones(1000)) {
+                    for (int step = 0; ; step++) {
+                        pg.allReduce(g, io.jtensor.distributed.ProcessGroup.ReduceOp.AVERAGE);
+                        if (step % 10 == 0) System.out.println("step " + step);
+                        Thread.sleep(20);
+                    }
+                }
+            }
             default -> throw new IllegalArgumentException("LaunchTestWorker: unknown mode " + args[0]);
         }
     }

@@ -151,7 +151,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
 
     // ------------------------------------------------------------------ collectives
 
-    @Override public Work allReduceAsync(NDArray array, ReduceOp op) {
+    @Override public synchronized Work allReduceAsync(NDArray array, ReduceOp op) {
         checkUsable("allReduce");
         checkReduce("allReduce", array, op);
         String what = describe("allReduce", op.name(), array);
@@ -163,10 +163,10 @@ final class NcclProcessGroup extends AbstractProcessGroup {
             if (avgByHand) buf.mulInPlace(1.0 / size());
             if (buf.storage() != array.storage() || buf.offset() != array.offset()) array.copyFrom(buf);
         }
-        return queued(what, stream);
+        return queued(what);
     }
 
-    @Override public Work broadcastAsync(NDArray array, int root) {
+    @Override public synchronized Work broadcastAsync(NDArray array, int root) {
         checkUsable("broadcast");
         if (array == null) throw new IllegalArgumentException("broadcast: expected an array, got null");
         checkDevice("broadcast", array, "array");
@@ -179,10 +179,10 @@ final class NcclProcessGroup extends AbstractProcessGroup {
             Nccl.broadcast(buf.dataAddress(), buf.dataAddress(), bytes, Nccl.UINT8, root, comm, stream);
             if (!array.isContiguous()) array.copyFrom(buf);
         }
-        return queued(what, stream);
+        return queued(what);
     }
 
-    @Override public Work allGatherAsync(NDArray out, NDArray input) {
+    @Override public synchronized Work allGatherAsync(NDArray out, NDArray input) {
         checkUsable("allGather");
         checkStacked("allGather", out, "out", input, "input");
         String what = describe("allGather", null, input);
@@ -190,10 +190,10 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         try (NDArray in = input.contiguous()) {
             Nccl.allGather(in.dataAddress(), out.dataAddress(), in.numel() * in.dtype().byteSize(), Nccl.UINT8, comm, stream);
         }
-        return queued(what, stream);
+        return queued(what);
     }
 
-    @Override public Work reduceScatterAsync(NDArray out, NDArray input, ReduceOp op) {
+    @Override public synchronized Work reduceScatterAsync(NDArray out, NDArray input, ReduceOp op) {
         checkUsable("reduceScatter");
         checkStacked("reduceScatter", input, "input", out, "out");
         checkReduce("reduceScatter", input, op);
@@ -206,7 +206,7 @@ final class NcclProcessGroup extends AbstractProcessGroup {
             if (avgByHand) res.mulInPlace(1.0 / size());
             if (!out.isContiguous()) out.copyFrom(res);
         }
-        return queued(what, stream);
+        return queued(what);
     }
 
     /** Returns once every rank has called it: an all-reduce of one element, waited for on the host. */
@@ -215,12 +215,15 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         try (NDArray one = NDArray.zeros(DType.F32, device, 1)) {
             allReduceAsync(one, ReduceOp.SUM);
             long deadline = System.nanoTime() + timeout.toNanos();
-            InFlight last = null;
-            for (InFlight f : inFlight) last = f;
-            while (last != null && !last.done().query()) {
-                checkUsable("barrier");
-                if (System.nanoTime() > deadline) throw timedOut("barrier", timeout, null);
-                LockSupport.parkNanos(1_000_000L);
+            // An event of its own: the watchdog closes the in-flight ones as they complete.
+            CudaInterop.currentStream(device);
+            try (CudaEvent done = CudaEvent.create(device, false)) {
+                done.record();
+                while (!done.query()) {
+                    checkUsable("barrier");
+                    if (System.nanoTime() > deadline) throw timedOut("barrier", timeout, null);
+                    LockSupport.parkNanos(1_000_000L);
+                }
             }
         }
     }
@@ -246,8 +249,12 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         };
     }
 
-    /** Records the completion event the watchdog checks; the work counts as done once queued. */
-    private Work queued(String what, long stream) {
+    /**
+     * Records the completion event the watchdog checks; the work counts as done once queued. Collectives hold the
+     * group's lock while they enqueue, as {@link #abortCommunicator} does, so a communicator is never used after
+     * the watchdog freed it.
+     */
+    private Work queued(String what) {
         CudaEvent e = CudaEvent.create(device, false);
         e.record();
         inFlight.add(new InFlight(what, e, System.nanoTime()));

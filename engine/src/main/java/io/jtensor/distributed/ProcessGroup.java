@@ -13,7 +13,8 @@ import java.time.Duration;
  *       that does not makes the others fail with a timeout error naming the collective, the rank and the wait
  *       (never a hang). The default timeout is 10 minutes, {@code -Djtensor.distributed.timeout} (seconds).</li>
  *   <li>In-place collectives ({@link #allReduce}, {@link #broadcast}) accept any layout: a non-contiguous array is
- *       staged through a contiguous copy and written back. The arrays must stay open until the work completes.</li>
+ *       staged through a contiguous copy and written back. The arrays must stay open, and the caller must not write
+ *       them, until the work completes (on the CPU another thread reads and writes them meanwhile).</li>
  *   <li>CUDA arrays: the collective runs on the calling thread's current stream of the array's device, after the
  *       work already queued there, and later work on that stream sees its result; the host does not wait.
  *       CPU arrays: the result is visible once {@link Work#await} (or the synchronous form) returns.</li>
@@ -39,8 +40,9 @@ public interface ProcessGroup extends AutoCloseable {
 
         /**
          * Waits for completion; throws a {@link DistributedTimeoutException}, naming the collective and the rank, when
-         * {@code timeout} passes first. An expired wait fails the whole group (its communicator is aborted): the ranks
-         * can no longer agree on which collectives ran. Poll with {@link #isCompleted()}, not with short waits. A
+         * {@code timeout} passes first. An expired wait fails the whole group: the ranks can no longer agree on which
+         * collectives ran, so every later call throws at once and the communicator is aborted (NCCL: at once;
+         * MPI: when the group is closed, because {@code MPI_Abort} ends every process of the job). Poll with {@link #isCompleted()}, not with short waits. A
          * collective that failed in the backend throws here with the backend's error as the cause.
          */
         void await(Duration timeout);

@@ -196,6 +196,36 @@ public final class MpiCollectivesCheck {
         }
     }
 
+    /**
+     * The binding's non-blocking path as it is, on the main thread while the group's communication thread is idle
+     * (MPI_THREAD_MULTIPLE): MPI_Iallreduce, MPI_Test until done (bounded), MPI_Wait on a second request; and
+     * MPI_Error_string's text for MPI_ERR_ROOT.
+     */
+    private void rawNonBlockingBinding() throws InterruptedException {
+        pg.barrier();
+        io.jtensor.bindings.mpi.MpiHandles h = io.jtensor.bindings.mpi.Mpi.handles();
+        try (NDArray a = filled(rank, DType.F64, 33); NDArray b = filled(rank, DType.F64, 33)) {
+            var req = io.jtensor.bindings.mpi.Mpi.iallreduce(h.inPlace(), a.dataAddress(), 33, h.doubleType(), h.opSum(), h.commWorld());
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!io.jtensor.bindings.mpi.Mpi.test(req)) {
+                if (System.nanoTime() > deadline) throw new IllegalStateException("MPI_Test: the Iallreduce did not complete in 30 s");
+                Thread.sleep(1);
+            }
+            var req2 = io.jtensor.bindings.mpi.Mpi.iallreduce(h.inPlace(), b.dataAddress(), 33, h.doubleType(), h.opMax(), h.commWorld());
+            io.jtensor.bindings.mpi.Mpi.waitFor(req2);
+            double[] sum = new double[33], max = new double[33];
+            for (int i = 0; i < 33; i++) {
+                sum[i] = reduce(ReduceOp.SUM, i, DType.F64);
+                max[i] = reduce(ReduceOp.MAX, i, DType.F64);
+            }
+            expect("MPI_Iallreduce + MPI_Test", a.toDoubleArray(), sum, DType.F64);
+            expect("MPI_Iallreduce + MPI_Wait", b.toDoubleArray(), max, DType.F64);
+        }
+        checks++;
+        String text = io.jtensor.bindings.mpi.Mpi.errorString(8);
+        if (text == null || !text.contains("MPI_ERR_ROOT")) failures.add("MPI_Error_string(8) = " + text + ", expected MPI_ERR_ROOT's text");
+    }
+
     private void badInputFailsLocally() {
         try (NDArray ints = NDArray.zeros(DType.I32, io.jtensor.Device.cpu(), 4); NDArray f = NDArray.zeros(4)) {
             expectThrows("AVERAGE on I32", () -> pg.allReduce(ints, ReduceOp.AVERAGE), "allReduce: AVERAGE needs a floating dtype");
@@ -233,6 +263,7 @@ public final class MpiCollectivesCheck {
         }
         asyncInFlight();
         asyncReturnsBeforeCompletion();
+        rawNonBlockingBinding();
         badInputFailsLocally();
         pg.barrier();
     }

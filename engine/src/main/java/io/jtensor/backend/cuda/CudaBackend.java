@@ -34,6 +34,9 @@ public final class CudaBackend implements Backend {
 
     private final List<PhysicalGpu> gpus;
     private final CudaDevice[] devices;
+    private final byte[] image;
+    /** Whether the devices are logical ones on GPU 0 (-Djtensor.cuda.logicalDevices). */
+    private final boolean logical;
     private final CachingAllocator allocator;
     private final int driverVersion;
 
@@ -43,20 +46,27 @@ public final class CudaBackend implements Backend {
         int count = CudaDriver.cuDeviceGetCount();
         if (count == 0) throw new UnsupportedOperationException("Device.cuda: the CUDA driver found no GPU on this machine");
         gpus = new ArrayList<>();
+        this.image = image;
+        this.logical = logical > 0;
         if (logical > 0) {
             PhysicalGpu g0 = new PhysicalGpu(0, image);
             gpus.add(g0);
             devices = new CudaDevice[logical];
             for (int i = 0; i < logical; i++) devices[i] = new CudaDevice(i, g0);
         } else {
+            // Physical GPUs open (context, kernels) when first named, by checkDevice: a distributed rank that works
+            // on cuda:LOCAL_RANK then holds a context on its own GPU only, not one on every GPU of the node.
             devices = new CudaDevice[count];
-            for (int i = 0; i < count; i++) {
-                PhysicalGpu g = new PhysicalGpu(i, image);
-                gpus.add(g);
-                devices[i] = new CudaDevice(i, g);
-            }
         }
         this.allocator = new CachingAllocator(this);
+    }
+
+    /** Opens physical GPU i and its logical device (once). CudaDevice's fields are final, so readers see it whole. */
+    private synchronized void open(int i) {
+        if (devices[i] != null) return;
+        PhysicalGpu g = new PhysicalGpu(i, image);
+        gpus.add(g);
+        devices[i] = new CudaDevice(i, g);
     }
 
     /**
@@ -82,9 +92,10 @@ public final class CudaBackend implements Backend {
         if (!d.isCuda()) throw new IllegalArgumentException("CUDA backend: " + d + " is not a CUDA device");
         if (d.index() >= devices.length) {
             throw new IllegalArgumentException("Device.cuda(" + d.index() + "): this machine has " + devices.length + " CUDA device(s)"
-                    + (gpus.size() == 1 && devices.length > 1 ? " (logical, on " + gpus.get(0) + ")" : "")
+                    + (logical ? " (logical, on " + gpus.get(0) + ")" : "")
                     + "; valid indices are 0.." + (devices.length - 1));
         }
+        if (devices[d.index()] == null) open(d.index());
     }
 
     CudaDevice device(Device d) {
@@ -456,11 +467,15 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ device-wide
 
     @Override public void emptyCache() {
-        for (CudaDevice d : devices) d.pool.releaseCached();
+        for (CudaDevice d : devices) if (d != null) d.pool.releaseCached();
     }
 
     @Override public void synchronize() {
-        for (PhysicalGpu g : gpus) {
+        List<PhysicalGpu> opened;
+        synchronized (this) {
+            opened = List.copyOf(gpus);
+        }
+        for (PhysicalGpu g : opened) {
             g.makeCurrent();
             CudaDriver.cuCtxSynchronize();
         }
