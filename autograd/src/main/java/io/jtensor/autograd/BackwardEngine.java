@@ -13,13 +13,18 @@ import java.util.PriorityQueue;
  * Runs one backward pass: finds the nodes reachable from the root, counts how many gradients each node and leaf
  * will receive, then runs the rules in reverse topological order (a node runs once all its gradients are in).
  * A leaf's pass gradient is added to its {@code grad} as soon as its last contribution arrives, and its hooks fire
- * then, while the rest of the pass continues.
+ * then, while the rest of the pass continues. Callbacks queued during the pass ({@link BackwardCallbacks}) run
+ * after it, on the same thread.
  */
 final class BackwardEngine {
     private BackwardEngine() {}
 
-    /** Propagates {@code seed} (owned: closed here) from {@code root}. */
+    /** Propagates {@code seed} (owned: closed here) from {@code root}, then runs the pass's {@link BackwardCallbacks}. */
     static void run(Tensor root, NDArray seed, boolean retainGraph) {
+        BackwardCallbacks.around(() -> runPass(root, seed, retainGraph));
+    }
+
+    private static void runPass(Tensor root, NDArray seed, boolean retainGraph) {
         Node rootNode = root.gradFnNode();
         if (rootNode == null) {
             try (seed) {

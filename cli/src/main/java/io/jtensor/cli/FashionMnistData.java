@@ -4,6 +4,7 @@ import io.jtensor.Device;
 import io.jtensor.NDArray;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.data.FashionMnist;
+import io.jtensor.nn.data.Sampler;
 import io.jtensor.nn.data.TensorDataset;
 import io.jtensor.nn.data.Transform;
 import io.jtensor.nn.data.transforms.Normalize;
@@ -41,7 +42,14 @@ final class FashionMnistData {
 
     /** Shuffled batches for training; with augment, random shifts by up to 2 pixels and horizontal flips. */
     static DataLoader trainLoader(TensorDataset d, int batchSize, boolean augment, long seed, int workers, Device device) {
-        DataLoader.Builder b = DataLoader.builder(d).batchSize(batchSize).shuffle(true).seed(seed).numWorkers(workers).device(device);
+        return trainLoader(d, batchSize, augment, seed, workers, device, null);
+    }
+
+    /** The same, reading the indices {@code sampler} gives (a distributed rank's share) instead of shuffling all. */
+    static DataLoader trainLoader(TensorDataset d, int batchSize, boolean augment, long seed, int workers, Device device, Sampler sampler) {
+        DataLoader.Builder b = DataLoader.builder(d).batchSize(batchSize).seed(seed).numWorkers(workers).device(device);
+        if (sampler != null) b.sampler(sampler);
+        else b.shuffle(true);
         if (augment) {
             Transform t = new RandomCrop(FashionMnist.SIDE, 2).andThen(new RandomHorizontalFlip());
             b.transform(0, t);
@@ -49,8 +57,11 @@ final class FashionMnistData {
         return b.batchTransform(0, new Normalize(MEAN, STD)).build();
     }
 
-    static DataLoader testLoader(TensorDataset d, int batchSize, int workers, Device device) {
-        return DataLoader.builder(d).batchSize(batchSize).numWorkers(workers).device(device)
-                .batchTransform(0, new Normalize(MEAN, STD)).build();
+    static DataLoader testLoader(TensorDataset d, int batchSize, int workers, Device device) { return testLoader(d, batchSize, workers, device, null); }
+
+    static DataLoader testLoader(TensorDataset d, int batchSize, int workers, Device device, Sampler sampler) {
+        DataLoader.Builder b = DataLoader.builder(d).batchSize(batchSize).numWorkers(workers).device(device);
+        if (sampler != null) b.sampler(sampler);
+        return b.batchTransform(0, new Normalize(MEAN, STD)).build();
     }
 }

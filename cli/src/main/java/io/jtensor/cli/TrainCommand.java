@@ -2,9 +2,12 @@ package io.jtensor.cli;
 
 import io.jtensor.Device;
 import io.jtensor.Generator;
+import io.jtensor.distributed.ProcessGroup;
 import io.jtensor.nn.CrossEntropyLoss;
 import io.jtensor.nn.Module;
 import io.jtensor.nn.data.DataLoader;
+import io.jtensor.nn.data.DistributedSampler;
+import io.jtensor.nn.data.ShardSampler;
 import io.jtensor.nn.data.FashionMnist;
 import io.jtensor.nn.data.TensorDataset;
 import io.jtensor.nn.models.Models;
@@ -19,6 +22,7 @@ import io.jtensor.nn.optim.StepLR;
 import io.jtensor.nn.parallel.DataParallel;
 import io.jtensor.nn.parallel.DataParallelCriterion;
 import io.jtensor.nn.parallel.DataParallelModel;
+import io.jtensor.nn.parallel.DistributedDataParallel;
 import io.jtensor.nn.train.Checkpoint;
 import io.jtensor.nn.train.CheckpointIO;
 import io.jtensor.nn.train.Logs;
@@ -26,12 +30,14 @@ import io.jtensor.nn.train.MetricsLog;
 import io.jtensor.nn.train.ProgressBar;
 import io.jtensor.nn.train.Trainer;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * {@code jtensor train}: trains a model from the registry on Fashion-MNIST with a progress bar, optionally
@@ -70,7 +76,12 @@ final class TrainCommand {
                     + "cuda:0,cuda:1 or cuda:all; replaces --device"),
             Flag.toggle("parallel-criterion", "with --devices: compute the loss on every device (DataParallelModel + DataParallelCriterion) "
                     + "instead of gathering the outputs on the first"),
+            Flag.value("distributed", "BACKEND", null, "nccl or mpi: this process is one rank of a job started by jtensor launch or mpirun; "
+                    + "DistributedDataParallel, each rank on its share of every epoch, --batch-size per process"),
             Flag.toggle("help", "show this help"));
+
+    /** Joins the job for --distributed; tests replace it. */
+    static Function<String, ProcessGroup> processGroups = ProcessGroup::init;
 
     private TrainCommand() {}
 
@@ -108,6 +119,9 @@ final class TrainCommand {
             return null;
         }
         if (a.has("device")) throw new UsageException("--devices: replaces --device; give one of them");
+        if (a.has("distributed")) {
+            throw new UsageException("--devices: one process per device is --distributed's way; give --devices or --distributed, not both");
+        }
         List<String> checked = DevicesOption.check(a.string("devices"));
         return new DevicesOption.Parallel(DevicesOption.resolve(checked), pc);
     }
@@ -115,34 +129,61 @@ final class TrainCommand {
     static int run(ParsedArgs args, PrintStream out, PrintStream err) {
         Options o = parse(args);
         DevicesOption.Parallel parallel = parseParallel(args);
-        Device device = parallel != null ? parallel.devices().get(0) : DeviceOption.resolve(o.device());
+        String backend = args.choice("distributed", List.of("nccl", "mpi"));
+        if (backend == null) return run(o, null, parallel, out, err);
+        if (backend.equals("mpi") && !(o.device().equals("auto") || o.device().equals("cpu"))) {
+            throw new UsageException("--distributed mpi: the MPI backend trains on the CPU, but --device is " + o.device());
+        }
+        try (ProcessGroup group = processGroups.apply(backend)) {
+            // Only rank 0 talks: one progress bar, one set of lines, for the whole job.
+            PrintStream shown = group.rank() == 0 ? out : new PrintStream(OutputStream.nullOutputStream());
+            return run(o, group, null, shown, err);
+        }
+    }
+
+    /** Trains alone (group null), as one rank of {@code group}, or data-parallel in this process ({@code parallel}). */
+    private static int run(Options o, ProcessGroup group, DevicesOption.Parallel parallel, PrintStream out, PrintStream err) {
+        boolean rankZero = group == null || group.rank() == 0;
+        Device device = parallel != null ? parallel.devices().get(0)
+                : group == null ? DeviceOption.resolve(o.device())
+                : group.backend().equals("nccl") ? DeviceOption.resolve("cuda:" + group.localRank()) : Device.cpu();
         Path dataDir = FashionMnistSetup.locate(o.dataDir(), err);
         Generator.manualSeed(o.seed());
-        Module model = wrap(Models.create(o.model()).to(device), parallel);
+        Module model = Models.create(o.model()).to(device);
+        // Rank 0's initial parameters reach every rank here.
+        Module trained = group != null ? new DistributedDataParallel(model, group) : wrap(model, parallel);
         CrossEntropyLoss ce = new CrossEntropyLoss();
         try (TensorDataset trainSet = FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit());
              TensorDataset testSet = FashionMnistData.load(dataDir, FashionMnist.Split.TEST, 0);
-             DataLoader train = FashionMnistData.trainLoader(trainSet, o.batchSize(), o.augment(), o.seed(), o.workers(), device);
-             DataLoader test = FashionMnistData.testLoader(testSet, FashionMnistData.EVAL_BATCH, Math.min(o.workers(), 1), device);
-             Optimizer opt = optimizer(o, model)) {
+             // One global order per epoch (seed, epoch), split between the ranks; transforms seeded per rank.
+             DataLoader train = FashionMnistData.trainLoader(trainSet, o.batchSize(), o.augment(), o.seed() + (group == null ? 0 : group.rank()),
+                     o.workers(), device, group == null ? null : new DistributedSampler(trainSet.size(), group.rank(), group.size(), true, o.seed(), false));
+             DataLoader test = FashionMnistData.testLoader(testSet, FashionMnistData.EVAL_BATCH, Math.min(o.workers(), 1), device,
+                     group == null ? null : new ShardSampler(testSet.size(), group.rank(), group.size()));
+             Optimizer opt = optimizer(o, trained)) {
             Scheduler sched = switch (o.schedule()) {
                 case "cosine" -> o.epochs() > 1 ? new CosineAnnealingLR(opt, o.epochs(), 0) : null;
                 case "step" -> new StepLR(opt, 3, 0.1);
                 default -> null;
             };
-            Trainer.Builder b = builder(model, opt, ce, parallel).trainData(train).epochs(o.epochs()).device(device)
-                    .scheduler(sched).callback(new ProgressBar(out, out == System.out && ProgressBar.stdoutIsTerminal(), 10))
+            Trainer.Builder b = builder(trained, opt, ce, parallel).trainData(train).epochs(o.epochs()).device(device)
+                    .scheduler(sched).processGroup(group)
                     .checkpointMetadata("model", o.model()).checkpointMetadata("data", "fashion-mnist")
                     .checkpointMetadata("normalize.mean", String.valueOf(FashionMnistData.MEAN))
                     .checkpointMetadata("normalize.std", String.valueOf(FashionMnistData.STD))
                     .checkpointMetadata("recipe", recipe(o, trainSet.size()));
-            if (o.log() != null) b.callback(MetricsLog.forFile(o.log()));
-            if (o.checkpointDir() != null) b.callback(new Checkpoint(o.checkpointDir()));
+            if (rankZero) {
+                b.callback(new ProgressBar(out, out == System.out && ProgressBar.stdoutIsTerminal(), 10));
+                if (o.log() != null) b.callback(MetricsLog.forFile(o.log()));
+                // Every rank holds the same model; one writer, and Checkpoint writes atomically.
+                if (o.checkpointDir() != null) b.callback(new Checkpoint(o.checkpointDir()));
+            }
             Trainer trainer = b.build();
 
+            String ranks = group == null ? "" : ", " + group.size() + " processes (" + group.backend() + "), batch " + o.batchSize() + " per process";
             String where = parallel == null ? deviceName(device) : parallel.names();
-            out.println("train: " + recipe(o, trainSet.size()) + ", " + model.parameterCount() + " parameters, on " + where
-                    + (parallel == null ? "" : parallel.parallelCriterion() ? " (DataParallelModel + DataParallelCriterion)" : " (DataParallel)"));
+            String how = parallel == null ? "" : parallel.parallelCriterion() ? " (DataParallelModel + DataParallelCriterion)" : " (DataParallel)";
+            out.println("train: " + recipe(o, trainSet.size()) + ", " + model.parameterCount() + " parameters, on " + where + how + ranks);
             long start = System.nanoTime();
             if (o.resume()) {
                 checkSameModel(o);
@@ -152,7 +193,8 @@ final class TrainCommand {
             trainer.fit();
             double secs = (System.nanoTime() - start) / 1e9;
             out.println(String.format(Locale.ROOT, "train: done in %s", ProgressBar.formatDuration(secs)));
-            Map<String, Double> r = Trainer.evaluate(model, test, ce::forward, device);
+            // Each rank evaluates its share of the test set; the sums make the whole set's accuracy.
+            Map<String, Double> r = Trainer.evaluate(model, test, ce::forward, device, group);
             out.println(accuracyLine(r.get(Logs.ACCURACY), o.model(), o.epochs() + (o.epochs() == 1 ? " epoch" : " epochs"), where));
             return 0;
         } catch (IOException e) {

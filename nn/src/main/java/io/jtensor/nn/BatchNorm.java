@@ -20,6 +20,17 @@ public abstract class BatchNorm extends Module {
     private final boolean trackRunningStats;
     private final Tensor weight;
     private final Tensor bias;
+    private Normalizer normalizer = Functional::batchNorm;
+
+    /**
+     * The batch-norm math this layer applies, {@link Functional#batchNorm} unless replaced: SyncBatchNorm swaps in one
+     * that takes training statistics over a process group. Same contract as {@link Functional#batchNorm}.
+     */
+    @FunctionalInterface
+    public interface Normalizer {
+        Tensor apply(Tensor x, NDArray runningMean, NDArray runningVar, Tensor weight, Tensor bias, boolean training, double momentum,
+                     double eps);
+    }
 
     protected BatchNorm(long numFeatures, double eps, double momentum, boolean affine, boolean trackRunningStats) {
         if (numFeatures < 1) throw new IllegalArgumentException(getClass().getSimpleName() + ": numFeatures must be >= 1, got " + numFeatures);
@@ -51,8 +62,17 @@ public abstract class BatchNorm extends Module {
         NDArray var = trackRunningStats ? buffer("running_var") : null;
         if (isTraining() && trackRunningStats) buffer("num_batches_tracked").addInPlace(1);
         // Without running statistics, eval also normalises with the batch's own (Functional sees null buffers).
-        return Functional.batchNorm(x, mean, var, weight, bias, isTraining(), momentum, eps);
+        return normalizer.apply(x, mean, var, weight, bias, isTraining(), momentum, eps);
     }
+
+    /** Replaces the math of this layer (see {@link Normalizer}); returns this. */
+    public BatchNorm normalizer(Normalizer n) {
+        if (n == null) throw new IllegalArgumentException(getClass().getSimpleName() + ".normalizer: null");
+        this.normalizer = n;
+        return this;
+    }
+
+    public Normalizer normalizer() { return normalizer; }
 
     public Tensor weight() { return weight; }
     public Tensor bias() { return bias; }

@@ -5,6 +5,7 @@ import io.jtensor.Device;
 import io.jtensor.NDArray;
 import io.jtensor.autograd.GradMode;
 import io.jtensor.autograd.Tensor;
+import io.jtensor.distributed.ProcessGroup;
 import io.jtensor.memory.MemoryScope;
 import io.jtensor.nn.Module;
 import io.jtensor.nn.data.Batch;
@@ -69,6 +70,7 @@ public final class Trainer {
     private final double clipNorm;
     private final List<Callback> callbacks;
     private final Map<String, String> checkpointMetadata;
+    private final ProcessGroup group;
 
     private int startEpoch;
     private int epoch;
@@ -88,6 +90,7 @@ public final class Trainer {
         this.clipNorm = b.clipNorm;
         this.callbacks = List.copyOf(b.callbacks);
         this.checkpointMetadata = Map.copyOf(b.checkpointMetadata);
+        this.group = b.group;
     }
 
     public static Builder builder(Module model, Optimizer optimizer, LossFunction loss) { return new Builder(model, optimizer, loss); }
@@ -145,13 +148,13 @@ public final class Trainer {
                 for (Callback c : callbacks) c.onEpochBegin(epoch, logs);
                 double lr = optimizer.paramGroups().get(0).lr();
                 long start = System.nanoTime();
-                Metrics train = runTrainEpoch(logs);
+                Metrics train = runTrainEpoch(logs).sumOver(group, device);
                 double secs = (System.nanoTime() - start) / 1e9;
                 logs.clear();
                 logs.put(Logs.LOSS, train.meanLoss());
                 if (train.hasAccuracy()) logs.put(Logs.ACCURACY, train.accuracy());
                 if (validationData != null) {
-                    Metrics val = runEvaluation(validationData);
+                    Metrics val = runEvaluation(validationData).sumOver(group, device);
                     logs.put(Logs.VAL_LOSS, val.meanLoss());
                     if (val.hasAccuracy()) logs.put(Logs.VAL_ACCURACY, val.accuracy());
                 }
@@ -255,6 +258,20 @@ public final class Trainer {
         return r;
     }
 
+    /**
+     * {@link #evaluate(Module, Iterable, LossFunction, Device)} over every rank's share of a dataset: the sums are
+     * added over {@code group}, so every rank gets the figures of the whole dataset (each rank's share must be
+     * disjoint, and together complete, e.g. a {@link io.jtensor.nn.data.ShardSampler}); null: this process alone.
+     */
+    public static Map<String, Double> evaluate(Module model, Iterable<Batch> data, LossFunction loss, Device device, ProcessGroup group) {
+        Metrics m = runEvaluation(model, data, loss, device).sumOver(group, device);
+        Map<String, Double> r = new LinkedHashMap<>();
+        r.put(Logs.LOSS, m.meanLoss());
+        if (m.hasAccuracy()) r.put(Logs.ACCURACY, m.accuracy());
+        r.put(Logs.SAMPLES, (double) m.samples);
+        return r;
+    }
+
     private Metrics runEvaluation(Iterable<Batch> data) { return runEvaluation(model, data, loss, device); }
 
     private static Metrics runEvaluation(Module model, Iterable<Batch> data, LossFunction loss, Device device) {
@@ -332,6 +349,23 @@ public final class Trainer {
             }
         }
 
+        /**
+         * The sums of every rank of {@code group} (null: unchanged), so that the epoch's logs, and the decisions
+         * callbacks take from them (early stopping, plateau schedules), are the whole job's and equal on every rank.
+         */
+        Metrics sumOver(ProcessGroup group, Device device) {
+            if (group == null || group.size() == 1) return this;
+            try (NDArray host = NDArray.of(new double[] {lossSum, samples, correct, counted}, 4); NDArray sums = host.to(device)) {
+                group.allReduce(sums, ProcessGroup.ReduceOp.SUM);
+                double[] v = sums.toDoubleArray();
+                lossSum = v[0];
+                samples = (long) v[1];
+                correct = (long) v[2];
+                counted = (long) v[3];
+            }
+            return this;
+        }
+
         boolean hasAccuracy() { return counted > 0; }
         double accuracy() { return counted == 0 ? Double.NaN : correct / (double) counted; }
         double meanLoss() { return samples == 0 ? Double.NaN : lossSum / samples; }
@@ -361,6 +395,7 @@ public final class Trainer {
         private double clipNorm;
         private final List<Callback> callbacks = new ArrayList<>();
         private final Map<String, String> checkpointMetadata = new LinkedHashMap<>();
+        private ProcessGroup group;
 
         private Builder(Module model, Optimizer optimizer, LossFunction loss) {
             this.model = Objects.requireNonNull(model, "Trainer: model is required");
@@ -423,6 +458,15 @@ public final class Trainer {
 
         public Builder checkpointMetadata(String key, String value) {
             checkpointMetadata.put(key, value);
+            return this;
+        }
+
+        /**
+         * Distributed training: the model is a DistributedDataParallel over {@code group}, each rank reads its own
+         * share (a DistributedSampler), and the epoch's loss and accuracy are summed over the ranks.
+         */
+        public Builder processGroup(ProcessGroup group) {
+            this.group = group;
             return this;
         }
 
