@@ -25,8 +25,7 @@ public final class Functional {
         if (x.dim() < 1 || x.size(-1) != weight.size(1)) {
             throw new IllegalArgumentException("linear: expected input [..., " + weight.size(1) + "], got " + Arrays.toString(x.shape()));
         }
-        Tensor y = x.matmul(weight.t());
-        return bias == null ? y : y.add(bias);
+        return Tensor.linear(x, weight, bias);
     }
 
     /**
