@@ -3,6 +3,8 @@ package io.jtensor.nn;
 import io.jtensor.DType;
 import io.jtensor.Generator;
 import io.jtensor.NDArray;
+import io.jtensor.autograd.AutocastOp;
+import io.jtensor.autograd.Autocasting;
 import io.jtensor.autograd.BatchNormResult;
 import io.jtensor.autograd.Tensor;
 import io.jtensor.backend.ConvParams;
@@ -195,13 +197,13 @@ public final class Functional {
     /** Mean (or sum, or per element) of (x - y)^2. */
     public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
         checkSameShape("mseLoss", input, target);
-        return reduce(input.sub(target).square(), reduction);
+        return Autocasting.run(AutocastOp.LOSS, in -> reduce(in[0].sub(in[1]).square(), reduction), input, target);
     }
 
     /** Mean (or sum, or per element) of |x - y|. */
     public static Tensor l1Loss(Tensor input, Tensor target, Reduction reduction) {
         checkSameShape("l1Loss", input, target);
-        return reduce(input.sub(target).abs(), reduction);
+        return Autocasting.run(AutocastOp.LOSS, in -> reduce(in[0].sub(in[1]).abs(), reduction), input, target);
     }
 
     /**
@@ -211,6 +213,10 @@ public final class Functional {
     public static Tensor smoothL1Loss(Tensor input, Tensor target, double beta, Reduction reduction) {
         checkSameShape("smoothL1Loss", input, target);
         if (!(beta >= 0)) throw new IllegalArgumentException("smoothL1Loss: beta must be >= 0, got " + beta);
+        return Autocasting.run(AutocastOp.LOSS, in -> smoothL1(in[0], in[1], beta, reduction), input, target);
+    }
+
+    private static Tensor smoothL1(Tensor input, Tensor target, double beta, Reduction reduction) {
         Tensor a = input.sub(target).abs();
         if (beta == 0) return reduce(a, reduction);
         Tensor m = a.clampMax(beta);
@@ -223,6 +229,10 @@ public final class Functional {
      */
     public static Tensor bceWithLogits(Tensor logits, Tensor target, Tensor posWeight, Reduction reduction) {
         checkSameShape("bceWithLogits", logits, target);
+        return Autocasting.run(AutocastOp.LOSS, in -> bce(in[0], in[1], in[2], reduction), logits, target, posWeight);
+    }
+
+    private static Tensor bce(Tensor logits, Tensor target, Tensor posWeight, Reduction reduction) {
         Tensor softplusNeg = logits.abs().neg().exp().log1p().add(logits.neg().relu());
         Tensor weighted = posWeight == null ? softplusNeg : posWeight.sub(1).mul(target).add(1).mul(softplusNeg);
         return reduce(target.rsub(1).mul(logits).add(weighted), reduction);
