@@ -1,9 +1,12 @@
 package io.jtensor.cli;
 
+import io.jtensor.DType;
 import io.jtensor.Device;
 import io.jtensor.Generator;
 import io.jtensor.nn.CrossEntropyLoss;
 import io.jtensor.nn.Module;
+import io.jtensor.nn.amp.Amp;
+import io.jtensor.nn.amp.OptLevel;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.data.FashionMnist;
 import io.jtensor.nn.data.TensorDataset;
@@ -63,6 +66,8 @@ final class TrainCommand {
             Flag.value("limit", "N", null, "use only the first N training examples (for quick runs)"),
             Flag.value("log", "FILE", null, "write per-epoch metrics to FILE (CSV, or JSON lines for .jsonl)"),
             Flag.value("workers", "N", "2", "background threads preparing batches"),
+            Flag.value("amp", "LEVEL", null, "mixed precision, Apex's levels: O0 (fp32), O1 (autocast), O2 (half model, fp32 masters), O3 (pure half)"),
+            Flag.value("amp-dtype", "TYPE", "f16", "half type for --amp: f16 or bf16"),
             Flag.toggle("help", "show this help"));
 
     private TrainCommand() {}
@@ -70,7 +75,7 @@ final class TrainCommand {
     /** The options after checking; everything that can be wrong with the command line is found here. */
     record Options(String model, int epochs, String device, int batchSize, double lr, String optimizer, double momentum,
                    double weightDecay, String schedule, boolean augment, long seed, Path checkpointDir, boolean resume,
-                   Path dataDir, long limit, Path log, int workers) {}
+                   Path dataDir, long limit, Path log, int workers, OptLevel amp, DType ampDtype) {}
 
     static Options parse(ParsedArgs a) {
         String model = a.choice("model", Models.names());
@@ -89,8 +94,17 @@ final class TrainCommand {
         if (resume && ckpt == null) throw new UsageException("--resume: needs --checkpoint-dir DIR to resume from");
         long limit = a.has("limit") ? a.integer("limit", 1) : 0;
         int workers = a.integer("workers", 0);
+        OptLevel amp = null;
+        if (a.has("amp")) {
+            try {
+                amp = OptLevel.parse(a.string("amp"));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--amp: expected O0, O1, O2 or O3, got '" + a.string("amp") + "'");
+            }
+        }
+        DType ampDtype = a.choice("amp-dtype", List.of("f16", "bf16")).equals("bf16") ? DType.BF16 : DType.F16;
         return new Options(model, epochs, device, batch, lr, opt, momentum, wd, schedule, a.toggle("augment"), seed, ckpt, resume,
-                a.path("data-dir"), limit, a.path("log"), workers);
+                a.path("data-dir"), limit, a.path("log"), workers, amp, ampDtype);
     }
 
     static int run(ParsedArgs args, PrintStream out, PrintStream err) {
@@ -116,6 +130,7 @@ final class TrainCommand {
                     .checkpointMetadata("normalize.mean", String.valueOf(FashionMnistData.MEAN))
                     .checkpointMetadata("normalize.std", String.valueOf(FashionMnistData.STD))
                     .checkpointMetadata("recipe", recipe(o, trainSet.size()));
+            if (o.amp() != null) b.amp(Amp.initialize(model, opt, o.amp(), o.ampDtype()));
             if (o.log() != null) b.callback(MetricsLog.forFile(o.log()));
             if (o.checkpointDir() != null) b.callback(new Checkpoint(o.checkpointDir()));
             Trainer trainer = b.build();
@@ -166,6 +181,7 @@ final class TrainCommand {
         if (o.optimizer().equals("sgd") || o.optimizer().equals("rmsprop")) sb.append(" momentum ").append(o.momentum());
         sb.append(" weight decay ").append(o.weightDecay()).append(", ").append(o.schedule()).append(" schedule");
         if (o.augment()) sb.append(", augmented");
+        if (o.amp() != null) sb.append(", amp ").append(o.amp()).append(' ').append(o.ampDtype());
         return sb.append(", seed ").append(o.seed()).toString();
     }
 

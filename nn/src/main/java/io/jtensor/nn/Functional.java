@@ -91,16 +91,27 @@ public final class Functional {
                 return r.out();
             }
         }
-        // Evaluation: an affine map per channel with the running statistics.
+        // Evaluation: an affine map per channel with the running statistics, in the table's batch-norm precision.
+        return Autocasting.run(AutocastOp.BATCH_NORM, in -> batchNormEval(in[0], runningMean, runningVar, in[1], in[2], eps, bshape),
+                x, weight, bias);
+    }
+
+    private static Tensor batchNormEval(Tensor x, NDArray runningMean, NDArray runningVar, Tensor weight, Tensor bias, double eps,
+                                        long[] bshape) {
         Tensor mean = constant(runningMean, bshape, x.dtype());
         Tensor invStd;
         try (NDArray v = runningVar.reshape(bshape); NDArray ve = v.add(eps); NDArray r = ve.rsqrt()) {
             invStd = constant(r, bshape, x.dtype());
         }
         Tensor normalised = x.sub(mean).mul(invStd);
-        if (weight != null) normalised = normalised.mul(weight.reshape(bshape));
-        if (bias != null) normalised = normalised.add(bias.reshape(bshape));
+        // F32 parameters of a half input (AMP O2 keeps batch norm in fp32) give a result in the input's dtype, as in training.
+        if (weight != null) normalised = normalised.mul(inType(weight.reshape(bshape), x.dtype()));
+        if (bias != null) normalised = normalised.add(inType(bias.reshape(bshape), x.dtype()));
         return normalised;
+    }
+
+    private static Tensor inType(Tensor p, DType t) {
+        return p.dtype() == t || !t.isFloating() ? p : p.to(t);
     }
 
     /**

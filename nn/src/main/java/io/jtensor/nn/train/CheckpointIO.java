@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * The checkpoint file of a run: one safetensors file with the model's state under {@code model.}, the optimizer's
  * under {@code optimizer.}, and in the metadata the format, the epochs done, the default generator's seed and
- * offset, the training loader's next epoch, the scheduler's state under {@code scheduler.}, and the run's own
+ * offset, the training loader's next epoch, with mixed precision the scaler's state under {@code amp.}, the scheduler's state under {@code scheduler.}, and the run's own
  * metadata (model name, recipe) as given to the Trainer.
  */
 public final class CheckpointIO {
@@ -22,6 +22,8 @@ public final class CheckpointIO {
     public static final String FORMAT = "jtensor-checkpoint-1";
     public static final String MODEL_PREFIX = "model.";
     public static final String OPTIMIZER_PREFIX = "optimizer.";
+    /** Mixed precision: the loss scaler's state (the model's arrays are then the fp32 masters). */
+    public static final String AMP_PREFIX = "amp.";
 
     private CheckpointIO() {}
 
@@ -40,8 +42,9 @@ public final class CheckpointIO {
         Map<String, NDArray> arrays = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>(t.checkpointMetadata());
         try {
-            t.model().stateDict().forEach((k, v) -> arrays.put(MODEL_PREFIX + k, v));
+            (t.amp() != null ? t.amp().modelStateDict() : t.model().stateDict()).forEach((k, v) -> arrays.put(MODEL_PREFIX + k, v));
             t.optimizer().stateDict().forEach((k, v) -> arrays.put(OPTIMIZER_PREFIX + k, v));
+            if (t.amp() != null) t.amp().stateDict().forEach((k, v) -> arrays.put(AMP_PREFIX + k, v));
             meta.put("format", FORMAT);
             meta.put("epoch", String.valueOf(epochsDone));
             meta.put("epochs", String.valueOf(t.epochs()));
@@ -67,13 +70,16 @@ public final class CheckpointIO {
         }
         Map<String, NDArray> all = SafeTensors.load(file);
         try {
-            Map<String, NDArray> model = new LinkedHashMap<>(), opt = new LinkedHashMap<>();
+            Map<String, NDArray> model = new LinkedHashMap<>(), opt = new LinkedHashMap<>(), amp = new LinkedHashMap<>();
             for (var e : all.entrySet()) {
                 if (e.getKey().startsWith(MODEL_PREFIX)) model.put(e.getKey().substring(MODEL_PREFIX.length()), e.getValue());
                 else if (e.getKey().startsWith(OPTIMIZER_PREFIX)) opt.put(e.getKey().substring(OPTIMIZER_PREFIX.length()), e.getValue());
+                else if (e.getKey().startsWith(AMP_PREFIX)) amp.put(e.getKey().substring(AMP_PREFIX.length()), e.getValue());
             }
-            t.model().loadStateDict(model);
+            if (t.amp() != null) t.amp().loadModelStateDict(model);
+            else t.model().loadStateDict(model);
             t.optimizer().loadStateDict(opt);
+            if (t.amp() != null) t.amp().loadStateDict(amp);
         } finally {
             all.values().forEach(NDArray::close);
         }

@@ -7,6 +7,8 @@ import io.jtensor.autograd.GradMode;
 import io.jtensor.autograd.Tensor;
 import io.jtensor.memory.MemoryScope;
 import io.jtensor.nn.Module;
+import io.jtensor.nn.amp.Amp;
+import io.jtensor.nn.amp.GradScaler;
 import io.jtensor.nn.data.Batch;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.optim.GradClip;
@@ -60,6 +62,7 @@ public final class Trainer {
     private final double clipNorm;
     private final List<Callback> callbacks;
     private final Map<String, String> checkpointMetadata;
+    private final Amp amp;
 
     private int startEpoch;
     private int epoch;
@@ -78,6 +81,7 @@ public final class Trainer {
         this.clipNorm = b.clipNorm;
         this.callbacks = List.copyOf(b.callbacks);
         this.checkpointMetadata = Map.copyOf(b.checkpointMetadata);
+        this.amp = b.amp;
     }
 
     public static Builder builder(Module model, Optimizer optimizer, LossFunction loss) { return new Builder(model, optimizer, loss); }
@@ -99,6 +103,8 @@ public final class Trainer {
     /** Metadata every checkpoint of this run carries (model name, recipe...), for tools that reload it. */
     public Map<String, String> checkpointMetadata() { return checkpointMetadata; }
     public Iterable<Batch> trainData() { return trainData; }
+    /** The mixed-precision setup of the run, or null for plain fp32 training. */
+    public Amp amp() { return amp; }
 
     /** Ends training after the current epoch (its end-of-epoch callbacks still run). */
     public void stopTraining() { stopRequested = true; }
@@ -198,12 +204,37 @@ public final class Trainer {
         NDArray x = b.get(0), y = b.get(1);
         Tensor input = Tensor.wrap(x.to(device));
         Tensor target = Tensor.wrap(y.to(device));
+        if (amp != null) {
+            ampStep(input, target, m);
+            return;
+        }
         Tensor out = model.forward(input);
         Tensor l = loss.apply(out, target);
         optimizer.zeroGrad();
         l.backward();
         if (clipNorm > 0) GradClip.clipGradNorm(optimizer.params(), clipNorm);
         optimizer.step();
+        m.add(l.item(), out.data(), target.data());
+    }
+
+    /** The same step with mixed precision: the forward in the level's scope, the loss scaled, the step by the scaler. */
+    private void ampStep(Tensor input, Tensor target, Metrics m) {
+        Tensor out, l;
+        try (AutoCloseable scope = amp.forwardScope()) {
+            out = amp.castOutput(model.forward(amp.castInput(input)));
+            l = loss.apply(out, target);
+        } catch (Exception e) {
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        }
+        GradScaler scaler = amp.scaler();
+        optimizer.zeroGrad();
+        scaler.scale(l).backward();
+        if (clipNorm > 0) {
+            scaler.unscale(optimizer);
+            GradClip.clipGradNorm(optimizer.params(), clipNorm);
+        }
+        scaler.step(optimizer);
+        scaler.update();
         m.add(l.item(), out.data(), target.data());
     }
 
@@ -237,7 +268,8 @@ public final class Trainer {
                     try (Batch b = it.next()) {
                         Tensor input = Tensor.wrap(b.get(0).to(device));
                         Tensor target = Tensor.wrap(b.get(1).to(device));
-                        Tensor out = model.forward(input);
+                        Tensor out = model.forward(inModelType(model, input));
+                        if (out.dtype() == DType.F16 || out.dtype() == DType.BF16) out = out.to(DType.F32);
                         Tensor l = loss.apply(out, target);
                         m.add(l.item(), out.data(), target.data());
                     }
@@ -249,6 +281,13 @@ public final class Trainer {
         }
         if (m.samples == 0) throw new IllegalArgumentException("Trainer.evaluate: the data gave no batches");
         return m;
+    }
+
+    /** A floating input in the dtype of a half model (one trained at AMP O2 or O3); other inputs as they are. */
+    private static Tensor inModelType(Module model, Tensor x) {
+        DType t = model.dtype();
+        boolean halfModel = t == DType.F16 || t == DType.BF16;
+        return halfModel && x.dtype().isFloating() && x.dtype() != t ? x.to(t) : x;
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -310,6 +349,7 @@ public final class Trainer {
         private double clipNorm;
         private final List<Callback> callbacks = new ArrayList<>();
         private final Map<String, String> checkpointMetadata = new LinkedHashMap<>();
+        private Amp amp;
 
         private Builder(Module model, Optimizer optimizer, LossFunction loss) {
             this.model = Objects.requireNonNull(model, "Trainer: model is required");
@@ -372,6 +412,18 @@ public final class Trainer {
 
         public Builder checkpointMetadata(String key, String value) {
             checkpointMetadata.put(key, value);
+            return this;
+        }
+
+        /**
+         * Mixed precision: an {@link Amp#initialize} of this builder's model and optimizer (null: fp32). Checkpoints then
+         * hold the fp32 masters (O2) and the loss scaler's state.
+         */
+        public Builder amp(Amp amp) {
+            if (amp != null && (amp.model() != model || amp.optimizer() != optimizer)) {
+                throw new IllegalArgumentException("Trainer: expected an Amp initialized for this trainer's model and optimizer");
+            }
+            this.amp = amp;
             return this;
         }
 

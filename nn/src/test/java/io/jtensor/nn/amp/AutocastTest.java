@@ -92,6 +92,10 @@ class AutocastTest {
             var att = Functional.scaledDotProductAttention(f32(2, 4, 8), f32(2, 5, 8), f32(2, 5, 8), null, 0, false, null);
             assertEquals(half, att.output().dtype(), "attention output");
             assertEquals(DType.F32, att.weights().dtype(), "attention weights (softmax)");
+            // batch norm in eval mode (running statistics) is in the same row
+            io.jtensor.nn.BatchNorm1d bn = new io.jtensor.nn.BatchNorm1d(8);
+            bn.eval();
+            assertEquals(DType.F32, bn.forward(h).dtype(), "eval-mode batch norm");
             // F64 is never narrowed
             assertEquals(DType.F64, f32(3, 3).to(DType.F64).exp().dtype());
         }
