@@ -29,6 +29,15 @@ public final class Autocasting {
         return previous;
     }
 
+    /**
+     * Whether a backward pass has released the node that made {@code t} (so that a cached cast of it cannot carry
+     * another pass's gradient and must be made again).
+     */
+    public static boolean graphReleased(Tensor t) {
+        Node n = t.gradFnNode();
+        return n != null && n.isFreed();
+    }
+
     /** The dtype an op of this row runs in, given its inputs; null when nothing is to be cast. */
     public static DType targetType(AutocastOp op, DType halfType, Tensor... inputs) {
         return switch (op.precision()) {

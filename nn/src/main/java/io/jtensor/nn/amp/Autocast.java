@@ -18,11 +18,14 @@ import java.util.Map;
  * }
  * }</pre>
  *
- * <p><b>Cast cache.</b> Within one scope a parameter (a leaf that requires grad, seen with grad mode on) is cast to
- * half once and the cast reused by every later op of the scope, so a weight used at several places is converted once
- * per forward; gradients flow back through that one cast to the fp32 parameter. The cache is released when the scope
- * closes (the graph keeps what its nodes saved). As in PyTorch, parameters changed inside a scope (an optimizer step)
- * are not re-cast until the next scope.
+ * <p><b>Cast cache.</b> Within one scope a tensor of the graph (one that requires grad, seen with grad mode on: a
+ * parameter, or a view of one such as a recurrent layer's transposed weight, or an activation fed to several
+ * products) is cast to half once and the cast reused by every later op of the scope, so a weight used at several
+ * places or time steps is converted once per forward; gradients flow back through that one cast to the fp32
+ * tensor. PyTorch caches leaves only; keying on any graph tensor also covers views and shared inputs, and costs no
+ * memory in training, where the half products save those casts for backward anyway. The cache is released when the
+ * scope closes (the graph keeps what its nodes saved). As in PyTorch, parameters changed inside a scope (an optimizer
+ * step) are not re-cast until the next scope.
  *
  * <p><b>Nesting.</b> Scopes nest per thread: {@link #enable} inside a scope switches to its half type until it closes,
  * {@link #disable()} runs the ops in their inputs' dtypes until it closes; closing restores the scope outside. Scopes
@@ -94,10 +97,15 @@ public final class Autocast implements AutoCloseable, AutocastPolicy {
     @Override public DType halfType() { return halfType; }
 
     @Override public Tensor cast(Tensor t, DType dtype) {
-        boolean cacheable = GradMode.isEnabled() && t.isLeaf() && t.requiresGrad() && dtype == halfType;
+        boolean cacheable = GradMode.isEnabled() && t.requiresGrad() && dtype == halfType;
         if (!cacheable) return t.to(dtype);
         Tensor c = cache.get(t);
-        if (c == null || c.isClosed()) {
+        if (c == null || c.isClosed() || Autocasting.graphReleased(c)) {
+            // (a backward pass inside the scope released the old cast's node: gradient accumulation over micro-batches)
+            if (c != null) {
+                cached.remove(c);
+                c.data().close();
+            }
             c = t.to(dtype);
             c.data().keep();
             cache.put(t, c);

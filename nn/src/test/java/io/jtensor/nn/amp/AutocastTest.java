@@ -124,6 +124,27 @@ class AutocastTest {
     }
 
     @Test
+    void recurrentCellsRunTheirMatmulsInHalfAndTrainTheirFp32Weights() {
+        io.jtensor.nn.GRU gru = new io.jtensor.nn.GRU(4, 6);
+        Tensor x = f32(2, 5, 4);
+        float[] ref;
+        {
+            gru.forward(x).square().sum().backward();
+            ref = gru.parameters().get(0).grad().toFloatArray();
+            gru.zeroGrad();
+        }
+        try (Autocast ac = Autocast.enable(DType.BF16)) {
+            Tensor y = gru.forward(x);
+            assertTrue(ac.cachedCasts() > 0, "the cell's weights were cast once for all steps");
+            y.to(DType.F32).square().sum().backward();
+        }
+        Tensor g = gru.parameters().get(0).grad();
+        assertEquals(DType.F32, g.dtype());
+        float[] got = g.toFloatArray();
+        for (int i = 0; i < ref.length; i++) assertEquals(ref[i], got[i], 0.05 * (1 + Math.abs(ref[i])), "GRU weight grad " + i);
+    }
+
+    @Test
     void aParameterIsCastOncePerScopeAndTheCacheIsReleasedOnClose() {
         Tensor w = f32(8, 8).requiresGrad(true);
         Tensor x = f32(2, 8);
@@ -141,7 +162,16 @@ class AutocastTest {
             x.matmul(w);
             assertEquals(1, ac.cachedCasts(), "a new scope casts again");
         }
-        // activations (non-leaves) are not cached
+        // two forward and backward passes in one scope (gradient accumulation): the second pass recasts
+        w.zeroGrad();
+        try (Autocast ac = Autocast.enable(DType.F16)) {
+            x.matmul(w).sum().backward();
+            float[] once = w.grad().toFloatArray();
+            x.matmul(w).sum().backward();
+            float[] twice = w.grad().toFloatArray();
+            for (int i = 0; i < once.length; i++) assertEquals(2 * once[i], twice[i], 1e-3 * (1 + Math.abs(once[i])), "accumulated " + i);
+        }
+        // tensors outside the graph (no grad) are not cached
         try (Autocast ac = Autocast.enable(DType.F16)) {
             Tensor act = x.mul(2.0);
             act.matmul(f32(8, 2));
