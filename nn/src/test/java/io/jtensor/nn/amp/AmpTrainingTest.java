@@ -189,6 +189,32 @@ class AmpTrainingTest {
     }
 
     @Test
+    void o3IsPureHalfWithoutMastersOrScalingAndO0ChangesNothing() {
+        Generator.manualSeed(7);
+        LeNet5 model = new LeNet5(1, 16, 16, 10, true);
+        Optimizer opt = new SGD(model.parameters(), 0.05, 0.9);
+        Amp amp = Amp.initialize(model, opt, OptLevel.O3, DType.BF16);
+        for (Tensor p : model.parameters()) assertEquals(DType.BF16, p.dtype(), "O3 casts batch norm too");
+        assertTrue(amp.masterParameters().isEmpty());
+        assertTrue(!amp.scaler().isEnabled());
+        assertEquals(1.0, amp.scaler().getScale());
+        Data d = data(4, 16, new long[] {1, 16, 16}, 10);
+        float[] before = model.parameters().get(0).toFloatArray();
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor out = model.forward(amp.castInput(Tensor.wrap(d.x.share())));
+            assertEquals(DType.BF16, out.dtype());
+            Tensor loss = amp.castOutput(out).to(DType.F32).crossEntropy(Tensor.wrap(d.y.share()));
+            amp.scaler().scale(loss).backward();
+            assertTrue(amp.scaler().step(opt));
+        }
+        assertTrue(!Arrays.equals(before, model.parameters().get(0).toFloatArray()), "the half weights were stepped");
+        LeNet5 plain = new LeNet5(1, 16, 16, 10, false);
+        Amp o0 = Amp.initialize(plain, new SGD(plain.parameters(), 0.1), OptLevel.O0);
+        for (Tensor p : plain.parameters()) assertEquals(DType.F32, p.dtype());
+        assertTrue(!o0.scaler().isEnabled());
+    }
+
+    @Test
     void badInputsNameWhatWasExpected() {
         BadInput.fails(IllegalArgumentException.class, () -> OptLevel.parse("O4"), "OptLevel", "[O0, O1, O2, O3]", "O4");
         LeNet5 model = new LeNet5(1, 16, 16, 10, false);
