@@ -9,6 +9,10 @@ final class Convolution {
 
     /** x [N,C,H,W], w [O,C/groups,KH,KW], optional bias [O]. */
     static Tensor conv2d(Tensor x, Tensor w, Tensor bias, ConvParams p) {
+        return Autocasting.run(AutocastOp.CONV2D, in -> conv2dAsGiven(in[0], in[1], in[2], p), x, w, bias);
+    }
+
+    private static Tensor conv2dAsGiven(Tensor x, Tensor w, Tensor bias, ConvParams p) {
         NDArray out = NDArray.conv2d(x.data(), w.data(), bias == null ? null : bias.data(), p);
         Tensor[] inputs = bias == null ? new Tensor[] {x, w} : new Tensor[] {x, w, bias};
         long[] xShape = x.shape(), wShape = w.shape();

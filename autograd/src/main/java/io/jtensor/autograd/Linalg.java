@@ -9,6 +9,26 @@ final class Linalg {
 
     /** torch.matmul: 1-D and 2-D products and batched products with broadcast batch dims. */
     static Tensor matmul(Tensor a, Tensor b) {
+        return Autocasting.run(AutocastOp.MATMUL, in -> matmulAsGiven(in[0], in[1]), a, b);
+    }
+
+    /**
+     * x @ W^T + b for x [..., in], W [out, in], b [out] or null: one entry, so that autocast casts the bias with the
+     * product (a half product plus an fp32 bias would widen the result again).
+     */
+    static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        return Autocasting.run(AutocastOp.LINEAR, in -> {
+            Tensor wt = in[1].t();
+            Tensor y = matmulAsGiven(in[0], wt);
+            wt.data().close();
+            if (in[2] == null) return y;
+            Tensor r = Pointwise.add(y, in[2]);
+            y.data().close();
+            return r;
+        }, x, weight, bias);
+    }
+
+    private static Tensor matmulAsGiven(Tensor a, Tensor b) {
         Losses.checkOpen("matmul", a);
         Losses.checkOpen("matmul", b);
         if (!a.device().equals(b.device())) {

@@ -16,6 +16,10 @@ final class Losses {
     private Losses() {}
 
     static Tensor softmax(Tensor x, int dim, boolean log) {
+        return Autocasting.run(log ? AutocastOp.LOG_SOFTMAX : AutocastOp.SOFTMAX, in -> softmaxAsGiven(in[0], dim, log), x);
+    }
+
+    private static Tensor softmaxAsGiven(Tensor x, int dim, boolean log) {
         NDArray out = log ? x.data().logSoftmax(dim) : x.data().softmax(dim);
         String op = log ? "logSoftmax" : "softmax";
         return Recorder.record(op, out, x, s -> {
@@ -30,6 +34,10 @@ final class Losses {
      * with the uniform distribution over classes.
      */
     static Tensor crossEntropy(Tensor logits, Tensor targets, long ignoreIndex, double labelSmoothing) {
+        return Autocasting.run(AutocastOp.CROSS_ENTROPY, in -> crossEntropyAsGiven(in[0], in[1], ignoreIndex, labelSmoothing), logits, targets);
+    }
+
+    private static Tensor crossEntropyAsGiven(Tensor logits, Tensor targets, long ignoreIndex, double labelSmoothing) {
         checkTargets("crossEntropy", logits, targets);
         NDArray.checkLabelSmoothing("crossEntropy", labelSmoothing);
         Tensor losses = crossEntropyPositions(logits, targets, ignoreIndex, labelSmoothing);
@@ -42,6 +50,10 @@ final class Losses {
 
     /** Mean negative log-likelihood of log-probabilities [N, C, d1...] at class indices [N, d1...]. */
     static Tensor nllLoss(Tensor logProbs, Tensor targets, long ignoreIndex) {
+        return Autocasting.run(AutocastOp.NLL_LOSS, in -> nllLossAsGiven(in[0], in[1], ignoreIndex), logProbs, targets);
+    }
+
+    private static Tensor nllLossAsGiven(Tensor logProbs, Tensor targets, long ignoreIndex) {
         checkTargets("nllLoss", logProbs, targets);
         return meanOverValid(perPosition("nllLoss", logProbs, targets, ignoreIndex));
     }
@@ -63,6 +75,11 @@ final class Losses {
      * (cross-entropy).
      */
     static Tensor perPositionLoss(String op, Tensor scores, boolean logits, Tensor targets, long ignoreIndex, double smoothing) {
+        return Autocasting.run(logits ? AutocastOp.CROSS_ENTROPY : AutocastOp.NLL_LOSS,
+                in -> perPositionLossAsGiven(op, in[0], logits, in[1], ignoreIndex, smoothing), scores, targets);
+    }
+
+    private static Tensor perPositionLossAsGiven(String op, Tensor scores, boolean logits, Tensor targets, long ignoreIndex, double smoothing) {
         checkTargets(op, scores, targets);
         NDArray.checkLabelSmoothing(op, smoothing);
         if (logits) return crossEntropyPositions(scores, targets, ignoreIndex, smoothing);

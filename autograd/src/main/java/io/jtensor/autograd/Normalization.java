@@ -12,6 +12,10 @@ final class Normalization {
      * Saves x and the per-row mean and rstd; gradients of weight and bias come back in their own dtype and shape.
      */
     static Tensor layerNorm(Tensor x, int normalizedDims, Tensor weight, Tensor bias, double eps) {
+        return Autocasting.run(AutocastOp.LAYER_NORM, in -> layerNormAsGiven(in[0], normalizedDims, in[1], in[2], eps), x, weight, bias);
+    }
+
+    private static Tensor layerNormAsGiven(Tensor x, int normalizedDims, Tensor weight, Tensor bias, double eps) {
         long[] s = x.shape();
         if (normalizedDims < 1 || normalizedDims > s.length) {
             throw new IllegalArgumentException("layerNorm: cannot normalise the last " + normalizedDims + " dims of " + Arrays.toString(s));
@@ -32,6 +36,10 @@ final class Normalization {
      * mean and biased variance ([C]) go to the result for running statistics; they are not part of the graph.
      */
     static BatchNormResult batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        return Autocasting.run(AutocastOp.BATCH_NORM, in -> batchNormAsGiven(in[0], in[1], in[2], eps), x, weight, bias);
+    }
+
+    private static BatchNormResult batchNormAsGiven(Tensor x, Tensor weight, Tensor bias, double eps) {
         NDArray[] r = x.data().batchNorm(weight == null ? null : weight.data(), bias == null ? null : bias.data(), eps);
         NDArray mean = r[1], var = r[2];
         Tensor out;

@@ -15,16 +15,28 @@ final class Pointwise {
     // ------------------------------------------------------------------ binary
 
     static Tensor add(Tensor a, Tensor b) {
+        return Autocasting.run(AutocastOp.ADD, in -> addAsGiven(in[0], in[1]), a, b);
+    }
+
+    private static Tensor addAsGiven(Tensor a, Tensor b) {
         return Recorder.record("add", a.data().add(b.data()), a, b, s -> (g, need) -> new NDArray[] {
                 need[0] ? g.share() : null, need[1] ? g.share() : null});
     }
 
     static Tensor sub(Tensor a, Tensor b) {
+        return Autocasting.run(AutocastOp.SUB, in -> subAsGiven(in[0], in[1]), a, b);
+    }
+
+    private static Tensor subAsGiven(Tensor a, Tensor b) {
         return Recorder.record("sub", a.data().sub(b.data()), a, b, s -> (g, need) -> new NDArray[] {
                 need[0] ? g.share() : null, need[1] ? g.neg() : null});
     }
 
     static Tensor mul(Tensor a, Tensor b) {
+        return Autocasting.run(AutocastOp.MUL, in -> mulAsGiven(in[0], in[1]), a, b);
+    }
+
+    private static Tensor mulAsGiven(Tensor a, Tensor b) {
         return Recorder.record("mul", a.data().mul(b.data()), a, b, s -> {
             NDArray av = b.requiresGrad() ? s.save(a.data()) : null;
             NDArray bv = a.requiresGrad() ? s.save(b.data()) : null;
@@ -34,6 +46,10 @@ final class Pointwise {
 
     /** d(a/b)/da = 1/b, d(a/b)/db = -(a/b)/b. */
     static Tensor div(Tensor a, Tensor b) {
+        return Autocasting.run(AutocastOp.DIV, in -> divAsGiven(in[0], in[1]), a, b);
+    }
+
+    private static Tensor divAsGiven(Tensor a, Tensor b) {
         NDArray out = a.data().div(b.data());
         return Recorder.record("div", out, a, b, s -> {
             NDArray bv = s.save(b.data());
@@ -53,6 +69,10 @@ final class Pointwise {
 
     /** d(a^b)/da = b a^(b-1); d(a^b)/db = a^b ln a, taken as 0 where a == 0 (the limit for b > 0). */
     static Tensor pow(Tensor a, Tensor b) {
+        return Autocasting.run(AutocastOp.POW, in -> powAsGiven(in[0], in[1]), a, b);
+    }
+
+    private static Tensor powAsGiven(Tensor a, Tensor b) {
         NDArray out = a.data().pow(b.data());
         return Recorder.record("pow", out, a, b, s -> {
             NDArray av = s.save(a.data());
@@ -76,8 +96,8 @@ final class Pointwise {
         });
     }
 
-    static Tensor maximum(Tensor a, Tensor b) { return extremum("maximum", a, b, true); }
-    static Tensor minimum(Tensor a, Tensor b) { return extremum("minimum", a, b, false); }
+    static Tensor maximum(Tensor a, Tensor b) { return Autocasting.run(AutocastOp.MAXIMUM, in -> extremum("maximum", in[0], in[1], true), a, b); }
+    static Tensor minimum(Tensor a, Tensor b) { return Autocasting.run(AutocastOp.MINIMUM, in -> extremum("minimum", in[0], in[1], false), a, b); }
 
     /** The winner takes the gradient; on a tie each side gets half, as in PyTorch. */
     private static Tensor extremum(String op, Tensor a, Tensor b, boolean max) {
@@ -107,6 +127,10 @@ final class Pointwise {
 
     /** cond ? a : b; cond is not differentiated. */
     static Tensor where(Tensor cond, Tensor a, Tensor b) {
+        return Autocasting.run(AutocastOp.WHERE, in -> whereAsGiven(in[0], in[1], in[2]), cond, a, b);
+    }
+
+    private static Tensor whereAsGiven(Tensor cond, Tensor a, Tensor b) {
         NDArray out = NDArray.where(cond.data(), a.data(), b.data());
         return Recorder.record("where", out, new Tensor[] {cond, a, b}, s -> {
             NDArray c = s.own(cond.data().to(DType.BOOL));
@@ -159,6 +183,10 @@ final class Pointwise {
 
     /** x^p: derivative p x^(p-1). */
     static Tensor powScalar(Tensor x, double p) {
+        return Autocasting.run(AutocastOp.POW, in -> powScalarAsGiven(in[0], p), x);
+    }
+
+    private static Tensor powScalarAsGiven(Tensor x, double p) {
         return Recorder.record("pow", x.data().pow(p), x, s -> {
             NDArray xv = s.save(x.data());
             return (g, need) -> {
@@ -189,6 +217,10 @@ final class Pointwise {
     }
 
     static Tensor exp(Tensor x) {
+        return Autocasting.run(AutocastOp.EXP, in -> expAsGiven(in[0]), x);
+    }
+
+    private static Tensor expAsGiven(Tensor x) {
         NDArray out = x.data().exp();
         return Recorder.record("exp", out, x, s -> {
             NDArray y = s.save(out);
@@ -197,6 +229,10 @@ final class Pointwise {
     }
 
     static Tensor log(Tensor x) {
+        return Autocasting.run(AutocastOp.LOG, in -> logAsGiven(in[0]), x);
+    }
+
+    private static Tensor logAsGiven(Tensor x) {
         return Recorder.record("log", x.data().log(), x, s -> {
             NDArray xv = s.save(x.data());
             return (g, need) -> new NDArray[] {g.div(xv)};
@@ -243,6 +279,10 @@ final class Pointwise {
 
     /** d x^(-1/2) = -y^3 / 2. */
     static Tensor rsqrt(Tensor x) {
+        return Autocasting.run(AutocastOp.RSQRT, in -> rsqrtAsGiven(in[0]), x);
+    }
+
+    private static Tensor rsqrtAsGiven(Tensor x) {
         NDArray out = x.data().rsqrt();
         return Recorder.record("rsqrt", out, x, s -> {
             NDArray y = s.save(out);

@@ -13,6 +13,10 @@ final class Reductions {
 
     /** Gradient 1 for every summed element: g broadcast back over the reduced dims. */
     static Tensor sum(Tensor x, int[] dims, boolean keepDim) {
+        return Autocasting.run(AutocastOp.SUM, in -> sumAsGiven(in[0], dims, keepDim), x);
+    }
+
+    private static Tensor sumAsGiven(Tensor x, int[] dims, boolean keepDim) {
         int[] d = normalize("sum", x, dims);
         long[] xShape = x.shape();
         return Recorder.record("sum", x.data().sum(d, keepDim), x, s -> (g, need) -> {
@@ -23,6 +27,10 @@ final class Reductions {
     }
 
     static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
+        return Autocasting.run(AutocastOp.MEAN, in -> meanAsGiven(in[0], dims, keepDim), x);
+    }
+
+    private static Tensor meanAsGiven(Tensor x, int[] dims, boolean keepDim) {
         int[] d = normalize("mean", x, dims);
         if (!x.dtype().isFloating()) {
             throw new IllegalArgumentException("mean: expected a floating dtype, got " + x.dtype() + "; convert with to(DType.F32)");
@@ -121,7 +129,7 @@ final class Reductions {
 
     /** The p-norm over dims, composed: p = 1, 2, +-inf and general p. */
     static Tensor norm(Tensor x, double p, int[] dims, boolean keepDim) {
-        return io.jtensor.OpErrors.as("norm", () -> composedNorm(x, p, dims, keepDim));
+        return io.jtensor.OpErrors.as("norm", () -> Autocasting.run(AutocastOp.NORM, in -> composedNorm(in[0], p, dims, keepDim), x));
     }
 
     private static Tensor composedNorm(Tensor x, double p, int[] dims, boolean keepDim) {

@@ -509,6 +509,9 @@ public final class Tensor implements AutoCloseable {
     /** torch.matmul: vector and matrix products, batched with broadcast batch dims. */
     public Tensor matmul(Tensor o) { return Linalg.matmul(this, o); }
 
+    /** x @ W^T + b for x [..., in], W [out, in], b [out] or null (one op, one autocast decision). */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) { return Linalg.linear(x, weight, bias); }
+
     /** x [N,C,H,W], w [O,C,KH,KW], optional bias [O] (null for none). */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int padding) {
         return Convolution.conv2d(x, w, b, params("conv2d", stride, padding));

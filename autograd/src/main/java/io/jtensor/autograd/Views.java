@@ -77,6 +77,10 @@ final class Views {
 
     /** Each part gets its own stretch of the gradient along dim. */
     static Tensor cat(List<Tensor> parts, int dim) {
+        return Autocasting.run(AutocastOp.CAT, in -> catAsGiven(List.of(in), dim), parts.toArray(new Tensor[0]));
+    }
+
+    private static Tensor catAsGiven(List<Tensor> parts, int dim) {
         if (parts.isEmpty()) throw new IllegalArgumentException("cat: expected at least one tensor");
         List<NDArray> arrays = new ArrayList<>(parts.size());
         for (Tensor t : parts) arrays.add(t.data());
@@ -98,6 +102,10 @@ final class Views {
 
     /** Stacking is unsqueezing each part and concatenating. */
     static Tensor stack(List<Tensor> parts, int dim) {
+        return Autocasting.run(AutocastOp.STACK, in -> stackAsGiven(List.of(in), dim), parts.toArray(new Tensor[0]));
+    }
+
+    private static Tensor stackAsGiven(List<Tensor> parts, int dim) {
         if (parts.isEmpty()) throw new IllegalArgumentException("stack: expected at least one tensor");
         long[] first = parts.get(0).shape();
         int d = Shapes.normalizeDim("stack", dim, first.length + 1);

@@ -1,10 +1,13 @@
 package io.jtensor.cli;
 
+import io.jtensor.DType;
 import io.jtensor.Device;
 import io.jtensor.Generator;
 import io.jtensor.distributed.ProcessGroup;
 import io.jtensor.nn.CrossEntropyLoss;
 import io.jtensor.nn.Module;
+import io.jtensor.nn.amp.Amp;
+import io.jtensor.nn.amp.OptLevel;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.data.DistributedSampler;
 import io.jtensor.nn.data.ShardSampler;
@@ -78,6 +81,8 @@ final class TrainCommand {
                     + "instead of gathering the outputs on the first"),
             Flag.value("distributed", "BACKEND", null, "nccl or mpi: this process is one rank of a job started by jtensor launch or mpirun; "
                     + "DistributedDataParallel, each rank on its share of every epoch, --batch-size per process"),
+            Flag.value("amp", "LEVEL", null, "mixed precision, Apex's levels: O0 (fp32), O1 (autocast), O2 (half model, fp32 masters), O3 (pure half)"),
+            Flag.value("amp-dtype", "TYPE", "f16", "half type for --amp: f16 or bf16"),
             Flag.toggle("help", "show this help"));
 
     /** Joins the job for --distributed; tests replace it. */
@@ -88,7 +93,7 @@ final class TrainCommand {
     /** The options after checking; everything that can be wrong with the command line is found here. */
     record Options(String model, int epochs, String device, int batchSize, double lr, String optimizer, double momentum,
                    double weightDecay, String schedule, boolean augment, long seed, Path checkpointDir, boolean resume,
-                   Path dataDir, long limit, Path log, int workers) {}
+                   Path dataDir, long limit, Path log, int workers, OptLevel amp, DType ampDtype) {}
 
     static Options parse(ParsedArgs a) {
         String model = a.choice("model", Models.names());
@@ -107,8 +112,17 @@ final class TrainCommand {
         if (resume && ckpt == null) throw new UsageException("--resume: needs --checkpoint-dir DIR to resume from");
         long limit = a.has("limit") ? a.integer("limit", 1) : 0;
         int workers = a.integer("workers", 0);
+        OptLevel amp = null;
+        if (a.has("amp")) {
+            try {
+                amp = OptLevel.parse(a.string("amp"));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--amp: expected O0, O1, O2 or O3, got '" + a.string("amp") + "'");
+            }
+        }
+        DType ampDtype = a.choice("amp-dtype", List.of("f16", "bf16")).equals("bf16") ? DType.BF16 : DType.F16;
         return new Options(model, epochs, device, batch, lr, opt, momentum, wd, schedule, a.toggle("augment"), seed, ckpt, resume,
-                a.path("data-dir"), limit, a.path("log"), workers);
+                a.path("data-dir"), limit, a.path("log"), workers, amp, ampDtype);
     }
 
     /** The data-parallel flags, checked (null devices: one device, as --device says). */
@@ -130,6 +144,13 @@ final class TrainCommand {
         Options o = parse(args);
         DevicesOption.Parallel parallel = parseParallel(args);
         String backend = args.choice("distributed", List.of("nccl", "mpi"));
+        if (o.amp() != null && backend != null) {
+            throw new UsageException("--amp: not available with --distributed yet (Amp.initialize must run before the model is wrapped); "
+                    + "use --amp with one device or with --devices");
+        }
+        if (o.amp() != null && parallel != null && parallel.parallelCriterion()) {
+            throw new UsageException("--amp: not available with --parallel-criterion; use --amp with --devices alone (DataParallel)");
+        }
         if (backend == null) return run(o, null, parallel, out, err);
         if (backend.equals("mpi") && !(o.device().equals("auto") || o.device().equals("cpu"))) {
             throw new UsageException("--distributed mpi: the MPI backend trains on the CPU, but --device is " + o.device());
@@ -172,6 +193,7 @@ final class TrainCommand {
                     .checkpointMetadata("normalize.mean", String.valueOf(FashionMnistData.MEAN))
                     .checkpointMetadata("normalize.std", String.valueOf(FashionMnistData.STD))
                     .checkpointMetadata("recipe", recipe(o, trainSet.size()));
+            if (o.amp() != null) b.amp(Amp.initialize(model, opt, o.amp(), o.ampDtype()));
             if (rankZero) {
                 b.callback(new ProgressBar(out, out == System.out && ProgressBar.stdoutIsTerminal(), 10));
                 if (o.log() != null) b.callback(MetricsLog.forFile(o.log()));
@@ -243,6 +265,7 @@ final class TrainCommand {
         if (o.optimizer().equals("sgd") || o.optimizer().equals("rmsprop")) sb.append(" momentum ").append(o.momentum());
         sb.append(" weight decay ").append(o.weightDecay()).append(", ").append(o.schedule()).append(" schedule");
         if (o.augment()) sb.append(", augmented");
+        if (o.amp() != null) sb.append(", amp ").append(o.amp()).append(' ').append(o.ampDtype());
         return sb.append(", seed ").append(o.seed()).toString();
     }
 

@@ -3,6 +3,8 @@ package io.jtensor.nn;
 import io.jtensor.DType;
 import io.jtensor.Generator;
 import io.jtensor.NDArray;
+import io.jtensor.autograd.AutocastOp;
+import io.jtensor.autograd.Autocasting;
 import io.jtensor.autograd.BatchNormResult;
 import io.jtensor.autograd.Tensor;
 import io.jtensor.backend.ConvParams;
@@ -25,8 +27,7 @@ public final class Functional {
         if (x.dim() < 1 || x.size(-1) != weight.size(1)) {
             throw new IllegalArgumentException("linear: expected input [..., " + weight.size(1) + "], got " + Arrays.toString(x.shape()));
         }
-        Tensor y = x.matmul(weight.t());
-        return bias == null ? y : y.add(bias);
+        return Tensor.linear(x, weight, bias);
     }
 
     /**
@@ -90,16 +91,27 @@ public final class Functional {
                 return r.out();
             }
         }
-        // Evaluation: an affine map per channel with the running statistics.
+        // Evaluation: an affine map per channel with the running statistics, in the table's batch-norm precision.
+        return Autocasting.run(AutocastOp.BATCH_NORM, in -> batchNormEval(in[0], runningMean, runningVar, in[1], in[2], eps, bshape),
+                x, weight, bias);
+    }
+
+    private static Tensor batchNormEval(Tensor x, NDArray runningMean, NDArray runningVar, Tensor weight, Tensor bias, double eps,
+                                        long[] bshape) {
         Tensor mean = constant(runningMean, bshape, x.dtype());
         Tensor invStd;
         try (NDArray v = runningVar.reshape(bshape); NDArray ve = v.add(eps); NDArray r = ve.rsqrt()) {
             invStd = constant(r, bshape, x.dtype());
         }
         Tensor normalised = x.sub(mean).mul(invStd);
-        if (weight != null) normalised = normalised.mul(weight.reshape(bshape));
-        if (bias != null) normalised = normalised.add(bias.reshape(bshape));
+        // F32 parameters of a half input (AMP O2 keeps batch norm in fp32) give a result in the input's dtype, as in training.
+        if (weight != null) normalised = normalised.mul(inType(weight.reshape(bshape), x.dtype()));
+        if (bias != null) normalised = normalised.add(inType(bias.reshape(bshape), x.dtype()));
         return normalised;
+    }
+
+    private static Tensor inType(Tensor p, DType t) {
+        return p.dtype() == t || !t.isFloating() ? p : p.to(t);
     }
 
     /**
@@ -196,13 +208,13 @@ public final class Functional {
     /** Mean (or sum, or per element) of (x - y)^2. */
     public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
         checkSameShape("mseLoss", input, target);
-        return reduce(input.sub(target).square(), reduction);
+        return Autocasting.run(AutocastOp.LOSS, in -> reduce(in[0].sub(in[1]).square(), reduction), input, target);
     }
 
     /** Mean (or sum, or per element) of |x - y|. */
     public static Tensor l1Loss(Tensor input, Tensor target, Reduction reduction) {
         checkSameShape("l1Loss", input, target);
-        return reduce(input.sub(target).abs(), reduction);
+        return Autocasting.run(AutocastOp.LOSS, in -> reduce(in[0].sub(in[1]).abs(), reduction), input, target);
     }
 
     /**
@@ -212,6 +224,10 @@ public final class Functional {
     public static Tensor smoothL1Loss(Tensor input, Tensor target, double beta, Reduction reduction) {
         checkSameShape("smoothL1Loss", input, target);
         if (!(beta >= 0)) throw new IllegalArgumentException("smoothL1Loss: beta must be >= 0, got " + beta);
+        return Autocasting.run(AutocastOp.LOSS, in -> smoothL1(in[0], in[1], beta, reduction), input, target);
+    }
+
+    private static Tensor smoothL1(Tensor input, Tensor target, double beta, Reduction reduction) {
         Tensor a = input.sub(target).abs();
         if (beta == 0) return reduce(a, reduction);
         Tensor m = a.clampMax(beta);
@@ -224,6 +240,10 @@ public final class Functional {
      */
     public static Tensor bceWithLogits(Tensor logits, Tensor target, Tensor posWeight, Reduction reduction) {
         checkSameShape("bceWithLogits", logits, target);
+        return Autocasting.run(AutocastOp.LOSS, in -> bce(in[0], in[1], in[2], reduction), logits, target, posWeight);
+    }
+
+    private static Tensor bce(Tensor logits, Tensor target, Tensor posWeight, Reduction reduction) {
         Tensor softplusNeg = logits.abs().neg().exp().log1p().add(logits.neg().relu());
         Tensor weighted = posWeight == null ? softplusNeg : posWeight.sub(1).mul(target).add(1).mul(softplusNeg);
         return reduce(target.rsub(1).mul(logits).add(weighted), reduction);

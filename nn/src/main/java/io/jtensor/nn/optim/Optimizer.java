@@ -86,6 +86,28 @@ public abstract class Optimizer implements AutoCloseable {
     /** The state of one parameter, created empty on first use. */
     protected final ParamState state(Tensor p) { return state.computeIfAbsent(p, k -> new ParamState()); }
 
+    /** The state of one of this optimizer's parameters (created empty), for fused steps that update it outside {@link #step()}. */
+    public final ParamState stateOf(Tensor p) { return state(p); }
+
+    /**
+     * Makes this optimizer update {@code replacement.get(p)} in place of each parameter p the map names, keeping the
+     * groups, their options and p's state (moved to its replacement, whose shape must be p's). Mixed precision uses it
+     * to let the optimizer step fp32 master copies of a half model (Apex's O2).
+     */
+    public void substituteParameters(Map<Tensor, Tensor> replacement) {
+        for (var e : replacement.entrySet()) {
+            if (!Arrays.equals(e.getKey().shape(), e.getValue().shape())) {
+                throw new IllegalArgumentException(name() + ".substituteParameters: a " + Arrays.toString(e.getKey().shape())
+                        + " parameter cannot be replaced by a " + Arrays.toString(e.getValue().shape()) + " one");
+            }
+        }
+        for (ParamGroup g : groups) g.substitute(replacement);
+        for (var e : replacement.entrySet()) {
+            ParamState st = state.remove(e.getKey());
+            if (st != null) state.put(e.getValue(), st);
+        }
+    }
+
     /** One update of every parameter that has a gradient. */
     public void step() {
         try (var g = GradMode.noGrad()) {

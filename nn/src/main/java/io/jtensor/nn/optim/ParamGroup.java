@@ -15,7 +15,7 @@ public final class ParamGroup {
     public static final String LR = "lr";
     public static final String WEIGHT_DECAY = "weight_decay";
 
-    private final List<Tensor> params;
+    private List<Tensor> params;
     private final Map<String, Double> options = new LinkedHashMap<>();
 
     public ParamGroup(List<Tensor> params) {
@@ -51,6 +51,11 @@ public final class ParamGroup {
 
     /** The options, read-only, in insertion order. */
     public Map<String, Double> options() { return Collections.unmodifiableMap(options); }
+
+    /** Replaces the parameters that {@code replacement} names (see {@link Optimizer#substituteParameters}). */
+    void substitute(Map<Tensor, Tensor> replacement) {
+        params = params.stream().map(p -> replacement.getOrDefault(p, p)).toList();
+    }
 
     void fillDefaults(Map<String, Double> defaults) {
         defaults.forEach(options::putIfAbsent);

@@ -5,6 +5,7 @@ import io.jtensor.autograd.GradMode;
 import io.jtensor.backend.cuda.CudaStream;
 import io.jtensor.backend.cuda.CudaStreams;
 import io.jtensor.memory.MemoryScope;
+import io.jtensor.nn.amp.Autocast;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,25 +23,29 @@ import java.util.concurrent.Callable;
  *       its own, so the replicas overlap on the GPU;</li>
  *   <li>the {@link MemoryScope}: arrays a replica creates belong to the caller's innermost scope (a training step's),
  *       so they are closed with the step: the replica thread opens a scope of its own, hands it off when the work
- *       ends ({@link MemoryScope#handOff}), and the caller {@link #adopt}s what it held once all replicas are done.</li>
+ *       ends ({@link MemoryScope#handOff}), and the caller {@link #adopt}s what it held once all replicas are done;</li>
+ *   <li>the {@link Autocast} state: a forward under autocast runs each replica's ops in the precision the caller's
+ *       scope gives them (each replica thread opens a scope of its own, with its own cast cache).</li>
  * </ul>
- * A new thread-local mechanism that ops consult (autocast, for one) is carried by adding it here: capture its state
- * in {@link #capture} and put it in force around the work in {@link #call}.
+ * A new thread-local mechanism that ops consult is carried by adding it here: capture its state in {@link #capture}
+ * and put it in force around the work in {@link #call}.
  */
 final class ThreadContext {
     private final boolean gradEnabled;
     private final Map<Device, CudaStream> streams;
+    private final Autocast.Snapshot autocast;
 
-    private ThreadContext(boolean gradEnabled, Map<Device, CudaStream> streams) {
+    private ThreadContext(boolean gradEnabled, Map<Device, CudaStream> streams, Autocast.Snapshot autocast) {
         this.gradEnabled = gradEnabled;
         this.streams = streams;
+        this.autocast = autocast;
     }
 
     /** The calling thread's state, for work on {@code devices}. */
     static ThreadContext capture(List<Device> devices) {
         Map<Device, CudaStream> streams = new HashMap<>();
         for (Device d : devices) if (d.isCuda()) streams.put(d, CudaStreams.current(d));
-        return new ThreadContext(GradMode.isEnabled(), streams);
+        return new ThreadContext(GradMode.isEnabled(), streams, Autocast.current());
     }
 
     /** What a piece of work gave: its value or its failure, and the resources it created (for the caller's scope). */
@@ -52,7 +57,8 @@ final class ThreadContext {
         T value = null;
         Throwable failure = null;
         try (GradMode.Guard g = gradEnabled ? GradMode.enableGrad() : GradMode.noGrad();
-             CudaStreams.Scope s = device.isCuda() ? CudaStreams.use(streams.get(device)) : null) {
+             CudaStreams.Scope s = device.isCuda() ? CudaStreams.use(streams.get(device)) : null;
+             Autocast a = autocast.enabled() ? autocast.open() : null) {
             value = work.call();
         } catch (Throwable t) {
             failure = t;

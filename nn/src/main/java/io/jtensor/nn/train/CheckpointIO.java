@@ -4,6 +4,7 @@ import io.jtensor.Generator;
 import io.jtensor.NDArray;
 import io.jtensor.io.SafeTensors;
 import io.jtensor.nn.Module;
+import io.jtensor.nn.amp.Amp;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.optim.Scheduler;
 import io.jtensor.nn.parallel.ModuleWrapper;
@@ -17,7 +18,7 @@ import java.util.Map;
  * The checkpoint file of a run: one safetensors file with the model's state under {@code model.} (a data-parallel
  * wrapper's module's: the file loads into the bare module), the optimizer's
  * under {@code optimizer.}, and in the metadata the format, the epochs done, the default generator's seed and
- * offset, the training loader's next epoch, the scheduler's state under {@code scheduler.}, and the run's own
+ * offset, the training loader's next epoch, with mixed precision the scaler's state under {@code amp.}, the scheduler's state under {@code scheduler.}, and the run's own
  * metadata (model name, recipe) as given to the Trainer.
  */
 public final class CheckpointIO {
@@ -25,6 +26,8 @@ public final class CheckpointIO {
     public static final String FORMAT = "jtensor-checkpoint-1";
     public static final String MODEL_PREFIX = "model.";
     public static final String OPTIMIZER_PREFIX = "optimizer.";
+    /** Mixed precision: the loss scaler's state (the model's arrays are then the fp32 masters). */
+    public static final String AMP_PREFIX = "amp.";
 
     private CheckpointIO() {}
 
@@ -43,8 +46,9 @@ public final class CheckpointIO {
         Map<String, NDArray> arrays = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>(t.checkpointMetadata());
         try {
-            ModuleWrapper.unwrap(t.model()).stateDict().forEach((k, v) -> arrays.put(MODEL_PREFIX + k, v));
+            (t.amp() != null ? t.amp().modelStateDict() : ModuleWrapper.unwrap(t.model()).stateDict()).forEach((k, v) -> arrays.put(MODEL_PREFIX + k, v));
             t.optimizer().stateDict().forEach((k, v) -> arrays.put(OPTIMIZER_PREFIX + k, v));
+            if (t.amp() != null) t.amp().stateDict().forEach((k, v) -> arrays.put(AMP_PREFIX + k, v));
             meta.put("format", FORMAT);
             meta.put("epoch", String.valueOf(epochsDone));
             meta.put("epochs", String.valueOf(t.epochs()));
@@ -88,24 +92,29 @@ public final class CheckpointIO {
             throw new IOException("checkpoint " + file + ": the run has a scheduler but the checkpoint has no scheduler state");
         }
         Map<String, NDArray> all = SafeTensors.load(file);
-        Map<String, NDArray> modelBefore = null, optimizerBefore = null;
+        Map<String, NDArray> modelBefore = null, optimizerBefore = null, ampBefore = null;
         try {
-            Map<String, NDArray> model = new LinkedHashMap<>(), opt = new LinkedHashMap<>();
+            Map<String, NDArray> model = new LinkedHashMap<>(), opt = new LinkedHashMap<>(), amp = new LinkedHashMap<>();
             for (var e : all.entrySet()) {
                 if (e.getKey().startsWith(MODEL_PREFIX)) model.put(e.getKey().substring(MODEL_PREFIX.length()), e.getValue());
                 else if (e.getKey().startsWith(OPTIMIZER_PREFIX)) opt.put(e.getKey().substring(OPTIMIZER_PREFIX.length()), e.getValue());
+                else if (e.getKey().startsWith(AMP_PREFIX)) amp.put(e.getKey().substring(AMP_PREFIX.length()), e.getValue());
             }
             Module module = ModuleWrapper.unwrap(t.model());
-            modelBefore = module.stateDict();
+            Amp mixed = t.amp();
+            modelBefore = mixed != null ? mixed.modelStateDict() : module.stateDict();
             optimizerBefore = t.optimizer().stateDict();
+            ampBefore = mixed != null ? mixed.stateDict() : null;
             Map<String, Double> schedulerBefore = s == null ? null : s.stateDict();
-            module.loadStateDict(model);
+            loadModel(mixed, module, model);
             try {
                 t.optimizer().loadStateDict(opt);
+                if (mixed != null) mixed.loadStateDict(amp);
                 if (s != null) s.loadStateDict(schedulerState);
             } catch (RuntimeException e) {
-                module.loadStateDict(modelBefore);
+                loadModel(mixed, module, modelBefore);
                 t.optimizer().loadStateDict(optimizerBefore);
+                if (mixed != null) mixed.loadStateDict(ampBefore);
                 if (s != null) s.loadStateDict(schedulerBefore);
                 throw e;
             }
@@ -113,12 +122,19 @@ public final class CheckpointIO {
             all.values().forEach(NDArray::close);
             if (modelBefore != null) modelBefore.values().forEach(NDArray::close);
             if (optimizerBefore != null) optimizerBefore.values().forEach(NDArray::close);
+            if (ampBefore != null) ampBefore.values().forEach(NDArray::close);
         }
         Generator g = Generator.defaultGenerator();
         g.setSeed(seed);
         g.setOffset(offset);
         if (nextEpoch != null) ((DataLoader) t.trainData()).setEpoch(nextEpoch);
         return epoch;
+    }
+
+    /** The model's state: through the masters when mixed precision keeps them, else the (unwrapped) module's. */
+    private static void loadModel(Amp mixed, Module module, Map<String, NDArray> state) {
+        if (mixed != null) mixed.loadModelStateDict(state);
+        else module.loadStateDict(state);
     }
 
     /** A required integer metadata value in [min, max], or an error naming the file, the key, the range and the value. */

@@ -8,6 +8,8 @@ import io.jtensor.autograd.Tensor;
 import io.jtensor.distributed.ProcessGroup;
 import io.jtensor.memory.MemoryScope;
 import io.jtensor.nn.Module;
+import io.jtensor.nn.amp.Amp;
+import io.jtensor.nn.amp.GradScaler;
 import io.jtensor.nn.data.Batch;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.optim.GradClip;
@@ -16,6 +18,7 @@ import io.jtensor.nn.optim.Optimizer;
 import io.jtensor.nn.optim.Scheduler;
 import io.jtensor.nn.parallel.DataParallelCriterion;
 import io.jtensor.nn.parallel.DataParallelModel;
+import io.jtensor.nn.parallel.ModuleWrapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,6 +74,7 @@ public final class Trainer {
     private final List<Callback> callbacks;
     private final Map<String, String> checkpointMetadata;
     private final ProcessGroup group;
+    private final Amp amp;
 
     private int startEpoch;
     private int epoch;
@@ -91,6 +95,13 @@ public final class Trainer {
         this.callbacks = List.copyOf(b.callbacks);
         this.checkpointMetadata = Map.copyOf(b.checkpointMetadata);
         this.group = b.group;
+        this.amp = b.amp;
+        if (amp != null && parallelCriterion != null) {
+            throw new IllegalArgumentException("Trainer: mixed precision with a DataParallelCriterion is not supported; "
+                    + "train a DataParallel (outputs gathered) under Amp instead");
+        }
+        // Every rank must skip the same steps: the scaler's found-inf flag is all-reduced over the job.
+        if (amp != null && group != null) amp.scaler().processGroup(group);
     }
 
     public static Builder builder(Module model, Optimizer optimizer, LossFunction loss) { return new Builder(model, optimizer, loss); }
@@ -124,6 +135,8 @@ public final class Trainer {
     /** Metadata every checkpoint of this run carries (model name, recipe...), for tools that reload it. */
     public Map<String, String> checkpointMetadata() { return checkpointMetadata; }
     public Iterable<Batch> trainData() { return trainData; }
+    /** The mixed-precision setup of the run, or null for plain fp32 training. */
+    public Amp amp() { return amp; }
 
     /** Ends training after the current epoch (its end-of-epoch callbacks still run). */
     public void stopTraining() { stopRequested = true; }
@@ -233,12 +246,37 @@ public final class Trainer {
             m.addChunks(l.item(), outs, target.data());
             return;
         }
+        if (amp != null) {
+            ampStep(input, target, m);
+            return;
+        }
         Tensor out = model.forward(input);
         Tensor l = loss.apply(out, target);
         optimizer.zeroGrad();
         l.backward();
         if (clipNorm > 0) GradClip.clipGradNorm(optimizer.params(), clipNorm);
         optimizer.step();
+        m.add(l.item(), out.data(), target.data());
+    }
+
+    /** The same step with mixed precision: the forward in the level's scope, the loss scaled, the step by the scaler. */
+    private void ampStep(Tensor input, Tensor target, Metrics m) {
+        Tensor out, l;
+        try (AutoCloseable scope = amp.forwardScope()) {
+            out = amp.castOutput(model.forward(amp.castInput(input)));
+            l = loss.apply(out, target);
+        } catch (Exception e) {
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        }
+        GradScaler scaler = amp.scaler();
+        optimizer.zeroGrad();
+        scaler.scale(l).backward();
+        if (clipNorm > 0) {
+            scaler.unscale(optimizer);
+            GradClip.clipGradNorm(optimizer.params(), clipNorm);
+        }
+        scaler.step(optimizer);
+        scaler.update();
         m.add(l.item(), out.data(), target.data());
     }
 
@@ -286,7 +324,8 @@ public final class Trainer {
                     try (Batch b = it.next()) {
                         Tensor input = Tensor.wrap(b.get(0).to(device));
                         Tensor target = Tensor.wrap(b.get(1).to(device));
-                        Tensor out = model.forward(input);
+                        Tensor out = model.forward(inModelType(model, input));
+                        if (out.dtype() == DType.F16 || out.dtype() == DType.BF16) out = out.to(DType.F32);
                         Tensor l = loss.apply(out, target);
                         m.add(l.item(), out.data(), target.data());
                     }
@@ -298,6 +337,13 @@ public final class Trainer {
         }
         if (m.samples == 0) throw new IllegalArgumentException("Trainer.evaluate: the data gave no batches");
         return m;
+    }
+
+    /** A floating input in the dtype of a half model (one trained at AMP O2 or O3); other inputs as they are. */
+    private static Tensor inModelType(Module model, Tensor x) {
+        DType t = model.dtype();
+        boolean halfModel = t == DType.F16 || t == DType.BF16;
+        return halfModel && x.dtype().isFloating() && x.dtype() != t ? x.to(t) : x;
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -396,6 +442,7 @@ public final class Trainer {
         private final List<Callback> callbacks = new ArrayList<>();
         private final Map<String, String> checkpointMetadata = new LinkedHashMap<>();
         private ProcessGroup group;
+        private Amp amp;
 
         private Builder(Module model, Optimizer optimizer, LossFunction loss) {
             this.model = Objects.requireNonNull(model, "Trainer: model is required");
@@ -467,6 +514,18 @@ public final class Trainer {
          */
         public Builder processGroup(ProcessGroup group) {
             this.group = group;
+            return this;
+        }
+
+        /**
+         * Mixed precision: an {@link Amp#initialize} of this builder's model and optimizer (null: fp32). Checkpoints then
+         * hold the fp32 masters (O2) and the loss scaler's state.
+         */
+        public Builder amp(Amp amp) {
+            if (amp != null && ((amp.model() != model && amp.model() != ModuleWrapper.unwrap(model)) || amp.optimizer() != optimizer)) {
+                throw new IllegalArgumentException("Trainer: expected an Amp initialized for this trainer's model (or the module it wraps) and optimizer");
+            }
+            this.amp = amp;
             return this;
         }
 
