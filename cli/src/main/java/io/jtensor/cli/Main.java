@@ -49,6 +49,9 @@ public final class Main {
                 out.print(commandUsage(rest[0], flags));
                 return 0;
             }
+            case "shell", "run" -> {
+                return LaunchCommands.run(cmd, rest, err);
+            }
             default -> {
                 List<Flag> flags = flagsOf(cmd);
                 if (flags == null) {
@@ -107,6 +110,8 @@ public final class Main {
                   train     train a model on Fashion-MNIST and print its test accuracy
                   eval      print the test accuracy of a checkpoint written by train
                   devices   list the devices jtensor can use and the memory it holds on them
+                  shell     jshell with jtensor on the class path and its common classes imported
+                  run       run a single-file Java program with jtensor: jtensor run File.java [args]
                   help      show this help, or `jtensor help <command>` for a command's flags
 
                 example:
