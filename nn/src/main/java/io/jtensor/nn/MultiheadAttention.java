@@ -8,14 +8,19 @@ import io.jtensor.autograd.Tensor;
 import java.util.Arrays;
 
 /**
- * Multi-head scaled dot-product attention, PyTorch's {@code nn.MultiheadAttention} with batch-first inputs by
- * default: query [B, T, E], key and value [B, S, E]. Parameters "in_proj_weight" [3E, E] (rows for q, k, v; Xavier
+ * Multi-head scaled dot-product attention, PyTorch's {@code nn.MultiheadAttention}. The layout follows PyTorch's:
+ * sequence-first (query [T, B, E], key and value [S, B, E]) unless built with {@code batchFirst} true (query
+ * [B, T, E], key and value [B, S, E]); the short constructors are sequence-first, as {@code nn.MultiheadAttention(E, H)}
+ * is, so ported code reads its input the same way. Parameters "in_proj_weight" [3E, E] (rows for q, k, v; Xavier
  * uniform), "in_proj_bias" [3E] (zeros) and the submodule "out_proj" (Linear E -> E, bias zeros). Each of the
  * {@code numHeads} heads attends with its own E/numHeads slice; dropout applies to the attention weights in
  * training.
  */
 public class MultiheadAttention extends Module {
-    /** The attended values [B, T, E] and the attention weights averaged over heads [B, T, S] (null when not asked). */
+    /**
+     * The attended values, in the module's layout ([B, T, E] or [T, B, E]), and the attention weights averaged over
+     * heads [B, T, S] (null when not asked).
+     */
     public record Output(Tensor output, Tensor weights) {}
 
     private final long embedDim;
@@ -27,9 +32,14 @@ public class MultiheadAttention extends Module {
     private final Linear outProj;
     private final Generator generator;
 
-    public MultiheadAttention(long embedDim, int numHeads) { this(embedDim, numHeads, 0, true, true, null); }
+    /** Sequence-first ([L, B, E]), as PyTorch's {@code nn.MultiheadAttention(embed_dim, num_heads)}. */
+    public MultiheadAttention(long embedDim, int numHeads) { this(embedDim, numHeads, 0, true, false, null); }
 
-    public MultiheadAttention(long embedDim, int numHeads, double dropout) { this(embedDim, numHeads, dropout, true, true, null); }
+    /** Sequence-first ([L, B, E]), as PyTorch's default. */
+    public MultiheadAttention(long embedDim, int numHeads, double dropout) { this(embedDim, numHeads, dropout, true, false, null); }
+
+    /** {@code batchFirst}: inputs [B, L, E] (true) or [L, B, E] (false, PyTorch's default). */
+    public MultiheadAttention(long embedDim, int numHeads, boolean batchFirst) { this(embedDim, numHeads, 0, true, batchFirst, null); }
 
     /** {@code generator} (null: the default one) draws the initial weights and the dropout masks. */
     public MultiheadAttention(long embedDim, int numHeads, double dropout, boolean bias, boolean batchFirst, Generator generator) {
@@ -56,14 +66,15 @@ public class MultiheadAttention extends Module {
     /**
      * Attention of query over key/value. {@code keyPaddingMask} [B, S] (BOOL, or null) is true at key positions to
      * ignore; {@code causal} hides keys after the query's position (j > i). Fully masked rows give NaN, as in
-     * PyTorch. The head-averaged weights come back when {@code needWeights}.
+     * PyTorch. The head-averaged weights come back when {@code needWeights}. The arguments come in PyTorch's order
+     * (key_padding_mask, need_weights, attn_mask, is_causal), in both overloads.
      */
     public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, boolean causal) {
-        return forward(query, key, value, keyPaddingMask, null, causal, needWeights);
+        return forward(query, key, value, keyPaddingMask, needWeights, null, causal);
     }
 
     /** As above, with an extra BOOL {@code attnMask} [T, S] (true = not allowed) combined with the others. */
-    public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, Tensor attnMask, boolean causal, boolean needWeights) {
+    public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask, boolean causal) {
         Tensor q0 = batchFirst ? query : query.transpose(0, 1);
         Tensor k0 = batchFirst ? key : key.transpose(0, 1);
         Tensor v0 = batchFirst ? value : value.transpose(0, 1);
@@ -73,7 +84,12 @@ public class MultiheadAttention extends Module {
         long b = q0.size(0), t = q0.size(1), s = k0.size(1);
         if (k0.size(0) != b || v0.size(0) != b || v0.size(1) != s) {
             throw new IllegalArgumentException("MultiheadAttention: query " + Arrays.toString(query.shape()) + ", key " + Arrays.toString(key.shape())
-                    + " and value " + Arrays.toString(value.shape()) + " disagree on batch or key length");
+                    + " and value " + Arrays.toString(value.shape()) + " disagree on batch or key length" + layoutHint(query, key, value, keyPaddingMask));
+        }
+        if (keyPaddingMask != null && !Arrays.equals(keyPaddingMask.shape(), new long[] {b, s})) {
+            throw new IllegalArgumentException("MultiheadAttention: expected a keyPaddingMask [" + b + ", " + s + "] for query "
+                    + Arrays.toString(query.shape()) + " and key " + Arrays.toString(key.shape()) + ", got "
+                    + Arrays.toString(keyPaddingMask.shape()) + layoutHint(query, key, value, keyPaddingMask));
         }
         Tensor q, k, v;
         if (query == key && key == value) {
@@ -95,6 +111,23 @@ public class MultiheadAttention extends Module {
         if (!batchFirst) out = out.transpose(0, 1);
         return new Output(out, needWeights ? att.weights().mean(1, false) : null);
     }
+
+    /**
+     * When the shapes that disagree in this module's layout would all agree in the other one (the usual sign of
+     * sequence-first input given to a batch-first module, or the reverse), a sentence saying so; else "".
+     */
+    private String layoutHint(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask) {
+        int bd = batchFirst ? 1 : 0, ld = 1 - bd; // the batch and length dims of the other layout
+        long b = query.size(bd), s = key.size(ld);
+        boolean fits = key.size(bd) == b && value.size(bd) == b && value.size(ld) == s
+                && (keyPaddingMask == null || Arrays.equals(keyPaddingMask.shape(), new long[] {b, s}));
+        if (!fits) return "";
+        return "; they fit the " + (batchFirst ? "sequence-first [L, B, E]" : "batch-first [B, L, E]") + " layout, and this module was built with batchFirst="
+                + batchFirst + " (PyTorch's default is batch_first=False)";
+    }
+
+    /** Whether inputs are [B, L, E] (true) or [L, B, E]. */
+    public boolean batchFirst() { return batchFirst; }
 
     private Tensor part(Tensor bias, int i) { return bias == null ? null : bias.narrow(0, i * embedDim, embedDim); }
 
@@ -150,5 +183,5 @@ public class MultiheadAttention extends Module {
     public Tensor inProjBias() { return inProjBias; }
     public int numHeads() { return numHeads; }
 
-    @Override protected String extraRepr() { return "embed_dim=" + embedDim + ", num_heads=" + numHeads + ", dropout=" + dropout; }
+    @Override protected String extraRepr() { return "embed_dim=" + embedDim + ", num_heads=" + numHeads + ", dropout=" + dropout + ", batch_first=" + batchFirst; }
 }
