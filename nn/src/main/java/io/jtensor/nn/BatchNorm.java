@@ -10,7 +10,8 @@ import java.util.Arrays;
  * Batch normalisation per channel (dim 1), PyTorch's {@code _BatchNorm}: in training, the batch mean and biased
  * variance normalise and the running statistics move by {@code momentum} towards the batch mean and unbiased
  * variance; in eval, the running statistics normalise. Parameters "weight" (ones) and "bias" (zeros) when affine;
- * buffers "running_mean" (zeros), "running_var" (ones) and "num_batches_tracked" when tracking running statistics.
+ * buffers "running_mean" (zeros), "running_var" (ones) and "num_batches_tracked" when tracking running statistics; a
+ * state dict without num_batches_tracked loads, setting it to 0, as in PyTorch.
  */
 public abstract class BatchNorm extends Module {
     private final long numFeatures;
@@ -52,6 +53,14 @@ public abstract class BatchNorm extends Module {
         if (isTraining() && trackRunningStats) buffer("num_batches_tracked").addInPlace(1);
         // Without running statistics, eval also normalises with the batch's own (Functional sees null buffers).
         return Functional.batchNorm(x, mean, var, weight, bias, isTraining(), momentum, eps);
+    }
+
+    /**
+     * PyTorch fills in a checkpoint's missing num_batches_tracked with 0 (checkpoints from before PyTorch 0.4.1 and
+     * exporters that drop integer buffers), so a strict load accepts it too.
+     */
+    @Override protected NDArray missingStateDefault(String name) {
+        return trackRunningStats && name.equals("num_batches_tracked") ? NDArray.zeros(DType.I64, Device.cpu()) : null;
     }
 
     public Tensor weight() { return weight; }
