@@ -187,10 +187,25 @@ public final class Functional {
         return reduce(logits.crossEntropyPerPosition(targets, ignoreIndex, labelSmoothing), reduction);
     }
 
+    /**
+     * PyTorch's cross_entropy with a class {@code weight} [C] (or null) and either class indices [N, d...] or class
+     * probabilities of the logits' shape as targets; see {@link WeightedLosses} for the exact formulas.
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor targets, Tensor weight, long ignoreIndex, double labelSmoothing, Reduction reduction) {
+        if (weight == null && !WeightedLosses.isProbabilities(logits, targets)) return crossEntropy(logits, targets, ignoreIndex, labelSmoothing, reduction);
+        return WeightedLosses.crossEntropy(logits, targets, weight, ignoreIndex, labelSmoothing, reduction);
+    }
+
     /** Negative log-likelihood of log-probabilities [N, C, d...] at class indices [N, d...]. */
     public static Tensor nllLoss(Tensor logProbs, Tensor targets, long ignoreIndex, Reduction reduction) {
         if (reduction == Reduction.MEAN) return logProbs.nllLoss(targets, ignoreIndex);
         return reduce(logProbs.nllLossPerPosition(targets, ignoreIndex), reduction);
+    }
+
+    /** As above with a class {@code weight} [C] (or null); MEAN divides by the targets' summed weights, as PyTorch. */
+    public static Tensor nllLoss(Tensor logProbs, Tensor targets, Tensor weight, long ignoreIndex, Reduction reduction) {
+        if (weight == null) return nllLoss(logProbs, targets, ignoreIndex, reduction);
+        return WeightedLosses.nllLoss(logProbs, targets, weight, ignoreIndex, reduction);
     }
 
     /** Mean (or sum, or per element) of (x - y)^2. */
