@@ -87,6 +87,20 @@ class WeightedLossesTest {
         check("grad_ce_pw", xp.grad());
     }
 
+    /** F.binary_cross_entropy_with_logits(x, t, weight=w[, pos_weight=pw]) in PyTorch 1.13, x = vals / 11 [2, 3]. */
+    @Test
+    void bceWeightMatchesPyTorch() {
+        Tensor x = vals(6, 11, 2, 3), t = Tensor.of(new double[] {1, 0, 0.5, 0, 1, 0.25}, 2, 3);
+        NDArray w = NDArray.of(new double[] {0.5, 2.0, 1.0}, 3), pw = NDArray.of(new double[] {3.0, 1.0, 0.5}, 3);
+        NnTesting.assertClose(new double[] {1.3440118822750373}, new BCEWithLogitsLoss(w, Reduction.MEAN, null).forward(x, t), 1e-12, "mean");
+        NnTesting.assertClose(new double[] {12.587800073133712}, new BCEWithLogitsLoss(w, Reduction.SUM, pw).forward(x, t), 1e-12, "sum, pos_weight");
+        NnTesting.assertClose(new double[] {6.834020917065961, 0.5350412146541479, 1.171093001100036, 0.013003425916565448, 1.6775593300706504,
+                2.3570821843263516}, new BCEWithLogitsLoss(w, Reduction.NONE, pw).forward(x, t), 1e-12, "none, pos_weight");
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> new BCEWithLogitsLoss(NDArray.of(new double[] {1, 2, 3, 4, 5, 6}, 6, 1), Reduction.MEAN, null).forward(x, t));
+        assertTrue(e.getMessage().contains("BCEWithLogitsLoss: expected a weight broadcastable to the input [2, 3]"), e.getMessage());
+    }
+
     @Test
     void badWeightsAndTargetsAreRefused() {
         var e = assertThrows(IllegalArgumentException.class, () -> new CrossEntropyLoss(Tensor.of(new double[] {1, 2}, 2)).forward(X, Y));
