@@ -167,8 +167,18 @@ public final class Functional {
      */
     public static Attention scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, double dropout,
                                                       boolean training, Generator generator) {
+        return scaledDotProductAttention(q, k, v, mask, null, dropout, training, generator);
+    }
+
+    /**
+     * As above, with a floating {@code additive} mask (or null) added to the scaled scores before the softmax, as
+     * PyTorch adds a float attn_mask; it broadcasts to the scores' shape.
+     */
+    public static Attention scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, Tensor additive, double dropout,
+                                                      boolean training, Generator generator) {
         double scale = 1.0 / Math.sqrt(q.size(-1));
         Tensor scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+        if (additive != null) scores = scores.add(additive);
         if (mask != null) scores = scores.maskedFill(mask, Double.NEGATIVE_INFINITY);
         Tensor weights = scores.softmax(-1);
         Tensor used = dropout > 0 && training ? weights.dropout(dropout, true, generator) : weights;

@@ -73,7 +73,11 @@ public class MultiheadAttention extends Module {
         return forward(query, key, value, keyPaddingMask, needWeights, null, causal);
     }
 
-    /** As above, with an extra BOOL {@code attnMask} [T, S] (true = not allowed) combined with the others. */
+    /**
+     * As above, with an {@code attnMask} as PyTorch takes it: [T, S] for every batch element and head, or
+     * [B * numHeads, T, S] per head (index b * numHeads + h); BOOL (true = not allowed) or floating (added to the
+     * scaled scores, e.g. -inf or a bias).
+     */
     public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights, Tensor attnMask, boolean causal) {
         Tensor q0 = batchFirst ? query : query.transpose(0, 1);
         Tensor k0 = batchFirst ? key : key.transpose(0, 1);
@@ -103,8 +107,13 @@ public class MultiheadAttention extends Module {
             k = Functional.linear(k0, inProjWeight.narrow(0, embedDim, embedDim), part(inProjBias, 1));
             v = Functional.linear(v0, inProjWeight.narrow(0, 2 * embedDim, embedDim), part(inProjBias, 2));
         }
-        Tensor mask = combinedMask(b, t, s, keyPaddingMask, attnMask, causal, q.device());
-        var att = Functional.scaledDotProductAttention(heads(q, b, t), heads(k, b, s), heads(v, b, s), mask, dropout, isTraining(),
+        Tensor attnBool = attnMask != null && attnMask.dtype() == DType.BOOL ? perHead(attnMask, b, t, s) : null;
+        Tensor additive = attnMask != null && attnMask.dtype() != DType.BOOL ? perHead(attnMask, b, t, s) : null;
+        if (additive != null && !additive.dtype().isFloating()) {
+            throw new IllegalArgumentException("MultiheadAttention: expected a BOOL or floating attnMask, got " + attnMask.dtype());
+        }
+        Tensor mask = combinedMask(b, t, s, keyPaddingMask, attnBool, causal, q.device());
+        var att = Functional.scaledDotProductAttention(heads(q, b, t), heads(k, b, s), heads(v, b, s), mask, additive, dropout, isTraining(),
                 generator == null ? Generator.defaultGenerator() : generator);
         Tensor merged = att.output().permute(0, 2, 1, 3).reshape(b, t, embedDim);
         Tensor out = outProj.forward(merged);
@@ -131,6 +140,14 @@ public class MultiheadAttention extends Module {
 
     private Tensor part(Tensor bias, int i) { return bias == null ? null : bias.narrow(0, i * embedDim, embedDim); }
 
+    /** An attnMask [T, S] or [B * heads, T, S] as one that broadcasts to [B, heads, T, S]. */
+    private Tensor perHead(Tensor attnMask, long b, long t, long s) {
+        if (Arrays.equals(attnMask.shape(), new long[] {t, s})) return attnMask;
+        if (Arrays.equals(attnMask.shape(), new long[] {b * numHeads, t, s})) return attnMask.reshape(b, numHeads, t, s);
+        throw new IllegalArgumentException("MultiheadAttention: expected an attnMask [" + t + ", " + s + "] or [" + b * numHeads + ", " + t + ", " + s
+                + "] (B * numHeads, T, S), got " + Arrays.toString(attnMask.shape()));
+    }
+
     /** [B, L, E] -> [B, heads, L, E/heads]. */
     private Tensor heads(Tensor x, long b, long len) {
         return x.reshape(b, len, numHeads, embedDim / numHeads).permute(0, 2, 1, 3);
@@ -154,9 +171,11 @@ public class MultiheadAttention extends Module {
             mask = keyPadding.data().reshape(b, 1, 1, s);
         }
         if (attnMask != null) {
-            if (attnMask.dtype() != DType.BOOL || !Arrays.equals(attnMask.shape(), new long[] {t, s})) {
-                throw new IllegalArgumentException("MultiheadAttention: expected a BOOL attnMask [" + t + ", " + s + "], got "
-                        + Arrays.toString(attnMask.shape()) + " " + attnMask.dtype());
+            long[] sh = attnMask.shape();
+            boolean fits = Arrays.equals(sh, new long[] {t, s}) || (sh.length == 4 && sh[0] == b && sh[2] == t && sh[3] == s);
+            if (attnMask.dtype() != DType.BOOL || !fits) {
+                throw new IllegalArgumentException("MultiheadAttention: expected a BOOL attnMask [" + t + ", " + s + "] or [B, heads, " + t + ", " + s
+                        + "], got " + Arrays.toString(sh) + " " + attnMask.dtype());
             }
             mask = or(mask, attnMask.data().share());
         }

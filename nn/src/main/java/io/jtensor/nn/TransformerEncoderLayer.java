@@ -47,20 +47,26 @@ public class TransformerEncoderLayer extends Module {
     @Override public Tensor forward(Tensor src) { return forward(src, null, false); }
 
     /** src [B, T, E] or [T, B, E] (the layout); keyPaddingMask [B, T] (BOOL, true = padding, or null); causal hides later positions. */
-    public Tensor forward(Tensor src, Tensor keyPaddingMask, boolean causal) {
+    public Tensor forward(Tensor src, Tensor keyPaddingMask, boolean causal) { return forward(src, null, keyPaddingMask, causal); }
+
+    /**
+     * PyTorch's {@code forward(src, src_mask, src_key_padding_mask, is_causal)}: {@code srcMask} (or null) is any
+     * attention mask MultiheadAttention takes ([T, T] or [B * nhead, T, T], BOOL or additive float).
+     */
+    public Tensor forward(Tensor src, Tensor srcMask, Tensor keyPaddingMask, boolean causal) {
         Tensor x = src;
         if (normFirst) {
-            x = x.add(selfAttention(norm1.forward(x), keyPaddingMask, causal));
+            x = x.add(selfAttention(norm1.forward(x), srcMask, keyPaddingMask, causal));
             x = x.add(feedForward(norm2.forward(x)));
         } else {
-            x = norm1.forward(x.add(selfAttention(x, keyPaddingMask, causal)));
+            x = norm1.forward(x.add(selfAttention(x, srcMask, keyPaddingMask, causal)));
             x = norm2.forward(x.add(feedForward(x)));
         }
         return x;
     }
 
-    private Tensor selfAttention(Tensor x, Tensor keyPaddingMask, boolean causal) {
-        return dropout1.forward(selfAttn.forward(x, x, x, keyPaddingMask, false, causal).output());
+    private Tensor selfAttention(Tensor x, Tensor srcMask, Tensor keyPaddingMask, boolean causal) {
+        return dropout1.forward(selfAttn.forward(x, x, x, keyPaddingMask, false, srcMask, causal).output());
     }
 
     private Tensor feedForward(Tensor x) {

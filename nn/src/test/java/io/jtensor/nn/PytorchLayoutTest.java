@@ -29,6 +29,11 @@ class PytorchLayoutTest {
     static final double[] SEQ_FIRST_WEIGHTS = {1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.4966903416533865, 0.5033096583466135, 0.4972687369939667, 0.5027312630060332, 0.4978471542981764, 0.5021528457018236};
     /** torch.nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0) on x [3, 2, 4]. */
     static final double[] LAYER_OUT = {-0.1552400156062087, -0.11000498191571174, 0.6150653748221943, -0.05068370050662215, -0.237383594431654, -0.11718488078782358, 0.6050424953257204, 0.02041835992251922, 0.23340247098451802, -0.1332444288663573, 0.5388053453000969, -0.41719174836532796, -0.23745248271100128, -0.11717494148975979, 0.6050425291175264, 0.020442944410092784, -0.0015538853346213975, -0.2008870374679738, 0.5369123380899812, -0.02425057193728661, -0.2375215724073391, -0.11716497571496211, 0.6050425585615281, 0.020467601318045012};
+    /** The same MultiheadAttention with a float attn_mask [B * heads, L, S] = vals / 25 and the key padding mask. */
+    static final double[] MASK3D_OUT = {-0.22828499999999996, 0.09037277777777779, -0.13645361111111112, 0.0020594444444444193, -0.043591855214263606, -0.07723374653904634, 0.16779728794048115, -0.11820342453195071, -0.22828499999999996, 0.09037277777777779, -0.13645361111111112, 0.0020594444444444193, -0.043593285515597185, -0.07723409026336472, 0.1677997686226763, -0.11820381079838926, -0.22828499999999996, 0.09037277777777779, -0.13645361111111112, 0.0020594444444444193, -0.04581309663564666, -0.07782050327282425, 0.17016389182672387, -0.1190333765385856};
+    static final double[] MASK3D_WEIGHTS = {1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.1834425982867487, 0.8165574017132513, 0.1837875985987666, 0.8162124014012335, 0.556240123821094, 0.443759876178906};
+    /** The same TransformerEncoderLayer with a float src_mask [L, L] = vals / 15. */
+    static final double[] LAYER_SRCMASK_OUT = {-0.10344943750201123, -0.11236739194505732, 0.6147372395413392, -0.08539410118829045, -0.23409241333304415, -0.11794751890377181, 0.6048403066200914, 0.019795012685885564, 0.21485769425935838, -0.13024273190295316, 0.5491969543368709, -0.3942725692472052, -0.23410094223851954, -0.11794627415367703, 0.6048403374789454, 0.019798057241396938, 0.025416395486931566, -0.1866967320478093, 0.5528646677001603, -0.06290205879345483, -0.23410968421698822, -0.11794500043519793, 0.6048403676029644, 0.01980118189708916};
 
     @Test
     void shortConstructorReadsSequenceFirstAsPyTorchDoes() {
@@ -42,6 +47,42 @@ class PytorchLayoutTest {
         assertEquals(false, m.batchFirst());
         NnTesting.assertClose(SEQ_FIRST_OUT, out.output(), 1e-12, "output [L, B, E]");
         NnTesting.assertClose(SEQ_FIRST_WEIGHTS, out.weights(), 1e-12, "head-averaged weights [B, L, S]");
+    }
+
+    @Test
+    void perHeadFloatMaskIsAddedAsPyTorchAddsIt() {
+        MultiheadAttention m = new MultiheadAttention(4, 2);
+        m.to(DType.F64);
+        m.loadStateDict(Map.of("in_proj_weight", vals(48, 200, 12, 4), "in_proj_bias", vals(12, 300, 12),
+                "out_proj.weight", vals(16, 150, 4, 4), "out_proj.bias", vals(4, 400, 4)));
+        Tensor q = Tensor.wrap(vals(24, 30, 3, 2, 4)), kv = Tensor.wrap(vals(16, 40, 2, 2, 4));
+        Tensor pad = Tensor.of(new boolean[] {false, true, false, false}, 2, 2);
+        MultiheadAttention.Output out = m.forward(q, kv, kv, pad, true, Tensor.wrap(vals(24, 25, 4, 3, 2)), false);
+        NnTesting.assertClose(MASK3D_OUT, out.output(), 1e-12, "output with a [B * heads, L, S] float mask");
+        NnTesting.assertClose(MASK3D_WEIGHTS, out.weights(), 1e-12, "weights with a [B * heads, L, S] float mask");
+        var e = assertThrows(IllegalArgumentException.class, () -> m.forward(q, kv, kv, null, false, Tensor.wrap(vals(6, 25, 3, 2, 1)), false));
+        assertTrue(e.getMessage().contains("expected an attnMask [3, 2] or [4, 3, 2]"), e.getMessage());
+    }
+
+    private static TransformerEncoderLayer pytorchLayer() {
+        TransformerEncoderLayer layer = new TransformerEncoderLayer(4, 2, 6, 0.0, TransformerEncoderLayer.Activation.RELU, 1e-5,
+                false, false, null);
+        layer.to(DType.F64);
+        Map<String, NDArray> sd = new LinkedHashMap<>();
+        for (var e : layer.stateDict().entrySet()) {
+            int n = Math.toIntExact(e.getValue().numel());
+            sd.put(e.getKey(), vals(n, 100.0 + n, e.getValue().shape()));
+        }
+        layer.loadStateDict(sd);
+        layer.eval();
+        return layer;
+    }
+
+    @Test
+    void encoderLayerTakesAnArbitrarySrcMask() {
+        TransformerEncoderLayer layer = pytorchLayer();
+        NnTesting.assertClose(LAYER_SRCMASK_OUT, layer.forward(Tensor.wrap(vals(24, 20, 3, 2, 4)), Tensor.wrap(vals(9, 15, 3, 3)), null, false),
+                1e-12, "encoder layer with a float src_mask");
     }
 
     @Test
