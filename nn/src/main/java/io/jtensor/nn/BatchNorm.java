@@ -16,14 +16,19 @@ import java.util.Arrays;
 public abstract class BatchNorm extends Module {
     private final long numFeatures;
     private final double eps;
-    private final double momentum;
+    /** null: the cumulative average (PyTorch's momentum=None), each batch weighing 1 / num_batches_tracked. */
+    private final Double momentum;
     private final boolean affine;
     private final boolean trackRunningStats;
     private final Tensor weight;
     private final Tensor bias;
 
-    protected BatchNorm(long numFeatures, double eps, double momentum, boolean affine, boolean trackRunningStats) {
+    /** {@code momentum} null averages every batch equally, as PyTorch's momentum=None. */
+    protected BatchNorm(long numFeatures, double eps, Double momentum, boolean affine, boolean trackRunningStats) {
         if (numFeatures < 1) throw new IllegalArgumentException(getClass().getSimpleName() + ": numFeatures must be >= 1, got " + numFeatures);
+        if (momentum != null && !(momentum >= 0 && momentum <= 1)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": momentum must be in [0, 1] or null (cumulative average), got " + momentum);
+        }
         this.numFeatures = numFeatures;
         this.eps = eps;
         this.momentum = momentum;
@@ -51,8 +56,9 @@ public abstract class BatchNorm extends Module {
         NDArray mean = trackRunningStats ? buffer("running_mean") : null;
         NDArray var = trackRunningStats ? buffer("running_var") : null;
         if (isTraining() && trackRunningStats) buffer("num_batches_tracked").addInPlace(1);
+        double factor = momentum != null ? momentum : isTraining() && trackRunningStats ? 1.0 / numBatchesTracked() : 0.0;
         // Without running statistics, eval also normalises with the batch's own (Functional sees null buffers).
-        return Functional.batchNorm(x, mean, var, weight, bias, isTraining(), momentum, eps);
+        return Functional.batchNorm(x, mean, var, weight, bias, isTraining(), factor, eps);
     }
 
     /**
@@ -70,6 +76,6 @@ public abstract class BatchNorm extends Module {
     public long numBatchesTracked() { return trackRunningStats ? (long) buffer("num_batches_tracked").item() : 0; }
 
     @Override protected String extraRepr() {
-        return numFeatures + ", eps=" + py(eps) + ", momentum=" + py(momentum) + ", affine=" + py(affine) + ", track_running_stats=" + py(trackRunningStats);
+        return numFeatures + ", eps=" + py(eps) + ", momentum=" + (momentum == null ? "None" : py(momentum)) + ", affine=" + py(affine) + ", track_running_stats=" + py(trackRunningStats);
     }
 }
