@@ -17,6 +17,7 @@ import io.jtensor.nn.optim.SGD;
 import io.jtensor.nn.optim.Scheduler;
 import io.jtensor.nn.optim.StepLR;
 import io.jtensor.nn.train.Checkpoint;
+import io.jtensor.nn.train.EarlyStopping;
 import io.jtensor.nn.train.CheckpointIO;
 import io.jtensor.nn.train.Logs;
 import io.jtensor.nn.train.MetricsLog;
@@ -63,6 +64,8 @@ final class TrainCommand {
             Flag.value("limit", "N", null, "use only the first N training examples (for quick runs)"),
             Flag.value("log", "FILE", null, "write per-epoch metrics to FILE (CSV, or JSON lines for .jsonl)"),
             Flag.value("workers", "N", "2", "background threads preparing batches"),
+            Flag.value("val-split", "F", null, "hold out this fraction of the training set (seeded) and score it after each epoch"),
+            Flag.value("early-stop", "PATIENCE", null, "stop after PATIENCE epochs without a better validation loss, keeping the best weights (needs --val-split)"),
             Flag.toggle("help", "show this help"));
 
     private TrainCommand() {}
@@ -95,12 +98,14 @@ final class TrainCommand {
 
     static int run(ParsedArgs args, PrintStream out, PrintStream err) {
         Options o = parse(args);
+        ValidationSplit.Options v = ValidationSplit.Options.parse(args);
         Device device = DeviceOption.resolve(o.device());
         Path dataDir = FashionMnistSetup.locate(o.dataDir(), err);
         Generator.manualSeed(o.seed());
         Module model = Models.create(o.model()).to(device);
         CrossEntropyLoss ce = new CrossEntropyLoss();
-        try (TensorDataset trainSet = FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit());
+        try (ValidationSplit split = ValidationSplit.of(FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit()), v, o.seed());
+             TensorDataset trainSet = split.train();
              TensorDataset testSet = FashionMnistData.load(dataDir, FashionMnist.Split.TEST, 0);
              DataLoader train = FashionMnistData.trainLoader(trainSet, o.batchSize(), o.augment(), o.seed(), o.workers(), device);
              DataLoader test = FashionMnistData.testLoader(testSet, FashionMnistData.EVAL_BATCH, Math.min(o.workers(), 1), device);
@@ -117,6 +122,9 @@ final class TrainCommand {
                     .checkpointMetadata("normalize.std", String.valueOf(FashionMnistData.STD))
                     .checkpointMetadata("recipe", recipe(o, trainSet.size()));
             if (o.log() != null) b.callback(MetricsLog.forFile(o.log()));
+            if (split.validation() != null) b.validationData(split.validationLoader(Math.min(o.workers(), 1), device));
+            EarlyStopping earlyStop = ValidationSplit.earlyStopping(v);
+            if (earlyStop != null) b.callback(earlyStop);
             if (o.checkpointDir() != null) b.callback(new Checkpoint(o.checkpointDir()));
             Trainer trainer = b.build();
 
@@ -130,6 +138,7 @@ final class TrainCommand {
             trainer.fit();
             double secs = (System.nanoTime() - start) / 1e9;
             out.println(String.format(Locale.ROOT, "train: done in %s", ProgressBar.formatDuration(secs)));
+            if (earlyStop != null) out.println(earlyStopLine(earlyStop));
             Map<String, Double> r = Trainer.evaluate(model, test, ce::forward, device);
             out.println(accuracyLine(r.get(Logs.ACCURACY), o.model(), o.epochs() + (o.epochs() == 1 ? " epoch" : " epochs"), device));
             return 0;
@@ -167,6 +176,13 @@ final class TrainCommand {
         sb.append(" weight decay ").append(o.weightDecay()).append(", ").append(o.schedule()).append(" schedule");
         if (o.augment()) sb.append(", augmented");
         return sb.append(", seed ").append(o.seed()).toString();
+    }
+
+    /** What --early-stop did, in one line (epochs counted from 1). */
+    static String earlyStopLine(EarlyStopping es) {
+        String when = es.stoppedEpoch() >= 0 ? "stopped after epoch " + (es.stoppedEpoch() + 1) : "ran every epoch";
+        return String.format(Locale.ROOT, "early stop: %s; best validation loss %.4f at epoch %d, whose weights are kept", when, es.best(),
+                es.bestEpoch() + 1);
     }
 
     /** "cpu" for the CPU, "cuda:N" for a GPU. */
