@@ -66,6 +66,7 @@ final class TrainCommand {
             Flag.value("workers", "N", "2", "background threads preparing batches"),
             Flag.value("val-split", "F", null, "hold out this fraction of the training set (seeded) and score it after each epoch"),
             Flag.value("early-stop", "PATIENCE", null, "stop after PATIENCE epochs without a better validation loss, keeping the best weights (needs --val-split)"),
+            Flag.value("ensemble", "N", null, "train N members (seeds seed..seed+N-1) and report each one's and their averaged prediction's test accuracy"),
             Flag.toggle("help", "show this help"));
 
     private TrainCommand() {}
@@ -97,6 +98,7 @@ final class TrainCommand {
     }
 
     static int run(ParsedArgs args, PrintStream out, PrintStream err) {
+        if (args.has("ensemble")) return EnsembleRun.run(args, out, err);
         Options o = parse(args);
         ValidationSplit.Options v = ValidationSplit.Options.parse(args);
         Device device = DeviceOption.resolve(o.device());

@@ -63,4 +63,21 @@ class ValidationSplitTest {
                 r.out());
         assertTrue(lines.get(lines.size() - 1).startsWith("test accuracy: "), lines.get(lines.size() - 1));
     }
+
+    /** --ensemble: each member's line, then the ensemble's; its accuracy is in [0, 1] and the members' seeds differ. */
+    @Test
+    void anEnsembleReportsEveryMemberAndTheAverage() {
+        Assumptions.assumeTrue(Files.isDirectory(FashionMnist.SYSTEM_DIR), "Fashion-MNIST is not installed in " + FashionMnist.SYSTEM_DIR);
+        MainTest.Result r = MainTest.run("train", "--model", "mlp", "--limit", "200", "--epochs", "1", "--device", "cpu", "--workers", "1",
+                "--ensemble", "2", "--seed", "5");
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.stream().anyMatch(l -> l.matches("member 1 \\(seed 5\\): test accuracy 0\\.\\d{4}")), r.out());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("member 2 \\(seed 6\\): test accuracy 0\\.\\d{4}")), r.out());
+        assertTrue(lines.get(lines.size() - 1).matches("ensemble of 2: test accuracy 0\\.\\d{4} \\(mlp, mean of the members' probabilities, cpu\\)"),
+                lines.get(lines.size() - 1));
+        MainTest.Result bad = MainTest.run("train", "--ensemble", "1");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--ensemble"), bad.err());
+    }
 }
