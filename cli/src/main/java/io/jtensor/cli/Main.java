@@ -69,6 +69,7 @@ public final class Main {
             case "train" -> TrainCommand.FLAGS;
             case "eval" -> EvalCommand.FLAGS;
             case "devices" -> DevicesCommand.FLAGS;
+            case "search" -> SearchCommand.FLAGS;
             default -> null;
         };
     }
@@ -84,6 +85,7 @@ public final class Main {
                 case "train" -> TrainCommand.run(a, out, err);
                 case "eval" -> EvalCommand.run(a, out, err);
                 case "devices" -> DevicesCommand.run(a, out);
+                case "search" -> SearchCommand.run(a, out, err);
                 default -> throw new IllegalStateException("unreachable: " + cmd);
             };
         } catch (UsageException e) {
@@ -110,6 +112,7 @@ public final class Main {
                   train     train a model on Fashion-MNIST and print its test accuracy
                   eval      print the test accuracy of a checkpoint written by train
                   devices   list the devices jtensor can use and the memory it holds on them
+                  search    hyper-parameter search over train runs, ranked by validation accuracy
                   shell     jshell with jtensor on the class path and its common classes imported
                   run       run a single-file Java program with jtensor: jtensor run File.java [args]
                   help      show this help, or `jtensor help <command>` for a command's flags
