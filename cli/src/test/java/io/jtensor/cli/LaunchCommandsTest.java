@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LaunchCommandsTest {
     @TempDir Path tmp;
+
+    /** The GPU hosts run the tests on a jlinked runtime that has neither jshell nor a compiler. */
+    @BeforeEach
+    void needsAFullJdk() {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of(System.getProperty("java.home"), "bin", "jshell"))
+                && ModuleLayer.boot().findModule("jdk.compiler").isPresent(), "this runtime has no jshell or javac (a JRE)");
+    }
 
     record Ran(int code, String output) {}
 
