@@ -27,7 +27,10 @@ public class MultiheadAttention extends Module {
     private final int numHeads;
     private final double dropout;
     private final boolean batchFirst;
+    private final long kdim, vdim;
+    /** [3E, E] when key and value are E wide; else null and the three separate projections below are used. */
     private final Tensor inProjWeight;
+    private final Tensor qProjWeight, kProjWeight, vProjWeight;
     private final Tensor inProjBias;
     private final Linear outProj;
     private final Generator generator;
@@ -43,6 +46,17 @@ public class MultiheadAttention extends Module {
 
     /** {@code generator} (null: the default one) draws the initial weights and the dropout masks. */
     public MultiheadAttention(long embedDim, int numHeads, double dropout, boolean bias, boolean batchFirst, Generator generator) {
+        this(embedDim, numHeads, dropout, bias, embedDim, embedDim, batchFirst, generator);
+    }
+
+    /**
+     * PyTorch's {@code kdim} and {@code vdim}: key and value of their own widths. When either differs from embedDim
+     * the projections are the parameters "q_proj_weight" [E, E], "k_proj_weight" [E, kdim] and "v_proj_weight"
+     * [E, vdim] (each Xavier uniform) instead of "in_proj_weight", as in PyTorch.
+     */
+    public MultiheadAttention(long embedDim, int numHeads, double dropout, boolean bias, long kdim, long vdim, boolean batchFirst,
+                              Generator generator) {
+        if (kdim < 1 || vdim < 1) throw new IllegalArgumentException("MultiheadAttention: kdim and vdim must be >= 1, got " + kdim + ", " + vdim);
         if (numHeads < 1 || embedDim < 1 || embedDim % numHeads != 0) {
             throw new IllegalArgumentException("MultiheadAttention: embedDim (" + embedDim + ") must be a positive multiple of numHeads (" + numHeads + ")");
         }
@@ -53,10 +67,22 @@ public class MultiheadAttention extends Module {
         this.dropout = dropout;
         this.batchFirst = batchFirst;
         this.generator = generator;
-        inProjWeight = registerParameter("in_proj_weight", NDArray.empty(DType.F32, Device.cpu(), 3 * embedDim, embedDim));
+        this.kdim = kdim;
+        this.vdim = vdim;
+        boolean same = kdim == embedDim && vdim == embedDim;
+        inProjWeight = same ? registerParameter("in_proj_weight", NDArray.empty(DType.F32, Device.cpu(), 3 * embedDim, embedDim)) : null;
+        qProjWeight = same ? null : registerParameter("q_proj_weight", NDArray.empty(DType.F32, Device.cpu(), embedDim, embedDim));
+        kProjWeight = same ? null : registerParameter("k_proj_weight", NDArray.empty(DType.F32, Device.cpu(), embedDim, kdim));
+        vProjWeight = same ? null : registerParameter("v_proj_weight", NDArray.empty(DType.F32, Device.cpu(), embedDim, vdim));
         inProjBias = bias ? registerParameter("in_proj_bias", NDArray.zeros(DType.F32, Device.cpu(), 3 * embedDim)) : null;
         outProj = registerModule("out_proj", new Linear(embedDim, embedDim, bias, g));
-        Init.xavierUniform(inProjWeight, 1.0, g);
+        if (same) {
+            Init.xavierUniform(inProjWeight, 1.0, g);
+        } else {
+            Init.xavierUniform(qProjWeight, 1.0, g);
+            Init.xavierUniform(kProjWeight, 1.0, g);
+            Init.xavierUniform(vProjWeight, 1.0, g);
+        }
         if (bias) Init.zeros(outProj.bias());
     }
 
@@ -82,9 +108,9 @@ public class MultiheadAttention extends Module {
         Tensor q0 = batchFirst ? query : query.transpose(0, 1);
         Tensor k0 = batchFirst ? key : key.transpose(0, 1);
         Tensor v0 = batchFirst ? value : value.transpose(0, 1);
-        checkInput("query", q0);
-        checkInput("key", k0);
-        checkInput("value", v0);
+        checkInput("query", q0, embedDim);
+        checkInput("key", k0, kdim);
+        checkInput("value", v0, vdim);
         long b = q0.size(0), t = q0.size(1), s = k0.size(1);
         if (k0.size(0) != b || v0.size(0) != b || v0.size(1) != s) {
             throw new IllegalArgumentException("MultiheadAttention: query " + Arrays.toString(query.shape()) + ", key " + Arrays.toString(key.shape())
@@ -96,7 +122,11 @@ public class MultiheadAttention extends Module {
                     + Arrays.toString(keyPaddingMask.shape()) + layoutHint(query, key, value, keyPaddingMask));
         }
         Tensor q, k, v;
-        if (query == key && key == value) {
+        if (inProjWeight == null) {
+            q = Functional.linear(q0, qProjWeight, part(inProjBias, 0));
+            k = Functional.linear(k0, kProjWeight, part(inProjBias, 1));
+            v = Functional.linear(v0, vProjWeight, part(inProjBias, 2));
+        } else if (query == key && key == value) {
             // Self-attention: one product gives q, k and v.
             Tensor qkv = Functional.linear(q0, inProjWeight, inProjBias);
             q = qkv.narrow(-1, 0, embedDim);
@@ -153,9 +183,9 @@ public class MultiheadAttention extends Module {
         return x.reshape(b, len, numHeads, embedDim / numHeads).permute(0, 2, 1, 3);
     }
 
-    private void checkInput(String what, Tensor x) {
-        if (x.dim() != 3 || x.size(2) != embedDim) {
-            throw new IllegalArgumentException("MultiheadAttention: expected " + what + (batchFirst ? " [B, L, " : " [L, B, ") + embedDim
+    private void checkInput(String what, Tensor x, long width) {
+        if (x.dim() != 3 || x.size(2) != width) {
+            throw new IllegalArgumentException("MultiheadAttention: expected " + what + (batchFirst ? " [B, L, " : " [L, B, ") + width
                     + "], got " + Arrays.toString(x.shape()));
         }
     }

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jtensor.DType;
 import io.jtensor.NDArray;
 import io.jtensor.autograd.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +36,8 @@ class PytorchLayoutTest {
     static final double[] MASK3D_WEIGHTS = {1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.1834425982867487, 0.8165574017132513, 0.1837875985987666, 0.8162124014012335, 0.556240123821094, 0.443759876178906};
     /** The same TransformerEncoderLayer with a float src_mask [L, L] = vals / 15. */
     static final double[] LAYER_SRCMASK_OUT = {-0.10344943750201123, -0.11236739194505732, 0.6147372395413392, -0.08539410118829045, -0.23409241333304415, -0.11794751890377181, 0.6048403066200914, 0.019795012685885564, 0.21485769425935838, -0.13024273190295316, 0.5491969543368709, -0.3942725692472052, -0.23410094223851954, -0.11794627415367703, 0.6048403374789454, 0.019798057241396938, 0.025416395486931566, -0.1866967320478093, 0.5528646677001603, -0.06290205879345483, -0.23410968421698822, -0.11794500043519793, 0.6048403676029644, 0.01980118189708916};
+    /** torch.nn.MultiheadAttention(4, 2, kdim=3, vdim=5), parameters vals / (90 + numel), key [2, 2, 3], value [2, 2, 5]. */
+    static final double[] KDIM_OUT = {-0.4254246802256465, -0.42227206936330886, 1.1244698252151637, -0.7282590892012804, -0.47438028344445377, -0.17174299934448828, 0.2967845219204453, -0.4621760976470355, -0.3853062298070141, -0.41175318642368897, 1.0941589872707307, -0.7207752374723375, -0.4795701973004489, -0.1592546683724444, 0.28450397720057863, -0.4512914051150078, -0.38004565342569424, -0.38093633764518636, 1.0525077667236524, -0.6880581423304131, -0.4847447978185672, -0.1467358775425871, 0.27220836734815906, -0.44038340716678404};
 
     @Test
     void shortConstructorReadsSequenceFirstAsPyTorchDoes() {
@@ -62,6 +66,24 @@ class PytorchLayoutTest {
         NnTesting.assertClose(MASK3D_WEIGHTS, out.weights(), 1e-12, "weights with a [B * heads, L, S] float mask");
         var e = assertThrows(IllegalArgumentException.class, () -> m.forward(q, kv, kv, null, false, Tensor.wrap(vals(6, 25, 3, 2, 1)), false));
         assertTrue(e.getMessage().contains("expected an attnMask [3, 2] or [4, 3, 2]"), e.getMessage());
+    }
+
+    @Test
+    void keyAndValueOfTheirOwnWidths() {
+        MultiheadAttention m = new MultiheadAttention(4, 2, 0, true, 3, 5, false, null);
+        m.to(DType.F64);
+        assertEquals(List.of("q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"),
+                new ArrayList<>(m.stateDict().keySet()));
+        Map<String, NDArray> sd = new LinkedHashMap<>();
+        for (var e : m.stateDict().entrySet()) {
+            int n = Math.toIntExact(e.getValue().numel());
+            sd.put(e.getKey(), vals(n, 90.0 + n, e.getValue().shape()));
+        }
+        m.loadStateDict(sd);
+        Tensor q = Tensor.wrap(vals(24, 30, 3, 2, 4)), k = Tensor.wrap(vals(12, 35, 2, 2, 3)), v = Tensor.wrap(vals(20, 45, 2, 2, 5));
+        NnTesting.assertClose(KDIM_OUT, m.forward(q, k, v, null, false, false).output(), 1e-12, "kdim=3, vdim=5");
+        var e = assertThrows(IllegalArgumentException.class, () -> m.forward(q, q, q, null, false, false));
+        assertTrue(e.getMessage().contains("expected key [L, B, 3]"), e.getMessage());
     }
 
     private static TransformerEncoderLayer pytorchLayer() {
