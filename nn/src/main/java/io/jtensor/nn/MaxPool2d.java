@@ -1,5 +1,6 @@
 package io.jtensor.nn;
 
+import io.jtensor.NDArray;
 import io.jtensor.autograd.Tensor;
 import io.jtensor.backend.ConvParams;
 
@@ -26,6 +27,14 @@ public class MaxPool2d extends Module {
 
     @Override public Tensor forward(Tensor x) {
         return PoolingModes.maxPool2d(x, kernel, stride, padding, dilation, ceilMode);
+    }
+
+    /** The output and PyTorch's {@code return_indices} (h * W + w of each maximum within its plane, I64). */
+    public record WithIndices(Tensor output, NDArray indices) {}
+
+    /** forward(x) and the indices of the maxima, as PyTorch's MaxPool2d(return_indices=True) returns them. */
+    public WithIndices forwardWithIndices(Tensor x) {
+        return new WithIndices(forward(x), PoolingModes.maxPool2dIndices(x, kernel, stride, padding, dilation, ceilMode));
     }
 
     @Override protected String extraRepr() {

@@ -44,6 +44,33 @@ final class PoolingModes {
         return Tensor.maxPool2d(appendAtEnd(x, eh, ew, Double.NEGATIVE_INFINITY), k, k, params);
     }
 
+    /**
+     * PyTorch's {@code return_indices}: for each output position, the index h * W + w (within its [H, W] plane of
+     * the input) of the maximum, I64 of the output's shape; the same choice as {@link #maxPool2d}'s (one more
+     * pass of the primitive, outside the graph).
+     */
+    static NDArray maxPool2dIndices(Tensor x, int k, int s, int p, int d, boolean ceil) {
+        ConvParams params = new ConvParams(s, s, p, p, d, d, 1);
+        if (!ceil) {
+            NDArray.ValuesIndices vi = x.data().maxPool2d(k, k, params);
+            vi.values().close();
+            return vi.indices();
+        }
+        check("MaxPool2d", x);
+        long h = x.size(-2), w = x.size(-1);
+        long eh = extra(h, outputSize(h, k, s, p, d, true), k, s, p, d), ew = extra(w, outputSize(w, k, s, p, d, true), k, s, p, d);
+        NDArray.ValuesIndices vi = appendAtEnd(x.detach(), eh, ew, Double.NEGATIVE_INFINITY).data().maxPool2d(k, k, params);
+        vi.values().close();
+        // Indices into the widened plane (W + ew columns) back into the input's: a maximum never lies in the appended -inf.
+        try (NDArray wide = vi.indices()) {
+            long[] idx = wide.toLongArray();
+            for (int i = 0; i < idx.length; i++) idx[i] = idx[i] / (w + ew) * w + idx[i] % (w + ew);
+            try (NDArray host = NDArray.of(idx, wide.shape())) {
+                return host.to(x.device());
+            }
+        }
+    }
+
     static Tensor avgPool2d(Tensor x, int k, int s, int p, boolean ceil, boolean countIncludePad, Integer divisorOverride) {
         if (!ceil && divisorOverride == null) return Tensor.avgPool2d(x, k, k, ConvParams.of(s, p), countIncludePad);
         check("AvgPool2d", x);

@@ -63,6 +63,19 @@ class PoolingModesTest {
         NnTesting.assertClose(expectedGrad, x.grad(), 1e-12, name + ": gradient");
     }
 
+    /** F.max_pool2d(x, k, s, p, 1, ceil_mode, return_indices=True)[1] in PyTorch 1.13, for the same x. */
+    @Test
+    void indicesMatchPyTorch() {
+        double[] v = new double[70];
+        for (int i = 0; i < v.length; i++) v[i] = ((i * 37) % 101 - 50) / 9.0;
+        Tensor x = Tensor.wrap(NDArray.of(v, 1, 2, 5, 7));
+        var ceil = new MaxPool2d(3, 2, 1, 1, true).forwardWithIndices(x);
+        assertArrayEquals(new long[] {8, 8, 5, 5, 8, 8, 19, 19, 21, 30, 24, 27, 0, 3, 3, 5, 14, 22, 25, 19, 22, 22, 25, 33}, ceil.indices().toLongArray());
+        assertArrayEquals(new long[] {1, 2, 3, 4}, ceil.indices().shape());
+        var floor = new MaxPool2d(2, 2).forwardWithIndices(x);
+        assertArrayEquals(new long[] {8, 2, 5, 21, 16, 19, 0, 3, 11, 14, 16, 25}, floor.indices().toLongArray());
+    }
+
     @Test
     void zeroDivisorIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new AvgPool2d(2, 2, 0, false, true, 0));
