@@ -10,11 +10,13 @@
 #   JTENSOR_CUDA_ARCHS="90"          fewer real architectures, to compile faster (CI: one arch takes ~30 s of CPU)
 #   JTENSOR_CUDA_PTX="90"            virtual architecture whose PTX is embedded ("none" for no PTX)
 #   JTENSOR_CUDA_FAIL_ON_SPILL=1     fail (instead of warning loudly) when a kernel spills registers
-#   JTENSOR_CUDA_SKIP=1              do nothing
+#   JTENSOR_CUDA_KERNELS=always      when to build (scripts/cuda.sh): always (whenever nvcc exists; the default),
+#                                    auto (only where a CUDA driver is installed too: ./jtensor's default), never
+#   JTENSOR_CUDA_SKIP=1              do nothing (the same as JTENSOR_CUDA_KERNELS=never)
 #   JTENSOR_KERNEL_CACHE=DIR         where finished fatbins are kept by content hash (default ~/.cache/jtensor/kernels),
 #                                    so that a clean build with unchanged sources does not recompile
-# Without nvcc (PATH, $CUDA_HOME/bin, /usr/local/cuda/bin) it prints a message and exits 0: the build then has no
-# CUDA kernels and CudaBackend.create() says so.
+# Without nvcc (PATH, $CUDA_HOME/bin, /usr/local/cuda/bin), or in auto mode without a CUDA driver, it prints one line
+# and exits 0: the build then has no CUDA kernels and CudaBackend.create() says so.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,14 +30,19 @@ if [[ ${JTENSOR_CUDA_SKIP:-0} == 1 ]]; then
   say "skipped (JTENSOR_CUDA_SKIP=1): this build has no CUDA kernels"
   exit 0
 fi
-nvcc=$(command -v nvcc || true)
-for cand in "${CUDA_HOME:-/nonexistent}/bin/nvcc" /usr/local/cuda/bin/nvcc; do
-  [[ -z $nvcc && -x $cand ]] && nvcc=$cand
-done
-if [[ -z $nvcc ]]; then
-  say "nvcc not found (PATH, \$CUDA_HOME/bin, /usr/local/cuda/bin): building without CUDA kernels"
+# shellcheck source=scripts/cuda.sh
+source "$root/scripts/cuda.sh"
+plan_rc=0
+plan=$(jtensor_kernel_plan "${JTENSOR_CUDA_KERNELS:-always}") || plan_rc=$?
+say "$plan"
+(( plan_rc == 2 )) && exit 2
+if (( plan_rc != 0 )); then
+  # The build goes on without CUDA kernels (CudaBackend.create() says so); a fatbin left by an earlier build would
+  # be older than the sources, so it goes too.
+  rm -f "$out"
   exit 0
 fi
+nvcc=$(jtensor_find_nvcc)
 
 src=$root/kernels/cu
 flags=(-fatbin -O3 -std=c++17 -Xptxas -v --compress-mode=size -I"$src")

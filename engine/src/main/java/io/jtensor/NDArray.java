@@ -1886,17 +1886,7 @@ public final class NDArray implements AutoCloseable {
         return r;
     }
 
-    @Override public String toString() {
-        if (isClosed()) return "NDArray(closed, " + Arrays.toString(shape) + ", " + dtype + ")";
-        String body;
-        if (numel() <= 20) {
-            double[] v = toDoubleArray();
-            body = Arrays.toString(v);
-        } else {
-            body = "...";
-        }
-        return "NDArray(" + Arrays.toString(shape) + ", " + dtype + ", " + device() + ", " + body + ")";
-    }
+    @Override public String toString() { return TensorPrinter.format(this, "NDArray(", List.of()); }
 
     /** Reads one element by index; for tests and debugging, not for loops. */
     public double getDouble(long... index) {

@@ -52,6 +52,12 @@ final class Node {
 
     boolean isFreed() { return freed; }
 
+    /**
+     * The name PyTorch gives such a node's class, for printing: the op capitalised + "Backward0" ({@code add} ->
+     * {@code AddBackward0}); where PyTorch splits an op by shape (matmul: MmBackward0, BmmBackward0) this keeps one.
+     */
+    String pytorchName() { return Character.toUpperCase(op.charAt(0)) + op.substring(1) + "Backward0"; }
+
     /** Runs the rule; the result has one entry per input. */
     NDArray[] apply(NDArray gradOut) {
         if (freed) throw new IllegalStateException(FREED_MESSAGE);

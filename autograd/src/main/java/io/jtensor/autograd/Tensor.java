@@ -4,6 +4,7 @@ import io.jtensor.DType;
 import io.jtensor.Device;
 import io.jtensor.Generator;
 import io.jtensor.NDArray;
+import io.jtensor.TensorPrinter;
 import io.jtensor.backend.ConvParams;
 import io.jtensor.memory.MemoryScope;
 import java.util.ArrayList;
@@ -585,9 +586,9 @@ public final class Tensor implements AutoCloseable {
 
     public boolean isClosed() { return data.isClosed(); }
 
+    /** As PyTorch prints it (see {@link TensorPrinter}), e.g. {@code tensor([1.5000, 2.0000], grad_fn=<AddBackward0>)}. */
     @Override public String toString() {
-        String body = data.isClosed() ? "closed" : (numel() <= 20 ? Arrays.toString(data.toDoubleArray()) : "...");
-        String autograd = gradFn != null ? ", gradFn=" + gradFn.op : requiresGrad ? ", requiresGrad=true" : "";
-        return "Tensor(" + Arrays.toString(shape()) + ", " + dtype() + ", " + device() + ", " + body + autograd + ")";
+        return TensorPrinter.format(data, "tensor(", gradFn != null ? List.of("grad_fn=<" + gradFn.pytorchName() + ">")
+                : requiresGrad ? List.of("requires_grad=True") : List.of());
     }
 }

@@ -53,6 +53,9 @@ public final class Main {
                 // Its own parser: everything after "--" is the workers' command line, flags included.
                 return LaunchCommand.run(rest, out, err);
             }
+            case "shell", "run" -> {
+                return JdkToolCommands.run(cmd, rest, err);
+            }
             default -> {
                 List<Flag> flags = flagsOf(cmd);
                 if (flags == null) {
@@ -71,6 +74,7 @@ public final class Main {
             case "eval" -> EvalCommand.FLAGS;
             case "devices" -> DevicesCommand.FLAGS;
             case "launch" -> LaunchCommand.FLAGS;
+            case "search" -> SearchCommand.FLAGS;
             default -> null;
         };
     }
@@ -86,6 +90,7 @@ public final class Main {
                 case "train" -> TrainCommand.run(a, out, err);
                 case "eval" -> EvalCommand.run(a, out, err);
                 case "devices" -> DevicesCommand.run(a, out);
+                case "search" -> SearchCommand.run(a, out, err);
                 default -> throw new IllegalStateException("unreachable: " + cmd);
             };
         } catch (UsageException e) {
@@ -113,6 +118,9 @@ public final class Main {
                   eval      print the test accuracy of a checkpoint written by train
                   devices   list the devices jtensor can use and the memory it holds on them
                   launch    start one worker process per device for distributed training (-- <command ...>)
+                  search    hyper-parameter search over train runs, ranked by validation accuracy
+                  shell     jshell with jtensor on the class path and its common classes imported
+                  run       run a single-file Java program with jtensor: jtensor run File.java [args]
                   help      show this help, or `jtensor help <command>` for a command's flags
 
                 example:

@@ -27,6 +27,7 @@ import io.jtensor.nn.parallel.DataParallelCriterion;
 import io.jtensor.nn.parallel.DataParallelModel;
 import io.jtensor.nn.parallel.DistributedDataParallel;
 import io.jtensor.nn.train.Checkpoint;
+import io.jtensor.nn.train.EarlyStopping;
 import io.jtensor.nn.train.CheckpointIO;
 import io.jtensor.nn.train.Logs;
 import io.jtensor.nn.train.MetricsLog;
@@ -83,6 +84,9 @@ final class TrainCommand {
                     + "DistributedDataParallel, each rank on its share of every epoch, --batch-size per process"),
             Flag.value("amp", "LEVEL", null, "mixed precision, Apex's levels: O0 (fp32), O1 (autocast), O2 (half model, fp32 masters), O3 (pure half)"),
             Flag.value("amp-dtype", "TYPE", "f16", "half type for --amp: f16 or bf16"),
+            Flag.value("val-split", "F", null, "hold out this fraction of the training set (seeded) and score it after each epoch"),
+            Flag.value("early-stop", "PATIENCE", null, "stop after PATIENCE epochs without a better validation loss, keeping the best weights (needs --val-split)"),
+            Flag.value("ensemble", "N", null, "train N members (seeds seed..seed+N-1) and report each one's and their averaged prediction's test accuracy"),
             Flag.toggle("help", "show this help"));
 
     /** Joins the job for --distributed; tests replace it. */
@@ -141,7 +145,9 @@ final class TrainCommand {
     }
 
     static int run(ParsedArgs args, PrintStream out, PrintStream err) {
+        if (args.has("ensemble")) return EnsembleRun.run(args, out, err);
         Options o = parse(args);
+        ValidationSplit.Options v = ValidationSplit.Options.parse(args);
         DevicesOption.Parallel parallel = parseParallel(args);
         String backend = args.choice("distributed", List.of("nccl", "mpi"));
         if (o.amp() != null && backend != null) {
@@ -151,19 +157,20 @@ final class TrainCommand {
         if (o.amp() != null && parallel != null && parallel.parallelCriterion()) {
             throw new UsageException("--amp: not available with --parallel-criterion; use --amp with --devices alone (DataParallel)");
         }
-        if (backend == null) return run(o, null, parallel, out, err);
+        if (backend == null) return run(o, v, null, parallel, out, err);
         if (backend.equals("mpi") && !(o.device().equals("auto") || o.device().equals("cpu"))) {
             throw new UsageException("--distributed mpi: the MPI backend trains on the CPU, but --device is " + o.device());
         }
         try (ProcessGroup group = processGroups.apply(backend)) {
             // Only rank 0 talks: one progress bar, one set of lines, for the whole job.
             PrintStream shown = group.rank() == 0 ? out : new PrintStream(OutputStream.nullOutputStream());
-            return run(o, group, null, shown, err);
+            return run(o, v, group, null, shown, err);
         }
     }
 
     /** Trains alone (group null), as one rank of {@code group}, or data-parallel in this process ({@code parallel}). */
-    private static int run(Options o, ProcessGroup group, DevicesOption.Parallel parallel, PrintStream out, PrintStream err) {
+    private static int run(Options o, ValidationSplit.Options v, ProcessGroup group, DevicesOption.Parallel parallel, PrintStream out,
+                           PrintStream err) {
         boolean rankZero = group == null || group.rank() == 0;
         Device device = parallel != null ? parallel.devices().get(0)
                 : group == null ? DeviceOption.resolve(o.device())
@@ -174,7 +181,8 @@ final class TrainCommand {
         // Rank 0's initial parameters reach every rank here.
         Module trained = group != null ? new DistributedDataParallel(model, group) : wrap(model, parallel);
         CrossEntropyLoss ce = new CrossEntropyLoss();
-        try (TensorDataset trainSet = FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit());
+        try (ValidationSplit split = ValidationSplit.of(FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit()), v, o.seed());
+             TensorDataset trainSet = split.train();
              TensorDataset testSet = FashionMnistData.load(dataDir, FashionMnist.Split.TEST, 0);
              // One global order per epoch (seed, epoch), split between the ranks; transforms seeded per rank.
              DataLoader train = FashionMnistData.trainLoader(trainSet, o.batchSize(), o.augment(), o.seed() + (group == null ? 0 : group.rank()),
@@ -194,6 +202,9 @@ final class TrainCommand {
                     .checkpointMetadata("normalize.std", String.valueOf(FashionMnistData.STD))
                     .checkpointMetadata("recipe", recipe(o, trainSet.size()));
             if (o.amp() != null) b.amp(Amp.initialize(model, opt, o.amp(), o.ampDtype()));
+            if (split.validation() != null) b.validationData(split.validationLoader(Math.min(o.workers(), 1), device));
+            EarlyStopping earlyStop = ValidationSplit.earlyStopping(v);
+            if (earlyStop != null) b.callback(earlyStop);
             if (rankZero) {
                 b.callback(new ProgressBar(out, out == System.out && ProgressBar.stdoutIsTerminal(), 10));
                 if (o.log() != null) b.callback(MetricsLog.forFile(o.log()));
@@ -215,6 +226,7 @@ final class TrainCommand {
             trainer.fit();
             double secs = (System.nanoTime() - start) / 1e9;
             out.println(String.format(Locale.ROOT, "train: done in %s", ProgressBar.formatDuration(secs)));
+            if (earlyStop != null) out.println(earlyStopLine(earlyStop));
             // Each rank evaluates its share of the test set; the sums make the whole set's accuracy.
             Map<String, Double> r = Trainer.evaluate(model, test, ce::forward, device, group);
             out.println(accuracyLine(r.get(Logs.ACCURACY), o.model(), o.epochs() + (o.epochs() == 1 ? " epoch" : " epochs"), where));
@@ -267,6 +279,13 @@ final class TrainCommand {
         if (o.augment()) sb.append(", augmented");
         if (o.amp() != null) sb.append(", amp ").append(o.amp()).append(' ').append(o.ampDtype());
         return sb.append(", seed ").append(o.seed()).toString();
+    }
+
+    /** What --early-stop did, in one line (epochs counted from 1). */
+    static String earlyStopLine(EarlyStopping es) {
+        String when = es.stoppedEpoch() >= 0 ? "stopped after epoch " + (es.stoppedEpoch() + 1) : "ran every epoch";
+        return String.format(Locale.ROOT, "early stop: %s; best validation loss %.4f at epoch %d, whose weights are kept", when, es.best(),
+                es.bestEpoch() + 1);
     }
 
     /** "cpu" for the CPU, "cuda:N" for a GPU. */

@@ -9,12 +9,22 @@ import io.jtensor.backend.ConvParams;
  */
 public class AvgPool2d extends Module {
     private final int kernel, stride, padding;
-    private final boolean countIncludePad;
+    private final boolean countIncludePad, ceilMode;
+    private final Integer divisorOverride;
 
     public AvgPool2d(int kernel) { this(kernel, kernel, 0, true); }
     public AvgPool2d(int kernel, int stride) { this(kernel, stride, 0, true); }
 
-    public AvgPool2d(int kernel, int stride, int padding, boolean countIncludePad) {
+    public AvgPool2d(int kernel, int stride, int padding, boolean countIncludePad) { this(kernel, stride, padding, false, countIncludePad, null); }
+
+    /**
+     * PyTorch's argument order: {@code ceilMode} rounds the output size up; {@code divisorOverride} (null: none, else
+     * non-zero) divides every window's sum instead of its size (see {@link PoolingModes}).
+     */
+    public AvgPool2d(int kernel, int stride, int padding, boolean ceilMode, boolean countIncludePad, Integer divisorOverride) {
+        if (divisorOverride != null && divisorOverride == 0) throw new IllegalArgumentException("AvgPool2d: divisorOverride must not be 0");
+        this.ceilMode = ceilMode;
+        this.divisorOverride = divisorOverride;
         this.kernel = kernel;
         this.stride = stride;
         this.padding = padding;
@@ -23,7 +33,7 @@ public class AvgPool2d extends Module {
     }
 
     @Override public Tensor forward(Tensor x) {
-        return Tensor.avgPool2d(x, kernel, kernel, ConvParams.of(stride, padding), countIncludePad);
+        return PoolingModes.avgPool2d(x, kernel, stride, padding, ceilMode, countIncludePad, divisorOverride);
     }
 
     @Override protected String extraRepr() { return "kernel_size=" + kernel + ", stride=" + stride + ", padding=" + padding; }

@@ -4,7 +4,7 @@ package io.jtensor.nn;
 public class BatchNorm2d extends BatchNorm {
     public BatchNorm2d(long numFeatures) { this(numFeatures, 1e-5, 0.1, true, true); }
 
-    public BatchNorm2d(long numFeatures, double eps, double momentum, boolean affine, boolean trackRunningStats) {
+    public BatchNorm2d(long numFeatures, double eps, Double momentum, boolean affine, boolean trackRunningStats) {
         super(numFeatures, eps, momentum, affine, trackRunningStats);
     }
 

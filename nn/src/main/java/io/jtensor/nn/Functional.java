@@ -179,8 +179,18 @@ public final class Functional {
      */
     public static Attention scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, double dropout,
                                                       boolean training, Generator generator) {
+        return scaledDotProductAttention(q, k, v, mask, null, dropout, training, generator);
+    }
+
+    /**
+     * As above, with a floating {@code additive} mask (or null) added to the scaled scores before the softmax, as
+     * PyTorch adds a float attn_mask; it broadcasts to the scores' shape.
+     */
+    public static Attention scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, Tensor additive, double dropout,
+                                                      boolean training, Generator generator) {
         double scale = 1.0 / Math.sqrt(q.size(-1));
         Tensor scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+        if (additive != null) scores = scores.add(additive);
         if (mask != null) scores = scores.maskedFill(mask, Double.NEGATIVE_INFINITY);
         Tensor weights = scores.softmax(-1);
         Tensor used = dropout > 0 && training ? weights.dropout(dropout, true, generator) : weights;
@@ -199,10 +209,25 @@ public final class Functional {
         return reduce(logits.crossEntropyPerPosition(targets, ignoreIndex, labelSmoothing), reduction);
     }
 
+    /**
+     * PyTorch's cross_entropy with a class {@code weight} [C] (or null) and either class indices [N, d...] or class
+     * probabilities of the logits' shape as targets; see {@link WeightedLosses} for the exact formulas.
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor targets, Tensor weight, long ignoreIndex, double labelSmoothing, Reduction reduction) {
+        if (weight == null && !WeightedLosses.isProbabilities(logits, targets)) return crossEntropy(logits, targets, ignoreIndex, labelSmoothing, reduction);
+        return WeightedLosses.crossEntropy(logits, targets, weight, ignoreIndex, labelSmoothing, reduction);
+    }
+
     /** Negative log-likelihood of log-probabilities [N, C, d...] at class indices [N, d...]. */
     public static Tensor nllLoss(Tensor logProbs, Tensor targets, long ignoreIndex, Reduction reduction) {
         if (reduction == Reduction.MEAN) return logProbs.nllLoss(targets, ignoreIndex);
         return reduce(logProbs.nllLossPerPosition(targets, ignoreIndex), reduction);
+    }
+
+    /** As above with a class {@code weight} [C] (or null); MEAN divides by the targets' summed weights, as PyTorch. */
+    public static Tensor nllLoss(Tensor logProbs, Tensor targets, Tensor weight, long ignoreIndex, Reduction reduction) {
+        if (weight == null) return nllLoss(logProbs, targets, ignoreIndex, reduction);
+        return WeightedLosses.nllLoss(logProbs, targets, weight, ignoreIndex, reduction);
     }
 
     /** Mean (or sum, or per element) of (x - y)^2. */

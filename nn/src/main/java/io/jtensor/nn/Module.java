@@ -288,6 +288,44 @@ public abstract class Module implements Cloneable {
     public StateDictException.Report loadStateDict(Map<String, NDArray> state, boolean strict) {
         LinkedHashMap<String, NDArray> targets = new LinkedHashMap<>();
         collectTargets("", targets);
+        // Keys the checkpoint lacks but their module fills in, as PyTorch's _load_from_state_dict does.
+        Map<String, NDArray> filled = new LinkedHashMap<>();
+        for (String key : targets.keySet()) {
+            if (state.containsKey(key)) continue;
+            NDArray d = defaultFor(key);
+            if (d != null) filled.put(key, d);
+        }
+        try {
+            return loadChecked(targets, filled.isEmpty() ? state : withDefaults(state, filled), strict);
+        } finally {
+            for (NDArray d : filled.values()) d.close();
+        }
+    }
+
+    /**
+     * The value a state dict may leave out for this module's own parameter or buffer {@code name}, as PyTorch's
+     * {@code _load_from_state_dict} fills it in; null (the default) when the key is required. Called only for keys
+     * the state dict lacks; the caller owns and closes the array. BatchNorm fills in num_batches_tracked.
+     */
+    protected NDArray missingStateDefault(String name) { return null; }
+
+    /** The default of the module that owns the dotted key, or null. */
+    private NDArray defaultFor(String key) {
+        Module m = this;
+        String rest = key;
+        for (int dot; (dot = rest.indexOf('.')) >= 0 && m.children.containsKey(rest.substring(0, dot)); rest = rest.substring(dot + 1)) {
+            m = m.children.get(rest.substring(0, dot));
+        }
+        return m.parameters.containsKey(rest) || m.buffers.containsKey(rest) ? m.missingStateDefault(rest) : null;
+    }
+
+    private static Map<String, NDArray> withDefaults(Map<String, NDArray> state, Map<String, NDArray> filled) {
+        Map<String, NDArray> all = new LinkedHashMap<>(state);
+        all.putAll(filled);
+        return all;
+    }
+
+    private StateDictException.Report loadChecked(LinkedHashMap<String, NDArray> targets, Map<String, NDArray> state, boolean strict) {
         List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>(), mismatched = new ArrayList<>();
         for (var e : targets.entrySet()) {
             NDArray src = state.get(e.getKey());

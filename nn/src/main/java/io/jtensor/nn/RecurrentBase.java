@@ -14,7 +14,8 @@ import java.util.List;
  * {@code RNNBase}). Layer k, direction d has "weight_ih_lk" [G*H, in_k], "weight_hh_lk" [G*H, H], "bias_ih_lk" and
  * "bias_hh_lk" [G*H] (suffix "_reverse" for the backward direction), with G the gate count (1, 4 or 3),
  * in_0 = inputSize and in_k = D*H above; all initialised U(-1/sqrt(H), 1/sqrt(H)). Inputs are [T, B, F]
- * ([B, T, F] when batch-first); states are [L*D, B, H]. Dropout, when set, applies to the outputs of every layer
+ * ([B, T, F] when batch-first); states are [L*D, B, H]. An LSTM with {@code projSize} P also has "weight_hr_lk"
+ * [P, H], and h, the outputs and weight_hh's width are P instead of H (PyTorch's proj_size). Dropout, when set, applies to the outputs of every layer
  * but the last, in training.
  */
 public abstract class RecurrentBase extends Module {
@@ -35,7 +36,9 @@ public abstract class RecurrentBase extends Module {
     private final boolean batchFirst;
     private final double dropout;
     private final boolean bidirectional;
-    private final Tensor[][] weightIh, weightHh, biasIh, biasHh;
+    /** LSTM's proj_size (0: none): h and the outputs are that wide, through "weight_hr_lk" [P, H]. */
+    private final long projSize;
+    private final Tensor[][] weightIh, weightHh, biasIh, biasHh, weightHr;
     private final Generator dropoutGenerator;
 
     protected RecurrentBase(Cell cell, RecurrentConfig c) {
@@ -55,22 +58,30 @@ public abstract class RecurrentBase extends Module {
         this.dropout = c.dropout();
         this.bidirectional = c.bidirectional();
         this.dropoutGenerator = c.generator();
+        if (c.projSize() < 0 || c.projSize() >= c.hiddenSize() && c.projSize() != 0 || (c.projSize() > 0 && cell != Cell.LSTM)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": projSize must be 0, or in [1, hiddenSize) for an LSTM, got "
+                    + c.projSize());
+        }
+        this.projSize = c.projSize();
+        long out = outputSize();
         int dirs = directions();
         weightIh = new Tensor[numLayers][dirs];
         weightHh = new Tensor[numLayers][dirs];
         biasIh = new Tensor[numLayers][dirs];
         biasHh = new Tensor[numLayers][dirs];
+        weightHr = new Tensor[numLayers][dirs];
         long g = (long) cell.gates * hiddenSize;
         for (int l = 0; l < numLayers; l++) {
-            long in = l == 0 ? inputSize : dirs * hiddenSize;
+            long in = l == 0 ? inputSize : dirs * out;
             for (int d = 0; d < dirs; d++) {
                 String suffix = "_l" + l + (d == 1 ? "_reverse" : "");
                 weightIh[l][d] = registerParameter("weight_ih" + suffix, NDArray.empty(DType.F32, Device.cpu(), g, in));
-                weightHh[l][d] = registerParameter("weight_hh" + suffix, NDArray.empty(DType.F32, Device.cpu(), g, hiddenSize));
+                weightHh[l][d] = registerParameter("weight_hh" + suffix, NDArray.empty(DType.F32, Device.cpu(), g, out));
                 if (hasBias) {
                     biasIh[l][d] = registerParameter("bias_ih" + suffix, NDArray.empty(DType.F32, Device.cpu(), g));
                     biasHh[l][d] = registerParameter("bias_hh" + suffix, NDArray.empty(DType.F32, Device.cpu(), g));
                 }
+                if (projSize > 0) weightHr[l][d] = registerParameter("weight_hr" + suffix, NDArray.empty(DType.F32, Device.cpu(), projSize, hiddenSize));
             }
         }
         resetParameters(c.generator() == null ? Generator.defaultGenerator() : c.generator());
@@ -83,6 +94,8 @@ public abstract class RecurrentBase extends Module {
     }
 
     public int directions() { return bidirectional ? 2 : 1; }
+    /** The width of h and of each direction's output: projSize when set, else hiddenSize. */
+    public long outputSize() { return projSize > 0 ? projSize : hiddenSize; }
     public long hiddenSize() { return hiddenSize; }
     public long inputSize() { return inputSize; }
     public int numLayers() { return numLayers; }
@@ -102,10 +115,10 @@ public abstract class RecurrentBase extends Module {
         long steps = seq.size(0), batch = seq.size(1);
         if (steps == 0) throw new IllegalArgumentException(name + ": expected at least one time step, got input " + Arrays.toString(x.shape()));
         int dirs = directions();
-        long[] stateShape = {(long) numLayers * dirs, batch, hiddenSize};
+        long[] stateShape = {(long) numLayers * dirs, batch, outputSize()}, cellShape = {(long) numLayers * dirs, batch, hiddenSize};
         Tensor h = h0 == null ? Tensor.zeros(x.dtype(), x.device(), stateShape) : checkState(name, "h0", h0, stateShape);
         Tensor c = null;
-        if (cell == Cell.LSTM) c = c0 == null ? Tensor.zeros(x.dtype(), x.device(), stateShape) : checkState(name, "c0", c0, stateShape);
+        if (cell == Cell.LSTM) c = c0 == null ? Tensor.zeros(x.dtype(), x.device(), cellShape) : checkState(name, "c0", c0, cellShape);
 
         List<Tensor> finalH = new ArrayList<>(), finalC = new ArrayList<>();
         // The sequence is kept as one tensor per step: picking steps out of one big tensor would cost a
@@ -143,6 +156,7 @@ public abstract class RecurrentBase extends Module {
         Tensor bih = biasIh[layer][dir];
         Tensor whhT = weightHh[layer][dir].t();
         Tensor bhh = biasHh[layer][dir];
+        Tensor whrT = weightHr[layer][dir] == null ? null : weightHr[layer][dir].t();
         Tensor[] outs = new Tensor[steps];
         for (int s = 0; s < steps; s++) {
             int t = dir == 0 ? s : steps - 1 - s;
@@ -154,7 +168,7 @@ public abstract class RecurrentBase extends Module {
                 case GRU -> h = RecurrentCells.gru(xt, h, whhT, bhh);
                 case LSTM -> {
                     Tensor[] hc = RecurrentCells.lstm(xt, h, c, whhT, bhh);
-                    h = hc[0];
+                    h = whrT == null ? hc[0] : hc[0].matmul(whrT); // proj_size: h_t = W_hr (o * tanh(c_t))
                     c = hc[1];
                 }
             }
@@ -175,6 +189,7 @@ public abstract class RecurrentBase extends Module {
 
     @Override protected String extraRepr() {
         StringBuilder sb = new StringBuilder().append(inputSize).append(", ").append(hiddenSize);
+        if (projSize > 0) sb.append(", proj_size=").append(projSize);
         if (numLayers != 1) sb.append(", num_layers=").append(numLayers);
         if (cell == Cell.RNN_RELU) sb.append(", nonlinearity='relu'");
         if (!hasBias) sb.append(", bias=False");

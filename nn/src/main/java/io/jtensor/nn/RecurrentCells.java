@@ -21,7 +21,7 @@ public final class RecurrentCells {
      * c' = f * c + i * g, h' = o * tanh(c'). Returns {h', c'}.
      */
     public static Tensor[] lstm(Tensor xp, Tensor h, Tensor c, Tensor whhT, Tensor bhh) {
-        long hidden = h.size(-1);
+        long hidden = c.size(-1); // not h's: with proj_size, h is narrower than the cell state
         Tensor gates = xp.add(project(h, whhT, bhh));
         Tensor i = gates.narrow(-1, 0, hidden).sigmoid();
         Tensor f = gates.narrow(-1, hidden, hidden).sigmoid();

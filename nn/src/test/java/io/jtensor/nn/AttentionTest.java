@@ -127,7 +127,7 @@ class AttentionTest {
     }
 
     @Test void parameterNamesAndInit() {
-        MultiheadAttention m = new MultiheadAttention(8, 2);
+        MultiheadAttention m = new MultiheadAttention(8, 2, true);
         assertEquals(List.of("in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"), new ArrayList<>(m.namedParameters().keySet()));
         for (double v : m.inProjBias().toDoubleArray()) assertEquals(0, v);
         for (double v : m.outProj().bias().toDoubleArray()) assertEquals(0, v);
@@ -168,7 +168,7 @@ class AttentionTest {
 
     private void checkEncoderLayer(boolean normFirst) {
         TransformerEncoderLayer layer = new TransformerEncoderLayer(4, 2, 6, 0.0, TransformerEncoderLayer.Activation.RELU, 1e-5,
-                normFirst, new Generator(11));
+                true, normFirst, new Generator(11));
         layer.to(DType.F64);
         LayerNorm n1 = (LayerNorm) layer.namedChildren().get("norm1"), n2 = (LayerNorm) layer.namedChildren().get("norm2");
         NnTesting.set(n1.weight(), 1.2, 0.8, 1.0, 0.5);
@@ -198,7 +198,7 @@ class AttentionTest {
     @Test void encoderLayerPreNorm() { checkEncoderLayer(true); }
 
     @Test void encoderLayerNamesDropoutAndGradients() {
-        TransformerEncoderLayer layer = new TransformerEncoderLayer(4, 2, 8, 0.2, TransformerEncoderLayer.Activation.GELU, 1e-5, false,
+        TransformerEncoderLayer layer = new TransformerEncoderLayer(4, 2, 8, 0.2, TransformerEncoderLayer.Activation.GELU, 1e-5, true, false,
                 new Generator(3));
         assertEquals(List.of("self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "self_attn.out_proj.bias",
                 "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias"),
@@ -214,7 +214,7 @@ class AttentionTest {
         layer.train();
         Generator g = new Generator(0);
         // In training, with masks redrawn from the same seed for every evaluation.
-        TransformerEncoderLayer seeded = new TransformerEncoderLayer(4, 2, 8, 0.2, TransformerEncoderLayer.Activation.GELU, 1e-5, true, g);
+        TransformerEncoderLayer seeded = new TransformerEncoderLayer(4, 2, 8, 0.2, TransformerEncoderLayer.Activation.GELU, 1e-5, true, true, g);
         NnTesting.gradCheckModule(seeded, seeded::forward, NnTesting.f64(3, 2, 3, 4), () -> g.setSeed(42));
     }
 }

@@ -51,7 +51,7 @@ public class BertEncoder extends Module {
         layers = registerModule("layers", new ModuleList<>());
         for (int i = 0; i < config.numLayers(); i++) {
             layers.add(new TransformerEncoderLayer(h, config.numHeads(), config.intermediateSize(), config.dropout(),
-                    TransformerEncoderLayer.Activation.GELU, 1e-12, false, g));
+                    TransformerEncoderLayer.Activation.GELU, 1e-12, true, false, g));
         }
         initWeights(g);
     }
