@@ -136,10 +136,20 @@ public class DistributedDataParallel extends Module implements ModuleWrapper {
     public void close() { reducer.close(); }
 
     /** Rank 0's parameters and buffers to every rank. */
-    private void syncModuleStates() {
+    private void syncModuleStates() { broadcastModuleStates(module, group); }
+
+    /**
+     * Rank 0's parameters and buffers to every rank of {@code group}, in place (the broadcast the constructor does).
+     * For mixed precision call it before {@code Amp.initialize}, which comes before the wrap (Apex's order, so that
+     * the buckets see the half dtypes): O2 makes each rank's fp32 masters from its own parameters, and the
+     * constructor's later broadcast reaches only the half copies, so the masters would differ between ranks unless
+     * the ranks start equal. Syncing the source, not repairing the masters afterwards, keeps Amp free of any
+     * knowledge of process groups. Every rank must call it (a collective).
+     */
+    public static void broadcastModuleStates(Module module, ProcessGroup group) {
         if (group.size() == 1) return;
         for (Tensor p : module.parameters()) group.broadcast(p.data(), 0);
-        broadcastBuffers();
+        for (NDArray b : module.namedBuffers().values()) group.broadcast(b, 0);
     }
 
     private void broadcastBuffers() {
