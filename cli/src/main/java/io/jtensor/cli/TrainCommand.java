@@ -150,10 +150,6 @@ final class TrainCommand {
         ValidationSplit.Options v = ValidationSplit.Options.parse(args);
         DevicesOption.Parallel parallel = parseParallel(args);
         String backend = args.choice("distributed", List.of("nccl", "mpi"));
-        if (o.amp() != null && backend != null) {
-            throw new UsageException("--amp: not available with --distributed yet (Amp.initialize must run before the model is wrapped); "
-                    + "use --amp with one device or with --devices");
-        }
         if (o.amp() != null && parallel != null && parallel.parallelCriterion()) {
             throw new UsageException("--amp: not available with --parallel-criterion; use --amp with --devices alone (DataParallel)");
         }
@@ -178,8 +174,11 @@ final class TrainCommand {
         Path dataDir = FashionMnistSetup.locate(o.dataDir(), err);
         Generator.manualSeed(o.seed());
         Module model = Models.create(o.model()).to(device);
-        // Rank 0's initial parameters reach every rank here.
-        Module trained = group != null ? new DistributedDataParallel(model, group) : wrap(model, parallel);
+        // Rank 0's initial parameters reach every rank here, before Amp.initialize makes O2's fp32 masters of them.
+        if (group != null) DistributedDataParallel.broadcastModuleStates(model, group);
+        // Under --distributed the optimizer takes the bare model's parameters (the same tensors DDP's would be); DDP
+        // wraps after Amp.initialize, below.
+        Module trained = group != null ? model : wrap(model, parallel);
         CrossEntropyLoss ce = new CrossEntropyLoss();
         try (ValidationSplit split = ValidationSplit.of(FashionMnistData.load(dataDir, FashionMnist.Split.TRAIN, o.limit()), v, o.seed());
              TensorDataset trainSet = split.train();
@@ -195,13 +194,16 @@ final class TrainCommand {
                 case "step" -> new StepLR(opt, 3, 0.1);
                 default -> null;
             };
+            Amp amp = o.amp() == null ? null : Amp.initialize(model, opt, o.amp(), o.ampDtype());
+            // Apex's order: Amp first, then DDP, so that DDP's buckets hold the final (half for O2/O3) gradient dtypes.
+            if (group != null) trained = new DistributedDataParallel(model, group);
             Trainer.Builder b = builder(trained, opt, ce, parallel).trainData(train).epochs(o.epochs()).device(device)
                     .scheduler(sched).processGroup(group)
                     .checkpointMetadata("model", o.model()).checkpointMetadata("data", "fashion-mnist")
                     .checkpointMetadata("normalize.mean", String.valueOf(FashionMnistData.MEAN))
                     .checkpointMetadata("normalize.std", String.valueOf(FashionMnistData.STD))
                     .checkpointMetadata("recipe", recipe(o, trainSet.size()));
-            if (o.amp() != null) b.amp(Amp.initialize(model, opt, o.amp(), o.ampDtype()));
+            if (amp != null) b.amp(amp);
             if (split.validation() != null) b.validationData(split.validationLoader(Math.min(o.workers(), 1), device));
             EarlyStopping earlyStop = ValidationSplit.earlyStopping(v);
             if (earlyStop != null) b.callback(earlyStop);

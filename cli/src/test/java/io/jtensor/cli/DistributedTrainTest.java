@@ -40,7 +40,10 @@ class DistributedTrainTest {
         @Override public int size() { return 1; }
         @Override public int localRank() { return 0; }
         @Override public String backend() { return "mpi"; }
-        @Override public Work allReduceAsync(NDArray a, ReduceOp op) { calls.add("allReduce"); return DONE; }
+        /** "SUM F16" per all-reduce, in order. */
+        final List<String> reduced = new ArrayList<>();
+
+        @Override public Work allReduceAsync(NDArray a, ReduceOp op) { calls.add("allReduce"); reduced.add(op + " " + a.dtype()); return DONE; }
         @Override public Work broadcastAsync(NDArray a, int root) { calls.add("broadcast"); return DONE; }
         @Override public Work allGatherAsync(NDArray out, NDArray in) { out.copyFrom(in.unsqueeze(0)); return DONE; }
         @Override public Work reduceScatterAsync(NDArray out, NDArray in, ReduceOp op) { out.copyFrom(in.squeeze(0)); return DONE; }
@@ -71,6 +74,21 @@ class DistributedTrainTest {
         assertEquals(0, e.code(), e.err());
         String last = lines.get(lines.size() - 1), evalLast = e.out().lines().reduce((a, b) -> b).orElse("");
         assertEquals(last.substring(0, 21), evalLast.substring(0, 21), "eval of the DDP checkpoint gives the accuracy train printed");
+    }
+
+    @Test void ampO2UnderDistributedWrapsAfterAmpInitializeAndTiesTheScalerToTheGroup() {
+        Assumptions.assumeTrue(Files.isDirectory(FashionMnist.SYSTEM_DIR), "Fashion-MNIST is not installed in " + FashionMnist.SYSTEM_DIR);
+        Solo solo = new Solo();
+        TrainCommand.processGroups = backend -> solo;
+        MainTest.Result r = MainTest.run("train", "--model", "mlp", "--limit", "128", "--epochs", "1", "--workers", "1",
+                "--distributed", "mpi", "--amp", "O2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().lines().findFirst().orElse("").contains("amp O2 F16"), r.out());
+        // DDP's buckets hold half gradients: it wrapped the model after Amp.initialize cast it.
+        assertTrue(solo.reduced.contains("SUM F16"), "half gradient buckets: " + solo.reduced);
+        assertTrue(!solo.reduced.contains("SUM F32"), "no fp32 gradient buckets (the MLP is all half under O2): " + solo.reduced);
+        // The scaler's found-inf flag went through the group.
+        assertTrue(solo.reduced.contains("MAX I32"), "found-inf all-reduced with MAX: " + solo.reduced);
     }
 
     @Test void twoMpiRanksUnderJtensorLaunchTrainOneModelAndPrintTheWholeTestSetsAccuracyOnce(@TempDir Path dir) throws Exception {
