@@ -47,6 +47,13 @@ final class GradBucket implements AutoCloseable {
                 if (g == null) {
                     slice.fill(0);
                 } else {
+                    if (g.dtype() != flat.dtype() || !g.device().equals(flat.device())) {
+                        // copyFrom would convert silently and the averaged gradient would come back in another dtype.
+                        throw new IllegalStateException("DistributedDataParallel: a " + g.dtype() + " gradient on " + g.device()
+                                + " reached bucket " + index + ", built for " + flat.dtype() + " on " + flat.device()
+                                + ": the parameters changed dtype or device after the model was wrapped; cast or move the model"
+                                + " (Amp.initialize, to(...)) before new DistributedDataParallel(...)");
+                    }
                     try (NDArray src = g.data().reshape(-1)) {
                         slice.copyFrom(src);
                     }

@@ -8,6 +8,7 @@ import static io.jtensor.nn.parallel.DdpTesting.rows;
 import static io.jtensor.nn.parallel.DdpTesting.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jtensor.DType;
 import io.jtensor.Device;
@@ -144,6 +145,35 @@ class AmpDistributedDataParallelTest {
                     assertClose(run.stateBefore().get(2), run.stateBefore().get(3), 0, what + ": parameters across the skip");
                 }
                 assertSameBits(ranks.get(0), ranks.get(1), level + " rank 1 vs rank 0");
+            }
+        }
+    }
+
+    /** The wrong order (wrap, then O2 casts the parameters to half) fails loudly at the first backward on every rank. */
+    @Test
+    void castingTheModelAfterWrappingItFailsNamingTheOrder() {
+        List<MLP> models = copies(W, AmpDistributedDataParallelTest::mlp);
+        try (NDArray x = input(15, 8, 6); NDArray y = labels(16, 8, 3)) {
+            List<String> messages = ThreadRanks.run(W, DistributedDataParallelTest.COLLECTIVE_TIMEOUT, DistributedDataParallelTest.LIMIT,
+                    (rank, group) -> {
+                        MLP m = models.get(rank);
+                        Device dev = Device.cpu(rank);
+                        m.to(dev);
+                        Module ddp = DistributedDataParallelTest.smallBuckets(m, group).build();
+                        SGD opt = new SGD(m.parameters(), 0.1, 0.9);
+                        Amp amp = Amp.initialize(m, opt, OptLevel.O2, DType.F16);
+                        try (MemoryScope scope = MemoryScope.open()) {
+                            Tensor out = amp.castOutput(ddp.forward(amp.castInput(rows(x, rank * 4L, 4, dev))));
+                            amp.scaler().scale(out.crossEntropy(rows(y, rank * 4L, 4, dev))).backward();
+                            return "backward passed";
+                        } catch (IllegalStateException e) {
+                            return e.getMessage();
+                        }
+                    });
+            for (int r = 0; r < W; r++) {
+                String msg = messages.get(r);
+                assertTrue(msg.contains("F16 gradient") && msg.contains("built for F32") && msg.contains("before new DistributedDataParallel"),
+                        "rank " + r + ": " + msg);
             }
         }
     }
