@@ -239,10 +239,7 @@ public final class Trainer {
         if (parallelCriterion != null) {
             List<Tensor> outs = ((DataParallelModel) model).forwardAll(input);
             Tensor l = parallelCriterion.forward(outs, target);
-            optimizer.zeroGrad();
-            l.backward();
-            if (clipNorm > 0) GradClip.clipGradNorm(optimizer.params(), clipNorm);
-            optimizer.step();
+            backwardAndStep(l);
             m.addChunks(l.item(), outs, target.data());
             return;
         }
@@ -252,11 +249,16 @@ public final class Trainer {
         }
         Tensor out = model.forward(input);
         Tensor l = loss.apply(out, target);
+        backwardAndStep(l);
+        m.add(l.item(), out.data(), target.data());
+    }
+
+    /** The fp32 step after the forward: fresh gradients of {@code l}, clipped when asked, then the optimizer. */
+    private void backwardAndStep(Tensor l) {
         optimizer.zeroGrad();
         l.backward();
         if (clipNorm > 0) GradClip.clipGradNorm(optimizer.params(), clipNorm);
         optimizer.step();
-        m.add(l.item(), out.data(), target.data());
     }
 
     /** The same step with mixed precision: the forward in the level's scope, the loss scaled, the step by the scaler. */
