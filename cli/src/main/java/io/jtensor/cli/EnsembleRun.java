@@ -1,14 +1,11 @@
 package io.jtensor.cli;
 
 import io.jtensor.Device;
-import io.jtensor.NDArray;
 import io.jtensor.nn.CrossEntropyLoss;
 import io.jtensor.nn.Module;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.data.FashionMnist;
 import io.jtensor.nn.data.TensorDataset;
-import io.jtensor.nn.models.Models;
-import io.jtensor.nn.train.CheckpointIO;
 import io.jtensor.nn.train.Ensemble;
 import io.jtensor.nn.train.Logs;
 import io.jtensor.nn.train.Trainer;
@@ -20,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * {@code jtensor train --ensemble N}: N ordinary train runs with seeds seed, seed+1, ... (each with its own output and
@@ -92,18 +88,7 @@ final class EnsembleRun {
     }
 
     private static Module load(Path checkpoint, String model, Device device) {
-        Module m = Models.create(model);
-        try {
-            Map<String, NDArray> state = CheckpointIO.modelState(checkpoint);
-            try {
-                m.loadStateDict(state);
-            } finally {
-                state.values().forEach(NDArray::close);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the member checkpoint " + checkpoint + ": " + e.getMessage(), e);
-        }
-        m.to(device);
+        Module m = EvalCommand.modelFrom(checkpoint, model, device, "cannot read the member checkpoint");
         m.eval();
         return m;
     }

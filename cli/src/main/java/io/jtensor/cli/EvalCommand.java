@@ -50,18 +50,7 @@ final class EvalCommand {
         }
         Device device = DeviceOption.resolve(dev);
         Path dataDir = FashionMnistSetup.locate(a.path("data-dir"), err);
-        Module model = Models.create(name);
-        try {
-            Map<String, NDArray> state = CheckpointIO.modelState(ckpt);
-            try {
-                model.loadStateDict(state);
-            } finally {
-                state.values().forEach(NDArray::close);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read checkpoint " + ckpt + ": " + e.getMessage(), e);
-        }
-        model.to(device);
+        Module model = modelFrom(ckpt, name, device, "cannot read checkpoint");
         CrossEntropyLoss ce = new CrossEntropyLoss();
         try (TensorDataset testSet = FashionMnistData.load(dataDir, FashionMnist.Split.TEST, 0);
              DataLoader test = FashionMnistData.testLoader(testSet, batch, 1, device)) {
@@ -72,5 +61,25 @@ final class EvalCommand {
                     + ("1".equals(epochs) ? " epoch" : " epochs"), device));
             return 0;
         }
+    }
+
+    /**
+     * A fresh {@code model} holding the model state of {@code checkpoint}, on {@code device}; a file that cannot be
+     * read fails with {@code failure}, the path and the reason.
+     */
+    static Module modelFrom(Path checkpoint, String model, Device device, String failure) {
+        Module m = Models.create(model);
+        try {
+            Map<String, NDArray> state = CheckpointIO.modelState(checkpoint);
+            try {
+                m.loadStateDict(state);
+            } finally {
+                state.values().forEach(NDArray::close);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(failure + " " + checkpoint + ": " + e.getMessage(), e);
+        }
+        m.to(device);
+        return m;
     }
 }

@@ -1,14 +1,12 @@
 package io.jtensor.cli;
 
 import io.jtensor.Device;
-import io.jtensor.NDArray;
 import io.jtensor.nn.CrossEntropyLoss;
 import io.jtensor.nn.Module;
 import io.jtensor.nn.data.DataLoader;
 import io.jtensor.nn.data.FashionMnist;
 import io.jtensor.nn.data.TensorDataset;
 import io.jtensor.nn.models.Models;
-import io.jtensor.nn.train.CheckpointIO;
 import io.jtensor.nn.train.Logs;
 import io.jtensor.nn.train.Trainer;
 import io.jtensor.nn.train.search.HParams;
@@ -26,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * {@code jtensor search}: hyper-parameter search over jtensor train runs. Each trial is a train run with
@@ -147,18 +144,7 @@ final class SearchCommand {
     private static double testAccuracy(Path dir, String model, ParsedArgs a) {
         Device device = DeviceOption.resolve(DeviceOption.check(a.string("device")));
         Path dataDir = FashionMnistSetup.locate(a.path("data-dir"), System.err);
-        Module m = Models.create(model);
-        try {
-            Map<String, NDArray> state = CheckpointIO.modelState(dir);
-            try {
-                m.loadStateDict(state);
-            } finally {
-                state.values().forEach(NDArray::close);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("search: cannot read the winner's checkpoint " + dir + ": " + e.getMessage(), e);
-        }
-        m.to(device);
+        Module m = EvalCommand.modelFrom(dir, model, device, "search: cannot read the winner's checkpoint");
         try (TensorDataset testSet = FashionMnistData.load(dataDir, FashionMnist.Split.TEST, 0);
              DataLoader test = FashionMnistData.testLoader(testSet, FashionMnistData.EVAL_BATCH, 1, device)) {
             return Trainer.evaluate(m, test, new CrossEntropyLoss()::forward, device).get(Logs.ACCURACY);
