@@ -8,12 +8,11 @@ import io.jtensor.autograd.Tensor;
 import io.jtensor.backend.Backends;
 import io.jtensor.memory.MemoryScope;
 import io.jtensor.memory.MemoryStats;
-import io.jtensor.nn.Linear;
 import io.jtensor.nn.Loss;
 import io.jtensor.nn.Module;
 import io.jtensor.nn.Reduction;
 import io.jtensor.nn.models.BertConfig;
-import io.jtensor.nn.models.BertEncoder;
+import io.jtensor.nn.models.BertMaskedLm;
 import io.jtensor.nn.optim.Adam;
 import io.jtensor.nn.parallel.DataParallel;
 import io.jtensor.nn.parallel.DataParallelCriterion;
@@ -56,19 +55,6 @@ public final class DataParallelMemory {
         }
     }
 
-    /** Token ids [B, T] -> masked-LM logits [B, T, V]. */
-    static final class MaskedLm extends Module {
-        private final BertEncoder encoder;
-        private final Linear head;
-
-        MaskedLm(Generator g) {
-            encoder = registerModule("encoder", new BertEncoder(new BertConfig(VOCAB, 0, 256, 8, 8, 1024, SEQ, 0.1, 1), g));
-            head = registerModule("head", new Linear(256, VOCAB, true, g));
-        }
-
-        @Override public Tensor forward(Tensor ids) { return head.forward(encoder.forward(ids)); }
-    }
-
     /** Mean cross-entropy over the masked positions (targets -100 elsewhere), as BERT's pre-training loss. */
     static final class MaskedLmLoss extends Loss {
         MaskedLmLoss() { super(Reduction.MEAN); }
@@ -92,7 +78,7 @@ public final class DataParallelMemory {
         long params = 0;
         for (Mode mode : Mode.values()) {
             Generator.manualSeed(1);
-            MaskedLm model = new MaskedLm(new Generator(2));
+            BertMaskedLm model = new BertMaskedLm(new BertConfig(VOCAB, 0, 256, 8, 8, 1024, SEQ, 0.1, 1), new Generator(2));
             params = model.parameterCount();
             model.to(devices.get(0));
             results.add(run(mode, model, devices, batch, steps));
@@ -105,7 +91,7 @@ public final class DataParallelMemory {
         System.out.println("\nchart: " + svg);
     }
 
-    static Result run(Mode mode, MaskedLm model, List<Device> devices, int batch, int steps) {
+    static Result run(Mode mode, BertMaskedLm model, List<Device> devices, int batch, int steps) {
         Device first = devices.get(0), last = devices.get(devices.size() - 1);
         Module forward = switch (mode) {
             case SINGLE -> model;

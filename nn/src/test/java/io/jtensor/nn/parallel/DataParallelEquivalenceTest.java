@@ -143,7 +143,7 @@ class DataParallelEquivalenceTest {
         // 8, then 7 (over 4 devices: 2, 2, 2, 1).
         List<Tensor[]> data = batches(new long[] {8, 7}, (seed, n) -> ints(seed, 40, HOME, n, 6), 40, 6);
         Generator g = new Generator(3);
-        compare(() -> new TinyMaskedLm(40, 6, g), TokenCrossEntropy::new, data, devices, mode, false, 1e-10);
+        compare(() -> tinyMaskedLm(40, 6, g), TokenCrossEntropy::new, data, devices, mode, false, 1e-10);
     }
 
     @ParameterizedTest(name = "{0} devices, {1}")

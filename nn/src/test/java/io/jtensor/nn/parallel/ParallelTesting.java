@@ -7,12 +7,11 @@ import io.jtensor.Device;
 import io.jtensor.Generator;
 import io.jtensor.NDArray;
 import io.jtensor.autograd.Tensor;
-import io.jtensor.nn.Linear;
 import io.jtensor.nn.Loss;
 import io.jtensor.nn.Module;
 import io.jtensor.nn.Reduction;
 import io.jtensor.nn.models.BertConfig;
-import io.jtensor.nn.models.BertEncoder;
+import io.jtensor.nn.models.BertMaskedLm;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,19 +28,9 @@ final class ParallelTesting {
         return out;
     }
 
-    /** A BERT-style encoder with a masked-LM head: token ids [B, T] -> logits [B, T, vocab]. */
-    static final class TinyMaskedLm extends Module {
-        final long vocab;
-        private final BertEncoder encoder;
-        private final Linear head;
-
-        TinyMaskedLm(long vocab, int seqLen, Generator g) {
-            this.vocab = vocab;
-            encoder = registerModule("encoder", new BertEncoder(new BertConfig(vocab, 0, 16, 2, 2, 32, seqLen, 0, 1), g));
-            head = registerModule("head", new Linear(16, vocab, true, g));
-        }
-
-        @Override public Tensor forward(Tensor ids) { return head.forward(encoder.forward(ids)); }
+    /** A tiny BERT-style encoder with a masked-LM head: token ids [B, T] -> logits [B, T, vocab]. */
+    static BertMaskedLm tinyMaskedLm(long vocab, int seqLen, Generator g) {
+        return new BertMaskedLm(new BertConfig(vocab, 0, 16, 2, 2, 32, seqLen, 0, 1), g);
     }
 
     /** Mean cross-entropy of logits [B, T, V] against token ids [B, T], over every position. */
