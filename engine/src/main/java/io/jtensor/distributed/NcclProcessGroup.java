@@ -156,12 +156,13 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         checkReduce("allReduce", array, op);
         String what = describe("allReduce", op.name(), array);
         long stream = CudaInterop.currentStream(device);
-        try (NDArray buf = array.contiguous()) {
+        try (Staged staged = Staged.asIs(array)) {
+            NDArray buf = staged.work;
             boolean avgByHand = op == ReduceOp.AVERAGE && version < 21000;
             Nccl.allReduce(buf.dataAddress(), buf.dataAddress(), buf.numel(), ncclType(buf.dtype()),
                     avgByHand ? Nccl.SUM : ncclOp(op), comm, stream);
             if (avgByHand) buf.mulInPlace(1.0 / size());
-            if (buf.storage() != array.storage() || buf.offset() != array.offset()) array.copyFrom(buf);
+            staged.writeBack();
         }
         return queued(what);
     }
@@ -173,11 +174,12 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         checkRoot("broadcast", root);
         String what = describe("broadcast", "root " + root, array);
         long stream = CudaInterop.currentStream(device);
-        try (NDArray buf = array.contiguous()) {
+        try (Staged staged = Staged.asIs(array)) {
+            NDArray buf = staged.work;
             // As bytes: every dtype, BOOL included, moves unchanged.
             long bytes = buf.numel() * buf.dtype().byteSize();
             Nccl.broadcast(buf.dataAddress(), buf.dataAddress(), bytes, Nccl.UINT8, root, comm, stream);
-            if (!array.isContiguous()) array.copyFrom(buf);
+            staged.writeBack();
         }
         return queued(what);
     }
@@ -199,12 +201,13 @@ final class NcclProcessGroup extends AbstractProcessGroup {
         checkReduce("reduceScatter", input, op);
         String what = describe("reduceScatter", op.name(), out);
         long stream = CudaInterop.currentStream(device);
-        try (NDArray res = out.contiguous()) {
+        try (Staged staged = Staged.asIs(out)) {
+            NDArray res = staged.work;
             boolean avgByHand = op == ReduceOp.AVERAGE && version < 21000;
             Nccl.reduceScatter(input.dataAddress(), res.dataAddress(), res.numel(), ncclType(res.dtype()),
                     avgByHand ? Nccl.SUM : ncclOp(op), comm, stream);
             if (avgByHand) res.mulInPlace(1.0 / size());
-            if (!out.isContiguous()) out.copyFrom(res);
+            staged.writeBack();
         }
         return queued(what);
     }

@@ -4,10 +4,11 @@ import io.jtensor.DType;
 import io.jtensor.NDArray;
 
 /**
- * The buffer a host-side collective works on for a caller's array: the array itself when its layout and dtype
- * serve, else a contiguous copy made on the caller's thread (so it sees the caller's writes in order) and written
- * back into the caller's array when the collective is done. References are detached from any open
- * {@code MemoryScope}: the collective finishes on another thread, possibly after the caller's scope closed.
+ * The buffer a collective works on for a caller's array: the array itself when its layout and dtype serve, else a
+ * contiguous copy made on the caller's thread (so it sees the caller's writes in order) and written back into the
+ * caller's array when the collective is done. References are detached from any open {@code MemoryScope}: an MPI
+ * collective finishes on another thread, possibly after the caller's scope closed. NCCL queues the collective and
+ * the write-back on the caller's stream, so its buffer may be closed as soon as both are queued.
  */
 final class Staged implements AutoCloseable {
     /** The caller's array (a shared reference), written back into when {@link #work} is a copy. */
